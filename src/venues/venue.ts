@@ -1,0 +1,245 @@
+// The one boundary between the FIX side and the venues. Everything a venue adapter offers and
+// every event it reports is expressed here in a venue-neutral model. Venue folders import only
+// this file (and their own code); the FIX/gateway side imports only this file, never a venue.
+//
+// All prices and quantities are decimal strings, exactly as the venue sent them (or as the client
+// sent them); arithmetic on them uses decimal.js, never JS numbers.
+
+export type Side = 'buy' | 'sell';
+export type OrderType = 'market' | 'limit';
+/** GTC good till cancel, IOC immediate or cancel, FOK fill or kill, DAY/GTD only where a venue has them. */
+export type TimeInForce = 'GTC' | 'IOC' | 'FOK' | 'DAY' | 'GTD';
+
+/** Unified order status. `rawStatus` on orders and events keeps the venue's own word. */
+export type OrderStatus =
+  | 'pending_new'
+  | 'new'
+  | 'partially_filled'
+  | 'filled'
+  | 'pending_cancel'
+  | 'canceled'
+  | 'rejected'
+  | 'expired';
+
+export const TERMINAL_STATUSES: ReadonlySet<OrderStatus> = new Set(['filled', 'canceled', 'rejected', 'expired']);
+
+export interface Instrument {
+  /** Symbol as FIX clients send it in tag 55 (the venue's own spelling unless a venue says otherwise). */
+  symbol: string;
+  tickSize: string;
+  stepSize: string;
+  minQty?: string;
+  maxQty?: string;
+  minNotional?: string;
+}
+
+/** What a venue accepts; the gateway validates NewOrderSingle against it before calling the venue. */
+export interface VenueCapabilities {
+  orderTypes: readonly OrderType[];
+  /** Allowed time in force per order type. */
+  timeInForce: Readonly<Record<OrderType, readonly TimeInForce[]>>;
+  postOnly: boolean;
+  /** True when a cancel is acknowledged first and confirmed later (FIX 150=6 then 150=4). */
+  asyncCancel: boolean;
+  /** True when the venue can cancel at all. */
+  cancel: boolean;
+  /** Longest client order id the venue accepts. */
+  maxClientOrderIdLength: number;
+}
+
+export interface PlaceOrderRequest {
+  /** The gateway's id for the order, sent to the venue as its client order id where it has one. */
+  clientOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  quantity: string;
+  /** Limit price; absent for market orders. */
+  price?: string;
+  timeInForce: TimeInForce;
+  postOnly?: boolean;
+}
+
+/** Identifies an order at the venue: by our client order id, and by the venue's id once known. */
+export interface OrderRef {
+  clientOrderId: string;
+  venueOrderId?: string;
+  symbol: string;
+}
+
+export interface VenueFill {
+  /** The venue's unique id of this execution (trade/ticket id); the dedupe key for ExecIDs. */
+  fillId: string;
+  qty: string;
+  price: string;
+  fee?: string;
+  feeAsset?: string;
+  /** ms since epoch */
+  time: number;
+}
+
+/** A snapshot of an order as the venue reports it (REST create/query/open orders). */
+export interface VenueOrder {
+  clientOrderId: string;
+  venueOrderId: string;
+  symbol: string;
+  side: Side;
+  type: OrderType;
+  quantity: string;
+  price?: string;
+  timeInForce?: TimeInForce;
+  status: OrderStatus;
+  rawStatus: string;
+  /** Cumulative executed quantity. */
+  filledQty: string;
+  avgPrice?: string;
+  /** ms since epoch of the venue's last update. */
+  updateTime: number;
+  /** The executions of the order when the venue can list them (needed to report fills missed while disconnected). */
+  fills?: VenueFill[];
+  /** Venue reject code and text when status is rejected. */
+  rejectCode?: string;
+  rejectText?: string;
+}
+
+interface OrderEventBase {
+  clientOrderId: string;
+  venueOrderId: string;
+  /** The venue's own status word or event name. */
+  rawStatus: string;
+  /** ms since epoch, venue time when given. */
+  time: number;
+  /** Cumulative executed quantity after this event, when the venue says. */
+  cumQty?: string;
+  /** Where the event came from. */
+  source: 'stream' | 'rest';
+}
+
+export type OrderEvent =
+  | (OrderEventBase & { kind: 'acknowledged' })
+  | (OrderEventBase & { kind: 'fill'; fill: VenueFill })
+  | (OrderEventBase & { kind: 'pending_cancel' })
+  | (OrderEventBase & { kind: 'canceled' })
+  | (OrderEventBase & { kind: 'expired' })
+  | (OrderEventBase & { kind: 'rejected'; code: string; text: string });
+
+export type CancelResult =
+  /** Cancel is accepted but not yet confirmed: a final `canceled` event will follow. */
+  | { status: 'pending_cancel'; order?: VenueOrder }
+  /** Cancel is done. */
+  | { status: 'canceled'; order?: VenueOrder };
+
+export type StreamState = 'connected' | 'disconnected';
+
+export interface VenueAdapter {
+  /** Short lowercase name, for logs only: the FIX side never branches on it. */
+  readonly name: string;
+  readonly capabilities: VenueCapabilities;
+
+  /** Connect streams and load what the adapter needs. Resolves when ready to trade. */
+  start(): Promise<void>;
+  stop(): Promise<void>;
+
+  instruments(): Promise<Instrument[]>;
+
+  /**
+   * Place an order. Resolves with the venue's view of it (status new, filled, ... ).
+   * Rejects with OrderRejected / DuplicateOrder / RateLimited / AuthenticationFailed, or
+   * OutcomeUnknown when the request may or may not have reached the venue (5xx, timeout,
+   * dropped connection): the caller must then resolve the order through getOrder().
+   */
+  placeOrder(req: PlaceOrderRequest): Promise<VenueOrder>;
+
+  /** Cancel. Rejects with OrderNotFound, OrderRejected (reason too_late / unsupported), OutcomeUnknown, ... */
+  cancelOrder(ref: OrderRef): Promise<CancelResult>;
+
+  /** Query one order, with its fills where the venue can list them. Rejects with OrderNotFound when the venue has no such order. */
+  getOrder(ref: OrderRef): Promise<VenueOrder>;
+
+  /** Every open order of the account (used to reconcile after a start or reconnect). */
+  openOrders(): Promise<VenueOrder[]>;
+
+  /** Order events from the venue's push stream (or the adapter's poller where the venue has none). */
+  onEvent(listener: (event: OrderEvent) => void): void;
+
+  /** Stream connectivity; on every 'connected' the gateway reconciles open orders through REST. */
+  onStreamState(listener: (state: StreamState) => void): void;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Errors, mapped once at the edge (in each venue's mapping code) from the venue's codes.
+
+export type RejectReason =
+  | 'unknown_symbol'
+  | 'insufficient_funds'
+  | 'invalid_order'
+  | 'post_only_would_take'
+  | 'duplicate'
+  | 'too_late'
+  | 'unsupported'
+  | 'other';
+
+export class VenueError extends Error {
+  constructor(
+    message: string,
+    /** The venue's error code, as a string. */
+    readonly code?: string,
+    /** The venue's error text. */
+    readonly venueText?: string,
+    readonly httpStatus?: number,
+  ) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** The venue refused the request; nothing happened. */
+export class OrderRejected extends VenueError {
+  constructor(
+    readonly reason: RejectReason,
+    message: string,
+    code?: string,
+    venueText?: string,
+    httpStatus?: number,
+  ) {
+    super(message, code, venueText, httpStatus);
+  }
+}
+
+/** The client order id is already in use at the venue. */
+export class DuplicateOrder extends OrderRejected {
+  constructor(message: string, code?: string, venueText?: string, httpStatus?: number) {
+    super('duplicate', message, code, venueText, httpStatus);
+  }
+}
+
+export class OrderNotFound extends VenueError {}
+
+export class RateLimited extends VenueError {
+  constructor(
+    message: string,
+    /** How long the venue asks us to wait, in ms. */
+    readonly retryAfterMs: number,
+    code?: string,
+    venueText?: string,
+    httpStatus?: number,
+  ) {
+    super(message, code, venueText, httpStatus);
+  }
+}
+
+export class AuthenticationFailed extends VenueError {}
+
+/** The request may or may not have been executed (5xx, timeout, connection lost before the reply). */
+export class OutcomeUnknown extends VenueError {}
+
+/** The adapter's own configuration, resolved by the gateway from sessions.cfg. Secrets are already read. */
+export interface VenueConfig {
+  restUrl: string;
+  wsUrl: string;
+  apiKey: string;
+  apiSecret: string;
+  account?: string;
+  /** Per-request timeout before a request counts as OutcomeUnknown. */
+  requestTimeoutMs?: number;
+}
