@@ -47,6 +47,14 @@ export interface VenueCapabilities {
   maxClientOrderIdLength: number;
 }
 
+/** A venue's published request limits; the adapter queues to stay inside them. */
+export interface RateLimits {
+  ordersPerSecond: number;
+  queriesPerSecond: number;
+  /** Requests allowed to wait in the adapter's queue before new ones are refused with RateLimited. */
+  maxQueue: number;
+}
+
 export interface PlaceOrderRequest {
   /** The gateway's id for the order, sent to the venue as its client order id where it has one. */
   clientOrderId: string;
@@ -242,4 +250,6 @@ export interface VenueConfig {
   account?: string;
   /** Per-request timeout before a request counts as OutcomeUnknown. */
   requestTimeoutMs?: number;
+  /** Overrides the venue's published limits (the simulator publishes higher ones). */
+  rateLimits?: Partial<RateLimits>;
 }
