@@ -1,0 +1,169 @@
+// HashKey Global (spot) venue facts as data: hosts, paths, limits, status words and the error-code
+// map. Source: /work/shared/venues/hashkey.md (readme.io docs, CCXT `hashkey`, Hummingbot `hashkey`).
+// Nothing here does I/O; the REST client, the user stream and the mapping read these tables.
+
+import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
+
+export const HASHKEY_VENUE_NAME = 'hashkey';
+
+/** Base URLs. `wsUrl` is the private-stream host: the stream connects to `<wsUrl>/api/v1/ws/<listenKey>`. */
+export const HASHKEY_ENVIRONMENTS = {
+  production: {
+    restUrl: 'https://api-glb.hashkey.com',
+    wsUrl: 'wss://stream-glb.hashkey.com',
+    publicWsUrl: 'wss://stream-glb.hashkey.com/quote/ws/v1',
+  },
+  sandbox: {
+    restUrl: 'https://api-glb.sim.hashkeydev.com',
+    wsUrl: 'wss://stream-glb.sim.hashkeydev.com',
+    publicWsUrl: 'wss://stream-glb.sim.hashkeydev.com/quote/ws/v1',
+  },
+} as const;
+
+export type HashKeyEnvironment = keyof typeof HASHKEY_ENVIRONMENTS;
+
+export const HASHKEY_PATHS = {
+  /** v1.1: MARKET `quantity` is base quantity (v1 MARKET BUY `quantity` would be quote cash). */
+  createOrder: '/api/v1.1/spot/order',
+  cancelOrder: '/api/v1/spot/order',
+  getOrder: '/api/v1/spot/order',
+  openOrders: '/api/v1/spot/openOrders',
+  accountTrades: '/api/v1/account/trades',
+  exchangeInfo: '/api/v1/exchangeInfo',
+  userDataStream: '/api/v1/userDataStream',
+  /** Appended to the configured wsUrl, then the listenKey. */
+  privateStreamPrefix: '/api/v1/ws/',
+} as const;
+
+/** Which rate-limit class each request counts against. */
+export type HashKeyLimitClass = 'orders' | 'queries';
+
+export const HASHKEY_HEADERS = { apiKey: 'X-HK-APIKEY' } as const;
+
+/** Published per-key limits: 10 req/s on order endpoints, 2 req/s on query endpoints. */
+export const HASHKEY_RATE_LIMITS: RateLimits = {
+  ordersPerSecond: 10,
+  queriesPerSecond: 2,
+  // Our choice, not the venue's: ten seconds of order backlog is already stale for a FIX client.
+  maxQueue: 100,
+};
+
+/** "HTTP 429 ... wait 1 minute" (order rate limit section). */
+export const HASHKEY_RATE_LIMIT_WAIT_MS = 60_000;
+/** 418 = IP auto-banned after ignoring 429s. The ban length is not published; we wait 5 minutes. */
+export const HASHKEY_BAN_WAIT_MS = 300_000;
+
+export const HASHKEY_DEFAULTS = {
+  requestTimeoutMs: 5_000,
+  /** Docs default; the venue maximum is unconfirmed (Binance-style APIs allow 60000). */
+  recvWindowMs: 5_000,
+  /** Client `{"ping": ms}` every 10 s. */
+  streamPingIntervalMs: 10_000,
+  /** listenKey lives 60 min; docs and Hummingbot refresh every 30 min. */
+  listenKeyKeepAliveMs: 30 * 60_000,
+  /** openOrders page size (max 1000). */
+  openOrdersPageLimit: 1000,
+  /** Keep-alive pool size: ~5,000 orders/s on loopback at ~1 ms each needs far fewer. */
+  maxSockets: 256,
+} as const;
+
+export const HASHKEY_CAPABILITIES: VenueCapabilities = {
+  orderTypes: ['market', 'limit'],
+  timeInForce: { limit: ['GTC', 'IOC', 'FOK'], market: ['IOC', 'FOK'] },
+  postOnly: true,
+  asyncCancel: true,
+  cancel: true,
+  // Unconfirmed venue maximum; hashkey.md and Hummingbot keep client ids to 32 chars.
+  maxClientOrderIdLength: 32,
+};
+
+/** Venue status words → unified status. PENDING (Hummingbot) and ORDER_NEW (CCXT) included. */
+export const HASHKEY_ORDER_STATUS: Readonly<Record<string, OrderStatus>> = {
+  PENDING: 'pending_new',
+  ORDER_NEW: 'new',
+  NEW: 'new',
+  PARTIALLY_FILLED: 'partially_filled',
+  FILLED: 'filled',
+  PENDING_CANCEL: 'pending_cancel',
+  CANCELED: 'canceled',
+  // Partly filled, then canceled: final. FIX 39=4 with CumQty > 0.
+  PARTIALLY_CANCELED: 'canceled',
+  REJECTED: 'rejected',
+};
+
+/** Status words a cancel reply can carry while the cancel is still in flight (FIX 39=6). */
+export const HASHKEY_CANCEL_PENDING_WORDS: ReadonlySet<string> = new Set([
+  'NEW',
+  'ORDER_NEW',
+  'PENDING',
+  'PARTIALLY_FILLED',
+  'PENDING_CANCEL',
+]);
+
+// ---------------------------------------------------------------------------------------------
+// Error codes → error classes (CCXT `exceptions.exact` style). Codes are normalized first:
+// strings trimmed, numbers stringified, and positive 1–3 digit codes zero-padded to 4 digits
+// (the venue's positive codes are `0001`…`0401`; a JSON number 211 means `0211`).
+
+export type HashKeyErrorSpec =
+  | { kind: 'duplicate' }
+  | { kind: 'rejected'; reason: RejectReason }
+  | { kind: 'not_found' }
+  | { kind: 'auth' }
+  | { kind: 'rate_limited'; retryAfterMs: number }
+  | { kind: 'unknown_outcome' };
+
+const rejected = (reason: RejectReason): HashKeyErrorSpec => ({ kind: 'rejected', reason });
+
+export const HASHKEY_ERROR_CODES: Readonly<Record<string, HashKeyErrorSpec>> = {
+  // Duplicate clientOrderId.
+  '-1141': { kind: 'duplicate' },
+  // Instrument not found / invalid or missing symbol.
+  '0201': rejected('unknown_symbol'),
+  '-100010': rejected('unknown_symbol'),
+  '-100012': rejected('unknown_symbol'),
+  // Bad order type / price / precision / price out of range, missing field, bad request.
+  '0206': rejected('invalid_order'),
+  '0207': rejected('invalid_order'),
+  '0209': rejected('invalid_order'),
+  '0210': rejected('invalid_order'),
+  '0001': rejected('invalid_order'),
+  '-1004': rejected('invalid_order'),
+  // LIMIT_MAKER would immediately match (CCXT: OrderImmediatelyFillable).
+  '-1139': rejected('post_only_would_take'),
+  // FOK not fillable (CCXT: OrderNotFillable). Reported as a reject of the create: nothing rested.
+  // The FIX side may present it as expired (150=C) when it knows the order was FOK.
+  '-1142': rejected('invalid_order'),
+  '0401': rejected('insufficient_funds'),
+  // Order not found.
+  '0211': { kind: 'not_found' },
+  '-1143': { kind: 'not_found' },
+  '-2013': { kind: 'not_found' },
+  // Auth: auth error, invalid / expired key, unauthorized, invalid IP.
+  '0002': { kind: 'auth' },
+  '0102': { kind: 'auth' },
+  '0103': { kind: 'auth' },
+  '-1002': { kind: 'auth' },
+  '0202': { kind: 'auth' },
+  // Rate limit exceeded.
+  '0003': { kind: 'rate_limited', retryAfterMs: HASHKEY_RATE_LIMIT_WAIT_MS },
+  // Unknown / internal error, execution error, backend timeout: may or may not have executed.
+  '-1000': { kind: 'unknown_outcome' },
+  '-1001': { kind: 'unknown_outcome' },
+  '-1006': { kind: 'unknown_outcome' },
+  '-1007': { kind: 'unknown_outcome' },
+  // CCXT maps order creation / cancellation timeout to RequestTimeout: same treatment.
+  '-1146': { kind: 'unknown_outcome' },
+  '-1147': { kind: 'unknown_outcome' },
+  // Timestamp outside recvWindow: a clock problem on our side; nothing happened.
+  '-1021': rejected('other'),
+};
+
+/** HTTP statuses handled before the body code is looked at. */
+export const HASHKEY_HTTP = {
+  rateLimited: 429,
+  banned: 418,
+} as const;
+
+/** Body codes (as sent, before zero-padding) that mean success when a `code` field is present. */
+export const HASHKEY_SUCCESS_CODES: ReadonlySet<string> = new Set(['0', '200', '0000']);

@@ -1,0 +1,159 @@
+import { RateLimiter } from '../../../src/venues/common/rate-limiter';
+import { RateLimited } from '../../../src/venues/venue';
+
+describe('RateLimiter', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  const make = (opts: { rejectWhilePaused?: boolean } = {}) =>
+    new RateLimiter(
+      {
+        orders: { ratePerSecond: 10, maxQueue: 5 },
+        queries: { ratePerSecond: 2, maxQueue: 3 },
+      },
+      opts,
+    );
+
+  it('runs work synchronously while a token is free', async () => {
+    const rl = make();
+    let ran = false;
+    const p = rl.schedule('orders', () => {
+      ran = true;
+      return 7;
+    });
+    expect(ran).toBe(true);
+    await expect(p).resolves.toBe(7);
+    rl.close();
+  });
+
+  it('lets a burst of ratePerSecond through at once, then queues FIFO until tokens return', async () => {
+    const rl = make();
+    const started: number[] = [];
+    const ps = Array.from({ length: 14 }, (_, i) => rl.schedule('orders', () => started.push(i)));
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9]);
+    expect(rl.queued('orders')).toBe(4);
+    await jest.advanceTimersByTimeAsync(999);
+    expect(started.length).toBe(10);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(started).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13]);
+    await Promise.all(ps);
+    rl.close();
+  });
+
+  it('never starts more than the rate within any one-second window', async () => {
+    const rl = make();
+    const times: number[] = [];
+    const ps: Promise<unknown>[] = [];
+    for (let i = 0; i < 3; i++) ps.push(rl.schedule('queries', () => times.push(Date.now())));
+    await jest.advanceTimersByTimeAsync(250);
+    for (let i = 0; i < 2; i++) ps.push(rl.schedule('queries', () => times.push(Date.now())));
+    await jest.advanceTimersByTimeAsync(5000);
+    await Promise.all(ps);
+    expect(times.length).toBe(5);
+    for (let i = 2; i < times.length; i++) expect(times[i] - times[i - 2]).toBeGreaterThanOrEqual(1000);
+    rl.close();
+  });
+
+  it('keeps classes independent', () => {
+    const rl = make();
+    for (let i = 0; i < 2; i++) void rl.schedule('queries', () => i);
+    let ran = false;
+    void rl.schedule('orders', () => (ran = true));
+    expect(ran).toBe(true);
+    rl.close();
+  });
+
+  it('rejects at once with RateLimited when the queue is full', async () => {
+    const rl = make();
+    const ok: Promise<unknown>[] = [];
+    for (let i = 0; i < 2 + 3; i++) ok.push(rl.schedule('queries', () => i));
+    const err = await rl.schedule('queries', () => 'never').catch((e) => e);
+    expect(err).toBeInstanceOf(RateLimited);
+    expect(err.message).toMatch(/rate limit queue full/);
+    expect(err.retryAfterMs).toBeGreaterThan(0);
+    await jest.advanceTimersByTimeAsync(3000);
+    await expect(Promise.all(ok)).resolves.toHaveLength(5);
+    rl.close();
+  });
+
+  it('propagates a thrown error or a rejection from the work', async () => {
+    const rl = make();
+    await expect(rl.schedule('orders', () => { throw new Error('boom'); })).rejects.toThrow('boom');
+    await expect(rl.schedule('orders', () => Promise.reject(new Error('async boom')))).rejects.toThrow('async boom');
+    rl.close();
+  });
+
+  it('pause() refuses new work and fails queued work with the time left (default)', async () => {
+    const rl = make();
+    for (let i = 0; i < 2; i++) await rl.schedule('queries', () => i);
+    const queued = rl.schedule('queries', () => 'late').catch((e) => e);
+    rl.pause(60_000);
+    const q = await queued;
+    expect(q).toBeInstanceOf(RateLimited);
+    expect(q.retryAfterMs).toBe(60_000);
+    await jest.advanceTimersByTimeAsync(10_000);
+    const e = await rl.schedule('orders', () => 'x').catch((err) => err);
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.retryAfterMs).toBe(50_000);
+    expect(rl.pausedForMs()).toBe(50_000);
+    await jest.advanceTimersByTimeAsync(50_000);
+    expect(rl.pausedForMs()).toBe(0);
+    await expect(rl.schedule('orders', () => 'after')).resolves.toBe('after');
+    rl.close();
+  });
+
+  it('pause() holds the queue until the pause ends when rejectWhilePaused is false', async () => {
+    const rl = make({ rejectWhilePaused: false });
+    rl.pause(2000);
+    let ran = false;
+    const p = rl.schedule('orders', () => (ran = true));
+    await jest.advanceTimersByTimeAsync(1999);
+    expect(ran).toBe(false);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(ran).toBe(true);
+    await p;
+    rl.close();
+  });
+
+  it('a shorter pause never shortens a longer one', () => {
+    const rl = make();
+    rl.pause(60_000);
+    rl.pause(1_000);
+    expect(rl.pausedForMs()).toBe(60_000);
+    rl.close();
+  });
+
+  it('close() fails queued work and clears its timers', async () => {
+    const rl = make();
+    for (let i = 0; i < 2; i++) void rl.schedule('queries', () => i);
+    const queued = rl.schedule('queries', () => 'late').catch((e) => e);
+    rl.close();
+    expect(await queued).toBeInstanceOf(RateLimited);
+    expect(jest.getTimerCount()).toBe(0);
+    await expect(rl.schedule('orders', () => 1)).rejects.toBeInstanceOf(RateLimited);
+  });
+
+  it('supports fractional rates and explicit bursts', async () => {
+    const rl = new RateLimiter({ slow: { ratePerSecond: 0.5, maxQueue: 10 }, smooth: { ratePerSecond: 10, burst: 1, maxQueue: 10 } });
+    const times: number[] = [];
+    const t0 = Date.now();
+    const ps = [0, 1].map(() => rl.schedule('slow', () => times.push(Date.now() - t0)));
+    await jest.advanceTimersByTimeAsync(2000);
+    await Promise.all(ps);
+    expect(times).toEqual([0, 2000]);
+    const t1 = Date.now();
+    const s: number[] = [];
+    const ps2 = [0, 1, 2].map(() => rl.schedule('smooth', () => s.push(Date.now() - t1)));
+    await jest.advanceTimersByTimeAsync(500);
+    await Promise.all(ps2);
+    expect(s).toEqual([0, 100, 200]);
+    rl.close();
+  });
+
+  it('rejects unknown classes and bad rates loudly', () => {
+    expect(() => new RateLimiter({ x: { ratePerSecond: 0, maxQueue: 1 } })).toThrow(/ratePerSecond/);
+    const rl = make();
+    expect(() => rl.schedule('nope' as 'orders', () => 1)).toThrow(/unknown class/);
+    rl.close();
+  });
+});
