@@ -153,6 +153,13 @@ export class RateLimiter<C extends string = string> {
     }
   }
 
+  /** Ends a pause early (an operator's decision, or a test). */
+  resume(): void {
+    this.pausedUntil = 0;
+    const now = this.now();
+    for (const c of this.classes.values()) this.arm(c, now);
+  }
+
   /** ms left in the current pause, 0 when not paused. */
   pausedForMs(): number {
     return Math.max(0, this.pausedUntil - this.now());

@@ -159,6 +159,18 @@ export const HASHKEY_ERROR_CODES: Readonly<Record<string, HashKeyErrorSpec>> = {
   '-1021': rejected('other'),
 };
 
+/**
+ * Overrides for cancel requests. HashKey runs the BHEx engine, whose Binance-style list (see the
+ * coinsph CCXT comments) gives -1139 "Order has been filled" and -1142 "Order has been canceled":
+ * on a cancel these mean the order is already done (FIX CxlRejReason 0 too late), not the create
+ * meanings CCXT's hashkey map implies. -1145 "This order type does not support cancellation".
+ */
+export const HASHKEY_CANCEL_ERROR_CODES: Readonly<Record<string, HashKeyErrorSpec>> = {
+  '-1139': rejected('too_late'),
+  '-1142': rejected('too_late'),
+  '-1145': rejected('unsupported'),
+};
+
 /** HTTP statuses handled before the body code is looked at. */
 export const HASHKEY_HTTP = {
   rateLimited: 429,

@@ -24,6 +24,7 @@ import {
 import type { HashKeyParams } from './hashkey-auth';
 import {
   HASHKEY_BAN_WAIT_MS,
+  HASHKEY_CANCEL_ERROR_CODES,
   HASHKEY_ERROR_CODES,
   HASHKEY_HTTP,
   HASHKEY_ORDER_STATUS,
@@ -101,12 +102,15 @@ export function parseRetryAfterMs(header: unknown, now: number = Date.now()): nu
   return Number.isNaN(t) ? undefined : Math.max(0, t - now);
 }
 
+/** What the request was, where a code means different things (see HASHKEY_CANCEL_ERROR_CODES). */
+export type HashKeyRequestKind = 'create' | 'cancel' | 'query';
+
 /** One venue code + text → the unified error class, through HASHKEY_ERROR_CODES. */
-export function hashKeyErrorForCode(rawCode: unknown, msg: string, httpStatus?: number): VenueError {
+export function hashKeyErrorForCode(rawCode: unknown, msg: string, httpStatus?: number, kind?: HashKeyRequestKind): VenueError {
   const code = normalizeHashKeyCode(rawCode) ?? '';
   const text = msg || '(no message)';
   const message = `HashKey ${code || 'error'}: ${text}`;
-  const spec = HASHKEY_ERROR_CODES[code];
+  const spec = (kind === 'cancel' ? HASHKEY_CANCEL_ERROR_CODES[code] : undefined) ?? HASHKEY_ERROR_CODES[code];
   if (!spec) {
     if (httpStatus === 401 || httpStatus === 403) return new AuthenticationFailed(message, code, text, httpStatus);
     return new OrderRejected('other', message, code, text, httpStatus);
@@ -137,6 +141,7 @@ export function hashKeyErrorFromReply(
   body: unknown,
   retryAfterHeader?: unknown,
   now: number = Date.now(),
+  kind?: HashKeyRequestKind,
 ): VenueError {
   const b = typeof body === 'object' && body !== null && !Array.isArray(body) ? (body as Json) : undefined;
   const code = normalizeHashKeyCode(b?.code);
@@ -155,7 +160,7 @@ export function hashKeyErrorFromReply(
       httpStatus,
     );
   }
-  if (code !== undefined) return hashKeyErrorForCode(code, msg, httpStatus);
+  if (code !== undefined) return hashKeyErrorForCode(code, msg, httpStatus, kind);
   if (httpStatus === 401 || httpStatus === 403) {
     return new AuthenticationFailed(`HashKey HTTP ${httpStatus}${msg ? ': ' + msg : ''}`, String(httpStatus), msg, httpStatus);
   }

@@ -115,6 +115,17 @@ describe('RateLimiter', () => {
     rl.close();
   });
 
+  it('resume() ends a pause early and releases held work', async () => {
+    const rl = make({ rejectWhilePaused: false });
+    rl.pause(60_000);
+    const p = rl.schedule('orders', () => 'held');
+    rl.resume();
+    expect(rl.pausedForMs()).toBe(0);
+    await jest.advanceTimersByTimeAsync(0);
+    await expect(p).resolves.toBe('held');
+    rl.close();
+  });
+
   it('a shorter pause never shortens a longer one', () => {
     const rl = make();
     rl.pause(60_000);

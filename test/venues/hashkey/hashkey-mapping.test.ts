@@ -455,3 +455,17 @@ describe('errors', () => {
     expect(parseRetryAfterMs(undefined)).toBeUndefined();
   });
 });
+
+describe('cancel-context error codes', () => {
+  it('-1139 / -1142 on a cancel mean the order is already done (too late); -1145 unsupported', () => {
+    expect((hashKeyErrorForCode(-1139, 'Order has been filled', 400, 'cancel') as OrderRejected).reason).toBe('too_late');
+    expect((hashKeyErrorForCode(-1142, 'Order has been canceled', 400, 'cancel') as OrderRejected).reason).toBe('too_late');
+    expect((hashKeyErrorForCode(-1145, 'not cancellable', 400, 'cancel') as OrderRejected).reason).toBe('unsupported');
+    expect((hashKeyErrorFromReply(400, { code: -1139, msg: 'x' }, undefined, 0, 'cancel') as OrderRejected).reason).toBe('too_late');
+  });
+
+  it('the same codes keep their create meanings elsewhere', () => {
+    expect((hashKeyErrorForCode(-1139, 'would take', 400, 'create') as OrderRejected).reason).toBe('post_only_would_take');
+    expect(hashKeyErrorForCode('0211', 'Order not found', 400, 'cancel')).toBeInstanceOf(OrderNotFound);
+  });
+});
