@@ -1,0 +1,138 @@
+// Listens on every configured port and admits a connection to a session only after its first
+// message is a valid Logon that names a configured session and passes authentication. A refused
+// connection is closed without a byte sent and without touching any session's store; a bare TCP
+// connect (a health probe) never reaches a session at all.
+import * as crypto from 'crypto';
+import * as net from 'net';
+import type { Logger } from 'pino';
+import { FixFramer, FrameError } from './codec/fix-framer';
+import { parseFrame } from './codec/fix-parser';
+import { parseUtcTimestamp } from './codec/fix-encoder';
+import { isAddressAllowed, isWithinSessionWindow } from './config/session-settings';
+import { FixSession } from './fix-session';
+import { MessageValidator } from './validation';
+
+const LOGON_TIMEOUT_MS = 10_000;
+
+export class FixAcceptor {
+  private readonly servers: net.Server[] = [];
+  private readonly pendingSockets = new Set<net.Socket>();
+
+  constructor(
+    private readonly sessions: FixSession[],
+    private readonly validators: Map<FixSession, MessageValidator | undefined>,
+    private readonly logger: Logger,
+  ) {}
+
+  /** Binds every distinct host:port. Resolves with the bound addresses (port 0 = ephemeral). */
+  async start(): Promise<{ host: string; port: number }[]> {
+    const byEndpoint = new Map<string, FixSession[]>();
+    for (const s of this.sessions) {
+      const key = `${s.config.acceptHost}|${s.config.acceptPort}`;
+      byEndpoint.set(key, [...(byEndpoint.get(key) ?? []), s]);
+    }
+    const bound: { host: string; port: number }[] = [];
+    for (const [key, sessions] of byEndpoint) {
+      const [host, portText] = key.split('|');
+      const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket, sessions));
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(Number(portText), host, () => resolve());
+      });
+      const addr = server.address() as net.AddressInfo;
+      this.logger.info({ host, port: addr.port, sessions: sessions.map((s) => s.sessionId) }, 'FIX acceptor listening');
+      bound.push({ host, port: addr.port });
+      this.servers.push(server);
+    }
+    return bound;
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.pendingSockets) s.destroy();
+    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+  }
+
+  private onConnection(socket: net.Socket, sessions: FixSession[]): void {
+    socket.setNoDelay(true);
+    this.pendingSockets.add(socket);
+    const framer = new FixFramer();
+    const remote = `${socket.remoteAddress}:${socket.remotePort}`;
+    let decided = false;
+    const refuse = (reason: string, session?: FixSession) => {
+      decided = true;
+      this.pendingSockets.delete(socket);
+      this.logger.warn({ remote, reason, session: session?.sessionId }, 'logon refused');
+      session?.event(`Refused connection from ${remote}: ${reason}`);
+      socket.destroy();
+    };
+    const timer = setTimeout(() => refuse('no Logon received in time'), LOGON_TIMEOUT_MS);
+    timer.unref();
+    const onData = (chunk: Buffer) => {
+      if (decided) return;
+      let frames: string[];
+      try {
+        frames = framer.push(chunk.toString('latin1'));
+      } catch (err) {
+        clearTimeout(timer);
+        refuse(err instanceof FrameError ? err.message : String(err));
+        return;
+      }
+      if (frames.length === 0) return;
+      clearTimeout(timer);
+      socket.removeListener('data', onData);
+      decided = true;
+      this.pendingSockets.delete(socket);
+      const problem = this.admit(socket, frames[0], frames.slice(1), framer, sessions);
+      if (problem) refuse(problem.reason, problem.session);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => undefined);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      this.pendingSockets.delete(socket);
+    });
+  }
+
+  /** Returns why the connection is refused, or undefined after handing it to its session. */
+  private admit(
+    socket: net.Socket,
+    raw: string,
+    rest: string[],
+    framer: FixFramer,
+    sessions: FixSession[],
+  ): { reason: string; session?: FixSession } | undefined {
+    const parsed = parseFrame(raw);
+    if (!parsed.ok) return { reason: `garbled first message (${parsed.reason})` };
+    const msg = parsed.message;
+    if (msg.msgType !== 'A') return { reason: `first message is not a Logon (35=${msg.msgType})` };
+    const clientId = msg.get(49);
+    const ourId = msg.get(56);
+    const byIds = sessions.filter((s) => s.targetCompId === clientId && s.senderCompId === ourId);
+    if (byIds.length === 0) return { reason: `no session for SenderCompID=${clientId} TargetCompID=${ourId}` };
+    const session = byIds.find((s) => s.config.beginString === msg.get(8));
+    if (!session) return { reason: `unexpected BeginString ${msg.get(8)}`, session: byIds[0] };
+    if (!isAddressAllowed(session.config, socket.remoteAddress)) return { reason: `address ${socket.remoteAddress} not allowed`, session };
+    if (session.config.logonPassword !== undefined && !secretEquals(msg.get(96), session.config.logonPassword)) {
+      return { reason: 'wrong or missing password (RawData 96)', session };
+    }
+    const validator = this.validators.get(session);
+    const invalid = validator?.validate(msg);
+    if (invalid) return { reason: `invalid Logon: ${invalid.text}${invalid.refTagId !== undefined ? ` (${invalid.refTagId})` : ''}`, session };
+    if (!/^\d+$/.test(msg.get(34) ?? '') || !/^\d+$/.test(msg.get(108) ?? '')) return { reason: 'invalid Logon: MsgSeqNum or HeartBtInt', session };
+    const sendingTime = parseUtcTimestamp(msg.get(52) ?? '');
+    if (session.config.checkLatency && !(Math.abs(Date.now() - sendingTime) <= session.config.maxLatencySeconds * 1000)) {
+      return { reason: `SendingTime ${msg.get(52)} outside MaxLatency`, session };
+    }
+    if (!isWithinSessionWindow(session.config, new Date())) return { reason: 'outside the session time window', session };
+    if (session.connected) return { reason: 'session already logged on; the live connection is kept', session };
+    session.attach(socket, msg, rest, framer);
+    return undefined;
+  }
+}
+
+/** Constant-time comparison that does not leak the secret's length either. */
+function secretEquals(given: string | undefined, expected: string): boolean {
+  const a = crypto.createHash('sha256').update(given ?? '', 'latin1').digest();
+  const b = crypto.createHash('sha256').update(expected, 'latin1').digest();
+  return given !== undefined && crypto.timingSafeEqual(a, b);
+}

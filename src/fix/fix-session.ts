@@ -1,0 +1,745 @@
+// One FIX 4.2 session (acceptor side): the only place that knows sequence numbers. It follows the
+// FIX 4.2 session rules as QuickFIX implements them, step for step where a QuickFIX peer can tell
+// the difference (which check comes first, when the target seqnum advances, which Text is sent).
+//
+// Inbound frames are processed strictly one after another (a resend reads the store
+// asynchronously; later frames wait). Outbound messages are durably stored before they are written,
+// through one ordered out-queue, so the wire order is the order in which messages were produced.
+import type { Socket } from 'net';
+import type { Logger } from 'pino';
+import { FixApplication, SessionHandle, UnsupportedMessageType } from './application';
+import { FixFramer, FrameError } from './codec/fix-framer';
+import { parseFrame } from './codec/fix-parser';
+import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
+import { SessionConfig } from './config/session-settings';
+import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
+import { MessageStore, StoredMessage } from './store/message-store';
+import { SessionLog } from './session-log';
+import { MessageValidator, RejectReason, REJECT_TEXT, SessionReject } from './validation';
+
+/** Routing fields and their counterparts, reversed on session Rejects. */
+const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
+  [115, 128], [116, 129], [144, 145], [128, 115], [129, 116], [145, 144],
+];
+
+const LOGOUT_TIMEOUT_MS = 2000;
+const TIMER_TICK_MS = 200;
+
+export interface FixSessionDeps {
+  config: SessionConfig;
+  store: MessageStore;
+  log: SessionLog;
+  /** Absent when UseDataDictionary=N. */
+  validator?: MessageValidator;
+  /** Header tags of the dictionary (to rebuild resent messages). */
+  headerTags: ReadonlySet<number>;
+  app: FixApplication;
+  logger: Logger;
+}
+
+interface OutItem {
+  raw: string;
+  ready: boolean;
+}
+
+export class FixSession implements SessionHandle {
+  readonly sessionId: string;
+  readonly senderCompId: string;
+  readonly targetCompId: string;
+  readonly config: SessionConfig;
+
+  private readonly store: MessageStore;
+  private readonly log: SessionLog;
+  private readonly validator?: MessageValidator;
+  private readonly headerTags: ReadonlySet<number>;
+  private readonly app: FixApplication;
+  private readonly logger: Logger;
+
+  private nextSender = 1;
+  private nextTarget = 1;
+
+  // connection state
+  private socket?: Socket;
+  private framer?: FixFramer;
+  private isLoggedOn = false;
+  private logoutSentAt = 0;
+  private heartBtIntMs = 0;
+  private lastSentAt = 0;
+  private lastReceivedAt = 0;
+  private testRequests = 0;
+  private resendRange?: { begin: number; end: number };
+  private readonly queued = new Map<number, FixMessage>();
+  private timer?: NodeJS.Timeout;
+
+  // inbound processing
+  private inbox: string[] = [];
+  private inboxHead = 0;
+  private processing = false;
+  private awaitingLogon = false;
+
+  // outbound ordering
+  private out: OutItem[] = [];
+  private outHead = 0;
+  private closeWhenFlushed = false;
+
+  // persistence of the next expected seqnum, after the application accepted the messages before it
+  private targetWanted = 1;
+  private targetPersisted = 1;
+  private targetBarrier: Array<Promise<void> | void> = [];
+  private targetPersisting?: Promise<void>;
+  private generation = 0;
+
+  constructor(deps: FixSessionDeps) {
+    this.config = deps.config;
+    this.sessionId = deps.config.sessionId;
+    this.senderCompId = deps.config.senderCompId;
+    this.targetCompId = deps.config.targetCompId;
+    this.store = deps.store;
+    this.log = deps.log;
+    this.validator = deps.validator;
+    this.headerTags = deps.headerTags;
+    this.app = deps.app;
+    this.logger = deps.logger.child({ session: this.sessionId });
+  }
+
+  async open(): Promise<void> {
+    await this.store.open();
+    this.nextSender = this.store.nextSenderSeqNum();
+    this.nextTarget = this.store.nextTargetSeqNum();
+    this.targetWanted = this.targetPersisted = this.nextTarget;
+    this.event(`Created session; next sender ${this.nextSender}, next target ${this.nextTarget}`);
+    await this.app.onCreate?.(this);
+  }
+
+  // ---------------------------------------------------------------------------------- SessionHandle
+
+  get loggedOn(): boolean {
+    return this.isLoggedOn;
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined;
+  }
+
+  nextSenderSeqNum(): number {
+    return this.nextSender;
+  }
+
+  nextTargetSeqNum(): number {
+    return this.nextTarget;
+  }
+
+  send(msg: OutboundMessage): Promise<number> {
+    const { seq, durable } = this.sendMessage(msg.msgType, msg.body, msg.header);
+    return durable.then(() => seq);
+  }
+
+  sentMessages(begin: number, end: number): Promise<StoredMessage[]> {
+    return this.store.getSent(begin, end);
+  }
+
+  event(text: string): void {
+    this.log.event(text);
+  }
+
+  // ---------------------------------------------------------------------------------- connection
+
+  /**
+   * Take over a connection whose first message is an authenticated Logon for this session
+   * (the acceptor checked CompIDs, password, address, SendingTime and that we are not logged on).
+   */
+  attach(socket: Socket, logon: FixMessage, pending: string[], framer: FixFramer): void {
+    this.socket = socket;
+    this.framer = framer;
+    this.closeWhenFlushed = false;
+    this.out = [];
+    this.outHead = 0;
+    this.inbox = [logon.raw, ...pending];
+    this.awaitingLogon = true;
+    this.inboxHead = 0;
+    this.lastReceivedAt = this.lastSentAt = Date.now();
+    this.testRequests = 0;
+    this.logoutSentAt = 0;
+    socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
+    socket.on('close', () => this.onClose(socket));
+    socket.on('error', (err) => this.event(`Socket error: ${err.message}`));
+    this.event(`Accepted connection from ${socket.remoteAddress}:${socket.remotePort}`);
+    this.pump();
+  }
+
+  /** Graceful stop: Logout to a logged-on client, wait briefly for its reply, flush the store. */
+  async shutdown(): Promise<void> {
+    const socket = this.socket;
+    if (socket && this.isLoggedOn && this.logoutSentAt === 0) {
+      this.sendLogout('Gateway shutting down');
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, LOGOUT_TIMEOUT_MS);
+        socket.once('close', () => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+    this.disconnect('shutdown');
+    await this.flushTargetPersistence();
+    await this.app.close?.();
+    await this.store.close();
+    await this.log.close();
+  }
+
+  private onData(socket: Socket, chunk: Buffer): void {
+    if (socket !== this.socket || !this.framer) return;
+    let frames: string[];
+    try {
+      frames = this.framer.push(chunk.toString('latin1'));
+    } catch (err) {
+      if (err instanceof FrameError) {
+        this.event(`Disconnecting: ${err.message}`);
+        this.disconnect(err.message);
+        return;
+      }
+      throw err;
+    }
+    for (const f of frames) this.inbox.push(f);
+    this.pump();
+  }
+
+  private onClose(socket: Socket): void {
+    if (socket !== this.socket) return;
+    this.event('Disconnected');
+    this.resetConnectionState();
+  }
+
+  private disconnect(reason: string): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.event(`Disconnecting: ${reason}`);
+    this.resetConnectionState();
+    socket.end();
+    setTimeout(() => socket.destroy(), 1000).unref();
+  }
+
+  /** Close once everything queued for the wire has been written (a Logout must reach the peer). */
+  private disconnectAfterFlush(reason: string): void {
+    if (this.outHead >= this.out.length) this.disconnect(reason);
+    else {
+      this.closeWhenFlushed = true;
+      this.event(`Will disconnect once flushed: ${reason}`);
+    }
+  }
+
+  private resetConnectionState(): void {
+    const wasLoggedOn = this.isLoggedOn;
+    this.socket = undefined;
+    this.framer = undefined;
+    this.isLoggedOn = false;
+    this.logoutSentAt = 0;
+    this.resendRange = undefined;
+    this.queued.clear();
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.out = [];
+    this.outHead = 0;
+    this.closeWhenFlushed = false;
+    if (this.timer) clearInterval(this.timer);
+    this.timer = undefined;
+    if (wasLoggedOn) {
+      this.app.onLogout?.(this);
+      if (this.config.resetOnDisconnect) void this.resetSequences('ResetOnDisconnect');
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- inbound
+
+  private pump(): void {
+    if (this.processing) return;
+    this.processing = true;
+    while (this.inboxHead < this.inbox.length) {
+      const frame = this.inbox[this.inboxHead++];
+      let r: Promise<void> | void;
+      try {
+        r = this.handleFrame(frame);
+      } catch (err) {
+        this.fatal(err);
+        return;
+      }
+      if (r) {
+        r.then(
+          () => {
+            this.processing = false;
+            this.pump();
+          },
+          (err) => this.fatal(err),
+        );
+        return;
+      }
+    }
+    this.inbox = [];
+    this.inboxHead = 0;
+    this.processing = false;
+  }
+
+  private fatal(err: unknown): void {
+    this.processing = false;
+    this.logger.error({ err }, 'session error');
+    this.event(`Error: ${(err as Error)?.message ?? String(err)}`);
+    this.disconnect('internal error');
+  }
+
+  private handleFrame(raw: string): Promise<void> | void {
+    if (!this.socket) return;
+    this.log.incoming(raw);
+    const parsed = parseFrame(raw);
+    if (!parsed.ok) {
+      this.event(`Garbled message ignored (${parsed.reason})`);
+      return;
+    }
+    const msg = parsed.message;
+    if (this.awaitingLogon) {
+      this.awaitingLogon = false;
+      return this.onLogon(msg);
+    }
+    if (!this.isLoggedOn) {
+      this.event(`Ignored ${msg.msgType} received while not logged on`);
+      return;
+    }
+    return this.process(msg);
+  }
+
+  private process(msg: FixMessage): Promise<void> | void {
+    const msgType = msg.msgType;
+    if (!msg.has(49) || !msg.has(56)) {
+      // QuickFIX: a missing CompID is a missing required field.
+      this.sendReject(msg, new SessionReject(RejectReason.RequiredTagMissing, msg.has(49) ? 56 : 49));
+      return;
+    }
+    if (msg.get(8) !== this.config.beginString) {
+      if (msgType === '5') return this.onLogout(msg);
+      this.sendLogout('Incorrect BeginString');
+      this.nextTarget++;
+      return;
+    }
+    if (this.validator) {
+      const problem = this.validator.validate(msg);
+      if (problem) {
+        this.sendReject(msg, problem);
+        return;
+      }
+    }
+    switch (msgType) {
+      case '0':
+        if (this.verify(msg, true, true)) this.advanceTarget();
+        break;
+      case '1':
+        if (this.verify(msg, true, true)) {
+          this.sendMessage('0', [{ tag: 112, value: msg.get(112) ?? '' }]);
+          this.advanceTarget();
+        }
+        break;
+      case '2':
+        return this.onResendRequest(msg);
+      case '3':
+        if (this.verify(msg, true, true)) this.advanceTarget();
+        break;
+      case '4':
+        this.onSequenceReset(msg);
+        break;
+      case '5':
+        return this.onLogout(msg);
+      case 'A':
+        this.event('Logon received while logged on; ignored');
+        if (this.verify(msg, true, true)) this.advanceTarget();
+        break;
+      default:
+        this.onApplicationMessage(msg);
+    }
+    this.processQueued();
+  }
+
+  private onLogon(logon: FixMessage): Promise<void> | void {
+    const reset = logon.get(141) === 'Y';
+    const proceed = () => {
+      if (logon.seqNum < this.nextTarget) {
+        this.sendLogout(`MsgSeqNum too low, expecting ${this.nextTarget} but received ${logon.seqNum}`);
+        this.disconnectAfterFlush('Logon MsgSeqNum too low');
+        return;
+      }
+      this.heartBtIntMs = Number(logon.get(108) ?? this.config.heartBtInt) * 1000;
+      this.event(`Received logon${reset ? ' with ResetSeqNumFlag=Y' : ''}`);
+      const body: FixField[] = [
+        { tag: 98, value: '0' },
+        { tag: 108, value: logon.get(108) ?? String(this.config.heartBtInt) },
+      ];
+      if (reset) body.push({ tag: 141, value: 'Y' });
+      this.isLoggedOn = true;
+      this.sendMessage('A', body);
+      this.event('Responding to logon request');
+      this.lastReceivedAt = Date.now();
+      this.timer = setInterval(() => this.onTimer(), TIMER_TICK_MS);
+      this.timer.unref();
+      if (logon.seqNum > this.nextTarget && !reset) this.doTargetTooHigh(logon);
+      else {
+        this.advanceTarget();
+        this.processQueued();
+      }
+      this.app.onLogon?.(this);
+    };
+    if (reset || this.config.resetOnLogon) return this.resetSequences(reset ? 'ResetSeqNumFlag=Y' : 'ResetOnLogon').then(proceed);
+    proceed();
+  }
+
+  private onLogout(msg: FixMessage): void {
+    if (!this.verify(msg, false, false)) return;
+    if (this.logoutSentAt === 0) {
+      this.event('Received logout request');
+      this.sendLogout();
+      this.event('Sending logout response');
+    } else this.event('Received logout response');
+    this.nextTarget++;
+    this.persistTarget(this.nextTarget);
+    if (this.config.resetOnLogout) void this.resetSequences('ResetOnLogout');
+    this.disconnectAfterFlush('logout');
+  }
+
+  private onSequenceReset(msg: FixMessage): void {
+    const gapFill = msg.get(123) === 'Y';
+    if (!this.verify(msg, gapFill, gapFill)) return;
+    const newSeqNo = Number(msg.get(36));
+    if (!Number.isFinite(newSeqNo)) return;
+    this.event(`Received SequenceReset from ${msg.seqNum} to ${newSeqNo}`);
+    if (newSeqNo > this.nextTarget) {
+      this.nextTarget = newSeqNo;
+      this.persistTarget(newSeqNo);
+    } else if (newSeqNo < this.nextTarget) {
+      this.sendReject(msg, new SessionReject(RejectReason.ValueOutOfRange, undefined));
+    }
+  }
+
+  private async onResendRequest(msg: FixMessage): Promise<void> {
+    if (!this.verify(msg, false, false)) return;
+    const begin = Number(msg.get(7));
+    let end = Number(msg.get(16));
+    const last = this.nextSender - 1;
+    if (end === 0 || end > last) end = last;
+    this.event(`Received ResendRequest FROM: ${begin} TO: ${msg.get(16)}`);
+    const stored = begin <= end ? await this.store.getSent(begin, end) : [];
+    if (!this.socket) return;
+    let gapStart = begin;
+    let sentAny = false;
+    for (const m of stored) {
+      if (m.seqNum > gapStart) {
+        this.sendGapFill(gapStart, m.seqNum);
+        sentAny = true;
+      }
+      this.resendStored(m);
+      sentAny = true;
+      gapStart = m.seqNum + 1;
+    }
+    if (gapStart <= end) {
+      this.sendGapFill(gapStart, end + 1);
+      sentAny = true;
+    }
+    if (!sentAny) this.sendGapFill(begin, Math.max(begin, this.nextSender));
+    const seq = msg.seqNum;
+    if (seq === this.nextTarget) this.advanceTarget();
+    this.processQueued();
+  }
+
+  private onApplicationMessage(msg: FixMessage): void {
+    if (!this.verify(msg, true, true)) return;
+    let accepted: Promise<void> | void;
+    try {
+      accepted = this.app.fromApp(msg, this);
+    } catch (err) {
+      if (err instanceof UnsupportedMessageType) {
+        this.sendBusinessReject(msg, 3, 'Unsupported Message Type');
+      } else {
+        this.logger.error({ err }, 'application error');
+        this.sendBusinessReject(msg, 0, `Application error: ${(err as Error).message}`);
+      }
+      accepted = undefined;
+    }
+    if (accepted) accepted.catch((err) => this.logger.error({ err }, 'application failed to accept message'));
+    this.advanceTarget(accepted);
+  }
+
+  /** QuickFIX's Session::verify: latency, CompIDs, sequence; false when the message must not be processed further. */
+  private verify(msg: FixMessage, checkTooHigh: boolean, checkTooLow: boolean): boolean {
+    const sendingTime = parseUtcTimestamp(msg.get(52) ?? '');
+    if (this.config.checkLatency && !(Math.abs(Date.now() - sendingTime) <= this.config.maxLatencySeconds * 1000)) {
+      this.sendReject(msg, new SessionReject(RejectReason.SendingTimeAccuracy, undefined));
+      this.sendLogout();
+      return false;
+    }
+    if (msg.get(49) !== this.targetCompId || msg.get(56) !== this.senderCompId) {
+      this.sendReject(msg, new SessionReject(RejectReason.CompIdProblem, undefined));
+      this.sendLogout();
+      return false;
+    }
+    const seq = msg.seqNum;
+    if (checkTooHigh && seq > this.nextTarget) {
+      this.doTargetTooHigh(msg);
+      return false;
+    }
+    if (checkTooLow && seq < this.nextTarget) {
+      if (!msg.possDup) {
+        const text = `MsgSeqNum too low, expecting ${this.nextTarget} but received ${seq}`;
+        this.event(text);
+        this.sendLogout(text);
+        this.disconnectAfterFlush(text);
+        return false;
+      }
+      if (msg.msgType !== '4') {
+        const orig = msg.get(122);
+        if (orig === undefined) this.sendReject(msg, new SessionReject(RejectReason.RequiredTagMissing, 122));
+        else if (parseUtcTimestamp(orig) > sendingTime) {
+          this.sendReject(msg, new SessionReject(RejectReason.SendingTimeAccuracy, undefined));
+          this.sendLogout();
+        }
+      }
+      return false;
+    }
+    if ((checkTooHigh || checkTooLow) && this.resendRange && seq >= this.resendRange.end) {
+      this.event(`ResendRequest for messages FROM: ${this.resendRange.begin} TO: ${this.resendRange.end} has been satisfied.`);
+      this.resendRange = undefined;
+    }
+    this.lastReceivedAt = Date.now();
+    this.testRequests = 0;
+    return true;
+  }
+
+  private doTargetTooHigh(msg: FixMessage): void {
+    const seq = msg.seqNum;
+    this.event(`MsgSeqNum too high, expecting ${this.nextTarget} but received ${seq}`);
+    this.queued.set(seq, msg);
+    if (this.resendRange && seq >= this.resendRange.begin) {
+      this.event(`Already sent ResendRequest FROM: ${this.resendRange.begin} TO: ${this.resendRange.end}. Not sending another.`);
+      return;
+    }
+    this.resendRange = { begin: this.nextTarget, end: seq - 1 };
+    this.sendMessage('2', [
+      { tag: 7, value: String(this.nextTarget) },
+      { tag: 16, value: '0' },
+    ]);
+    this.event(`Sent ResendRequest FROM: ${this.nextTarget} TO: infinity`);
+  }
+
+  /** Process queued messages that are now in sequence (QuickFIX nextQueued). */
+  private processQueued(): void {
+    for (;;) {
+      const msg = this.queued.get(this.nextTarget);
+      if (!msg || !this.socket) return;
+      this.queued.delete(this.nextTarget);
+      this.event(`Processing queued message: ${this.nextTarget}`);
+      const t = msg.msgType;
+      if (t === 'A' || t === '2') this.advanceTarget();
+      else {
+        const r = this.process(msg);
+        // process() of a queued ResendRequest/Logout is synchronous enough for our purpose
+        if (r) r.catch((err) => this.fatal(err));
+      }
+    }
+  }
+
+  // ---------------------------------------------------------------------------------- sequence persistence
+
+  private advanceTarget(accepted?: Promise<void> | void): void {
+    this.nextTarget++;
+    this.persistTarget(this.nextTarget, accepted);
+  }
+
+  private persistTarget(n: number, accepted?: Promise<void> | void): void {
+    this.targetWanted = n;
+    if (accepted) this.targetBarrier.push(accepted.catch(() => undefined));
+    if (!this.targetPersisting) this.targetPersisting = this.runTargetPersistence();
+  }
+
+  private async runTargetPersistence(): Promise<void> {
+    try {
+      while (this.targetWanted !== this.targetPersisted) {
+        const n = this.targetWanted;
+        const gen = this.generation;
+        const barrier = this.targetBarrier;
+        this.targetBarrier = [];
+        if (barrier.length) await Promise.all(barrier);
+        if (gen !== this.generation) continue;
+        await this.store.setNextTargetSeqNum(n);
+        if (gen === this.generation) this.targetPersisted = n;
+      }
+    } catch (err) {
+      this.logger.error({ err }, 'failed to persist target seqnum');
+    } finally {
+      this.targetPersisting = undefined;
+    }
+  }
+
+  private async flushTargetPersistence(): Promise<void> {
+    while (this.targetPersisting) await this.targetPersisting;
+  }
+
+  private async resetSequences(why: string): Promise<void> {
+    this.generation++;
+    await this.flushTargetPersistence();
+    await this.store.reset();
+    this.nextSender = 1;
+    this.nextTarget = 1;
+    this.targetWanted = this.targetPersisted = 1;
+    this.event(`Sequence numbers reset (${why})`);
+    this.app.onReset?.(this);
+  }
+
+  // ---------------------------------------------------------------------------------- outbound
+
+  private header(msgType: string, seq: number, sendingTime: string, extra?: FixField[]): FixField[] {
+    const h: FixField[] = [
+      { tag: 34, value: String(seq) },
+      { tag: 49, value: this.senderCompId },
+      { tag: 52, value: sendingTime },
+      { tag: 56, value: this.targetCompId },
+    ];
+    if (extra && extra.length) {
+      h.push(...extra);
+      h.sort((a, b) => a.tag - b.tag);
+    }
+    h.unshift({ tag: 35, value: msgType });
+    return h;
+  }
+
+  private sendMessage(msgType: string, body: FixField[], extraHeader?: FixField[]): { seq: number; durable: Promise<void> } {
+    const seq = this.nextSender++;
+    const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
+    const app = !isAdmin(msgType);
+    const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
+    // Admin messages go out only on a live connection; application messages also only once logged on.
+    if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);
+    durable.catch((err) => this.fatal(err));
+    return { seq, durable };
+  }
+
+  private enqueue(raw: string, durable?: Promise<void>): void {
+    const item: OutItem = { raw, ready: durable === undefined };
+    this.out.push(item);
+    this.lastSentAt = Date.now();
+    if (durable) {
+      const out = this.out;
+      durable.then(() => {
+        item.ready = true;
+        if (out === this.out) this.flushOut();
+      }, () => undefined);
+    } else this.flushOut();
+  }
+
+  private flushOut(): void {
+    const socket = this.socket;
+    if (!socket) return;
+    let chunk = '';
+    while (this.outHead < this.out.length && this.out[this.outHead].ready) {
+      const raw = this.out[this.outHead++].raw;
+      this.log.outgoing(raw);
+      chunk += raw;
+    }
+    if (this.outHead === this.out.length) {
+      this.out = [];
+      this.outHead = 0;
+    }
+    if (chunk) socket.write(chunk, 'latin1');
+    if (this.closeWhenFlushed && this.outHead >= this.out.length) this.disconnect('flushed');
+  }
+
+  private resendStored(m: StoredMessage): void {
+    const parsed = parseFrame(m.raw);
+    if (!parsed.ok) {
+      this.sendGapFill(m.seqNum, m.seqNum + 1);
+      return;
+    }
+    const fields = parsed.message.fields;
+    let origSendingTime = '';
+    const extra: FixField[] = [{ tag: 43, value: 'Y' }];
+    const body: FixField[] = [];
+    for (let i = 3; i < fields.length - 1; i++) {
+      const f = fields[i];
+      if (f.tag === 52) origSendingTime = f.value;
+      else if (f.tag === 34 || f.tag === 49 || f.tag === 56 || f.tag === 43 || f.tag === 122) continue;
+      else if (this.headerTags.has(f.tag)) extra.push(f);
+      else body.push(f);
+    }
+    extra.push({ tag: 122, value: origSendingTime });
+    const raw = encodeFix(this.config.beginString, this.header(fields[2].value, m.seqNum, utcTimestamp(), extra).concat(body));
+    this.enqueue(raw);
+  }
+
+  private sendGapFill(begin: number, newSeqNo: number): void {
+    const now = utcTimestamp();
+    const raw = encodeFix(
+      this.config.beginString,
+      this.header('4', begin, now, [{ tag: 43, value: 'Y' }, { tag: 122, value: now }]).concat([
+        { tag: 36, value: String(newSeqNo) },
+        { tag: 123, value: 'Y' },
+      ]),
+    );
+    this.enqueue(raw);
+    this.event(`Sent SequenceReset-GapFill FROM: ${begin} TO: ${newSeqNo}`);
+  }
+
+  private sendLogout(text?: string): void {
+    this.sendMessage('5', text ? [{ tag: 58, value: text }] : []);
+    this.logoutSentAt = Date.now();
+  }
+
+  private sendReject(msg: FixMessage, r: SessionReject): void {
+    const msgType = msg.msgType;
+    const seqText = msg.get(34);
+    const body: FixField[] = [];
+    if (seqText !== undefined && seqText !== '') body.push({ tag: 45, value: seqText });
+    body.push({ tag: 58, value: r.text });
+    if (r.refTagId !== undefined) body.push({ tag: 371, value: String(r.refTagId) });
+    if (msgType !== '') body.push({ tag: 372, value: msgType });
+    if (r.reason <= RejectReason.InvalidMsgType) body.push({ tag: 373, value: String(r.reason) });
+    const extra: FixField[] = [];
+    for (const [from, to] of REVERSE_ROUTE) {
+      const v = msg.get(from);
+      if (v !== undefined && v !== '') extra.push({ tag: to, value: v });
+    }
+    this.event(`Message ${seqText} Rejected: ${r.text}${r.refTagId !== undefined ? ` (${r.refTagId})` : ''}`);
+    if (msgType !== 'A' && msgType !== '4' && Number(seqText) === this.nextTarget) this.advanceTarget();
+    this.sendMessage('3', body, extra);
+  }
+
+  private sendBusinessReject(msg: FixMessage, reason: number, text: string): void {
+    this.sendMessage('j', [
+      { tag: 45, value: msg.get(34) ?? '' },
+      { tag: 58, value: text },
+      { tag: 372, value: msg.msgType },
+      { tag: 380, value: String(reason) },
+    ]);
+  }
+
+  // ---------------------------------------------------------------------------------- timers
+
+  private onTimer(): void {
+    if (!this.socket || !this.isLoggedOn) return;
+    const now = Date.now();
+    if (this.logoutSentAt && now - this.logoutSentAt >= LOGOUT_TIMEOUT_MS) {
+      this.event('Timed out waiting for logout response');
+      this.disconnect('logout timeout');
+      return;
+    }
+    const hb = this.heartBtIntMs;
+    if (hb <= 0) return;
+    const sinceRecv = now - this.lastReceivedAt;
+    const sinceSent = now - this.lastSentAt;
+    if (sinceRecv < hb && sinceSent < hb) return;
+    if (sinceRecv >= 2.4 * hb) {
+      this.event('Timed out waiting for heartbeat');
+      this.disconnect('heartbeat timeout');
+    } else if (sinceRecv >= 1.2 * (this.testRequests + 1) * hb) {
+      this.sendMessage('1', [{ tag: 112, value: 'TEST' }]);
+      this.testRequests++;
+      this.event('Sent test request TEST');
+    } else if (sinceSent >= hb && this.testRequests === 0) {
+      this.sendMessage('0', []);
+    }
+  }
+}
+
+export { REJECT_TEXT };

@@ -1,0 +1,119 @@
+// Start-up: read sessions.cfg, build one FIX session per [SESSION] with its store, logs and
+// application, start the acceptor (and, for gateway sessions, the venue adapters and simulators).
+//   node dist/src/main.js [--config sessions.cfg]
+//   node dist/src/main.js simulate --venue hashkey --port 8701 [--api-key K --api-secret S]
+import 'reflect-metadata';
+import * as path from 'path';
+import pino, { Logger } from 'pino';
+import { ConfigError, loadSessionSettings, loggableSessionConfig, SessionConfig } from './fix/config/session-settings';
+import { FixDictionary, loadDictionary } from './fix/dictionary';
+import { FixSession } from './fix/fix-session';
+import { FileSessionStore } from './fix/store/file-session-store';
+import { SessionLog } from './fix/session-log';
+import { MessageValidator } from './fix/validation';
+import { FixAcceptor } from './fix/acceptor';
+import { EchoApplication } from './fix/echo-application';
+import { FixApplication } from './fix/application';
+import { createGatewayApplication, runSimulatorCommand } from './wiring';
+
+export function sessionKey(cfg: SessionConfig): string {
+  return `${cfg.beginString}-${cfg.senderCompId}-${cfg.targetCompId}`.replace(/[^A-Za-z0-9._-]/g, '_');
+}
+
+export interface RunningGateway {
+  acceptor: FixAcceptor;
+  sessions: FixSession[];
+  endpoints: { host: string; port: number }[];
+  stop(): Promise<void>;
+}
+
+export async function startGateway(configFile: string, logger: Logger): Promise<RunningGateway> {
+  const configs = loadSessionSettings(configFile);
+  const dictionaries = new Map<string, FixDictionary>();
+  for (const cfg of configs) {
+    if (!dictionaries.has(cfg.dataDictionary)) dictionaries.set(cfg.dataDictionary, await loadDictionary(cfg.dataDictionary));
+  }
+  const sessions: FixSession[] = [];
+  const validators = new Map<FixSession, MessageValidator | undefined>();
+  const cleanups: Array<() => Promise<void>> = [];
+  try {
+    for (const cfg of configs) {
+      logger.info({ session: loggableSessionConfig(cfg) }, 'configuring session');
+      const dict = dictionaries.get(cfg.dataDictionary)!;
+      const key = sessionKey(cfg);
+      const store = new FileSessionStore(cfg.fileStorePath, key);
+      const log = new SessionLog(cfg.fileLogPath, key);
+      let app: FixApplication;
+      if (cfg.application === 'echo') app = new EchoApplication(dict);
+      else {
+        const gw = await createGatewayApplication(cfg, key, logger);
+        app = gw.app;
+        cleanups.push(gw.close);
+      }
+      const validator = cfg.useDataDictionary ? new MessageValidator(dict) : undefined;
+      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger });
+      await session.open();
+      if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
+      sessions.push(session);
+      validators.set(session, validator);
+    }
+  } catch (err) {
+    for (const c of cleanups) await c().catch(() => undefined);
+    throw err;
+  }
+  const acceptor = new FixAcceptor(sessions, validators, logger);
+  const endpoints = await acceptor.start();
+  let stopping: Promise<void> | undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await acceptor.stop();
+      await Promise.all(sessions.map((s) => s.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'))));
+      for (const c of cleanups) await c().catch((err) => logger.error({ err }, 'cleanup failed'));
+    })());
+  return { acceptor, sessions, endpoints, stop };
+}
+
+function argValue(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+async function main(): Promise<void> {
+  const args = process.argv.slice(2);
+  const logger = pino({ base: { pid: process.pid }, redact: ['*.apiSecret', '*.apiKey', '*.logonPassword', '*.password'] });
+  if (args[0] === 'simulate') {
+    await runSimulatorCommand(args.slice(1), logger);
+    return;
+  }
+  const configFile = path.resolve(argValue(args, '--config') ?? 'sessions.cfg');
+  let gateway: RunningGateway;
+  try {
+    gateway = await startGateway(configFile, logger);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+  logger.info({ endpoints: gateway.endpoints }, 'gateway started');
+  const onSignal = (sig: string) => {
+    logger.info({ signal: sig }, 'shutting down');
+    gateway.stop().then(
+      () => process.exit(0),
+      (err) => {
+        logger.error({ err }, 'shutdown failed');
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => onSignal('SIGTERM'));
+  process.once('SIGINT', () => onSignal('SIGINT'));
+}
+
+if (require.main === module) {
+  main().catch((err) => {
+    process.stderr.write(`fatal: ${err?.stack ?? err}\n`);
+    process.exit(1);
+  });
+}
