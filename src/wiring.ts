@@ -1,12 +1,109 @@
-// Gateway sessions and simulators are wired here (they name venues, the FIX layer does not).
+// Gateway sessions and simulators are wired here: this is the one place that turns a session's
+// Venue* keys into an adapter (and, for VenueEnvironment=simulator, a simulator in this process).
+import * as path from 'path';
 import type { Logger } from 'pino';
-import type { SessionConfig } from './fix/config/session-settings';
+import { configErrorFor, SessionConfig } from './fix/config/session-settings';
 import type { FixApplication } from './fix/application';
+import { FileOrderBook } from './gateway/file-order-book';
+import { GatewayApplication } from './gateway/gateway-application';
+import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule } from './venues/registry';
+import { RunningSimulator } from './venues/sim/simulator';
+import { VenueConfig } from './venues/venue';
 
-export async function createGatewayApplication(cfg: SessionConfig, _key: string, _logger: Logger): Promise<{ app: FixApplication; close: () => Promise<void> }> {
-  throw new Error(`${cfg.file}:${cfg.line}: Application=gateway is not available yet`);
+function venueModule(cfg: SessionConfig): VenueModule {
+  const name = cfg.venue?.name ?? '';
+  const mod = VENUES[name.toLowerCase()];
+  if (!mod) throw configErrorFor(cfg, 'Venue', `unknown venue "${name}"; known: ${Object.keys(VENUES).join(', ')}`);
+  return mod;
 }
 
-export async function runSimulatorCommand(_args: string[], _logger: Logger): Promise<void> {
-  throw new Error('simulate: not available yet');
+export async function createGatewayApplication(
+  cfg: SessionConfig,
+  key: string,
+  logger: Logger,
+): Promise<{ app: FixApplication; close: () => Promise<void> }> {
+  const mod = venueModule(cfg);
+  const v = cfg.venue!;
+  let simulator: RunningSimulator | undefined;
+  let restUrl: string;
+  let wsUrl: string;
+  let apiKey = v.apiKey;
+  let apiSecret = v.apiSecret;
+  if (v.environment === 'simulator') {
+    apiKey ??= mod.simulatorCredentials.apiKey;
+    apiSecret ??= mod.simulatorCredentials.apiSecret;
+    simulator = await mod.startSimulator({
+      port: v.simulatorPort ?? 0,
+      credentials: [{ apiKey, apiSecret }],
+      rateLimits: SIMULATOR_RATE_LIMITS,
+      logger: logger.child({ simulator: mod.name }),
+    });
+    restUrl = simulator.restUrl;
+    wsUrl = simulator.wsUrl;
+    logger.info({ venue: mod.name, restUrl, session: cfg.sessionId }, 'venue simulator started');
+  } else {
+    restUrl = mod.environments[v.environment].restUrl;
+    wsUrl = mod.environments[v.environment].wsUrl;
+  }
+  if (v.restUrl) restUrl = v.restUrl;
+  if (v.wsUrl) wsUrl = v.wsUrl;
+  if (apiKey === undefined || apiSecret === undefined) {
+    throw configErrorFor(cfg, 'VenueApiKey', `VenueApiKey and VenueApiSecret are required for ${v.environment}`);
+  }
+  const simulated = v.environment === 'simulator' && !v.restUrl;
+  const venueConfig: VenueConfig = {
+    restUrl,
+    wsUrl,
+    apiKey,
+    apiSecret,
+    account: v.account,
+    rateLimits: {
+      ...(simulated ? SIMULATOR_RATE_LIMITS : {}),
+      ...(v.rateLimitOrders !== undefined ? { ordersPerSecond: v.rateLimitOrders } : {}),
+      ...(v.rateLimitQueries !== undefined ? { queriesPerSecond: v.rateLimitQueries } : {}),
+    },
+  };
+  const adapter = mod.createAdapter(venueConfig, logger);
+  const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key);
+  const app = new GatewayApplication({
+    venue: adapter,
+    book,
+    logger,
+    venueIdPrefix: cfg.targetCompId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'fix',
+  });
+  return {
+    app,
+    close: async () => {
+      await simulator?.close();
+    },
+  };
+}
+
+function flag(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** `simulate --venue NAME --port N [--host H] [--api-key K --api-secret S]` (or SIM_API_KEY / SIM_API_SECRET). */
+export async function runSimulatorCommand(args: string[], logger: Logger): Promise<void> {
+  const name = flag(args, '--venue') ?? '';
+  const mod = VENUES[name.toLowerCase()];
+  if (!mod) throw new Error(`simulate: unknown --venue "${name}"; known: ${Object.keys(VENUES).join(', ')}`);
+  const port = Number(flag(args, '--port') ?? '0');
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`simulate: bad --port`);
+  const apiKey = flag(args, '--api-key') ?? process.env.SIM_API_KEY ?? mod.simulatorCredentials.apiKey;
+  const apiSecret = flag(args, '--api-secret') ?? process.env.SIM_API_SECRET ?? mod.simulatorCredentials.apiSecret;
+  const sim = await mod.startSimulator({
+    host: flag(args, '--host') ?? '127.0.0.1',
+    port,
+    credentials: [{ apiKey, apiSecret }],
+    rateLimits: args.includes('--published-limits') ? undefined : SIMULATOR_RATE_LIMITS,
+    logger: logger.child({ simulator: mod.name }),
+  });
+  logger.info({ venue: mod.name, restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey }, 'simulator started');
+  await new Promise<void>((resolve) => {
+    process.once('SIGTERM', resolve);
+    process.once('SIGINT', resolve);
+  });
+  await sim.close();
 }

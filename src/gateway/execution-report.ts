@@ -80,6 +80,8 @@ export interface CancelRejectArgs {
   reason: CxlRejReason;
   text: string;
   account?: string;
+  /** CxlRejResponseTo(434): 1 cancel request (default), 2 cancel/replace request. */
+  responseTo?: '1' | '2';
 }
 
 /** OrderCancelReject (35=9) answering an OrderCancelRequest: 1?, 11, 37, 39, 41, 58, 102, 434=1. */
@@ -94,7 +96,7 @@ export function orderCancelRejectFor(args: CancelRejectArgs): OutboundMessage {
       [41, args.origClOrdId],
       [58, fixText(args.text)],
       [102, args.reason],
-      [434, '1'],
+      [434, args.responseTo ?? '1'],
     ]),
   };
 }
