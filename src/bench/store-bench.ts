@@ -6,7 +6,7 @@
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { FileSessionStore } from '../src/fix/store/file-session-store';
+import { FileSessionStore } from '../fix/store/file-session-store';
 
 const BURSTS = [1, 10, 100];
 
