@@ -8,5 +8,5 @@ module.exports = {
   // Two cores: socket- and process-heavy suites run better with little parallelism.
   maxWorkers: 2,
   testTimeout: 60000,
-  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] },
+  transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }] },
 };
