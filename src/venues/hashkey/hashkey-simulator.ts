@@ -29,8 +29,9 @@
 // - A cancel answers with the order still NEW / PARTIALLY_FILLED (CCXT's recorded example);
 //   CANCELED / PARTIALLY_CANCELED follows on the stream after cancelConfirmDelayMs. The order is
 //   canceled in the engine at once, so a query right after the reply already says CANCELED.
-// - A burst of events made by one request goes out as one JSON array frame (the default; control
-//   setting streamFraming: "object" sends one plain object per frame instead).
+// - The events of one event-loop turn (a request's burst: NEW + fills; or several requests served
+//   together) go out per account as one JSON array frame, after the REST replies of that turn.
+//   Control setting streamFraming: "object" sends one plain object per frame instead.
 // - newClientOrderId: at most 64 characters (the venue's limit is unconfirmed).
 // - USER_STREAM endpoints are signed (timestamp + signature), as CCXT and Hummingbot do.
 
@@ -40,7 +41,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { WebSocket, WebSocketServer } from 'ws';
 import { CONTROL_PREFIX, handleControlRequest, SimControlTarget } from '../sim/control-api';
 import { FaultInjector, FaultOperation, RequestFault, StreamOutbox } from '../sim/fault-injector';
-import { EngineEvent, MatchingEngine, OrderCheckFailure, SimFill, SimOrder, SimOrderStatus, SimTimeInForce } from '../sim/matching-engine';
+import { EngineEvent, MatchingEngine, OrderCheckFailure, SimFill, SimOrder, SimTimeInForce } from '../sim/matching-engine';
 import {
   DEFAULT_SIM_INSTRUMENTS,
   NOOP_LOGGER,
@@ -204,9 +205,11 @@ function checkFailureReply(f: OrderCheckFailure): HkReply {
   }
 }
 
-/** `a` minus its `signature=` parameter, byte for byte otherwise. */
+/** `s` minus its `signature=` parameter (normally the last one), byte for byte otherwise. */
 function withoutSignature(s: string): string {
-  if (!s.includes('signature=')) return s;
+  const i = s.lastIndexOf('signature=');
+  if (i < 0) return s;
+  if ((i === 0 || s[i - 1] === '&') && s.indexOf('&', i) < 0) return s.slice(0, Math.max(0, i - 1));
   return s
     .split('&')
     .filter((kv) => !kv.startsWith('signature='))
@@ -275,14 +278,13 @@ class HashKeySimulator {
     this.housekeeping = setInterval(() => this.expireListenKeys(), 1000);
     this.housekeeping.unref();
 
-    const sim = this;
     this.control = {
       name: 'hashkey',
       engine: this.engine,
       faults: this.faults,
       settingKeys: ['rateLimits', 'streamFraming', 'cancelConfirmDelayMs', 'streamPingIntervalMs', 'listenKeyTtlMs'],
-      configure: (s) => sim.configure(s),
-      health: () => ({ listenKeys: sim.listenKeys.size, streams: sim.wss.clients.size }),
+      configure: (s) => this.configure(s),
+      health: () => ({ listenKeys: this.listenKeys.size, streams: this.wss.clients.size }),
     };
   }
 
@@ -522,7 +524,7 @@ class HashKeySimulator {
       origQty: o.qty,
       executedQty: o.cumQty,
       // The venue acknowledges with the status the order had; CANCELED follows on the stream.
-      status: statusWord({ ...o, status: r.previousStatus as SimOrderStatus }),
+      status: statusWord({ ...o, status: r.previousStatus }),
       timeInForce: o.timeInForce,
       type: typeWord(o),
       side: sideWord(o),
@@ -738,7 +740,10 @@ class HashKeySimulator {
     return n;
   }
 
-  /** Collect the events one request makes, then send them together (one frame per burst). */
+  /**
+   * Collect the events made during one event-loop turn (one request's burst, or several requests
+   * served in the same turn) and send them per account as one frame.
+   */
   private onEngineEvent(e: EngineEvent): void {
     const account = e.order.account;
     if (!this.hasStreams(account)) return;
@@ -750,7 +755,7 @@ class HashKeySimulator {
     list.push({ report: executionReport(e), delayMs: e.type === 'canceled' ? this.cancelConfirmDelayMs : 0 });
     if (!this.batchScheduled) {
       this.batchScheduled = true;
-      queueMicrotask(() => this.flushBatch());
+      setImmediate(() => this.flushBatch());
     }
   }
 

@@ -175,16 +175,28 @@ export class FaultInjector {
 export class StreamOutbox<E> {
   private queue: { event: E; due: number }[] = [];
   private timer: NodeJS.Timeout | undefined;
+  private readonly later = new Set<NodeJS.Timeout>();
 
   constructor(
     private readonly faults: FaultInjector,
     private readonly deliver: (events: E[]) => void,
   ) {}
 
-  /** Queue events; `delayMs` holds them (and what follows) back, like a venue's processing time. */
+  /**
+   * Send events (as one batch when nothing holds them). `delayMs` sends them that much later, like
+   * a venue's processing time, without holding back what is pushed meanwhile.
+   */
   push(events: E[], delayMs = 0): void {
     if (events.length === 0) return;
-    if (this.queue.length === 0 && delayMs === 0 && !this.faults.hasStreamRules()) {
+    if (delayMs > 0) {
+      const t = setTimeout(() => {
+        this.later.delete(t);
+        this.push(events);
+      }, delayMs);
+      this.later.add(t);
+      return;
+    }
+    if (this.queue.length === 0 && !this.faults.hasStreamRules()) {
       this.deliver(events);
       return;
     }
@@ -192,7 +204,7 @@ export class StreamOutbox<E> {
     for (const event of events) {
       const v = this.faults.streamVerdict();
       if (v.action === 'suppress') continue;
-      this.queue.push({ event, due: now + delayMs + (v.action === 'delay' ? v.ms : 0) });
+      this.queue.push({ event, due: now + (v.action === 'delay' ? v.ms : 0) });
     }
     this.flush();
   }
@@ -200,6 +212,8 @@ export class StreamOutbox<E> {
   close(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
+    for (const t of this.later) clearTimeout(t);
+    this.later.clear();
     this.queue = [];
   }
 

@@ -143,6 +143,11 @@ export interface EngineOptions {
   clock?: () => number;
   /** First id handed out (19-digit numeric string). Default clock()·10^6. */
   firstId?: string;
+  /**
+   * Finished orders kept (for queries, duplicate checks and allOrders); beyond this the oldest
+   * finished ones are forgotten, so a long benchmark stays bounded. Default 200000.
+   */
+  maxFinishedOrders?: number;
 }
 
 export interface EngineSettings {
@@ -243,6 +248,10 @@ export class MatchingEngine {
   private readonly clock: () => number;
   private readonly takerFee: Dec;
   private readonly makerFee: Dec;
+  private readonly maxFinished: number;
+  /** Finished orders, oldest first from `finishedHead`. */
+  private finished: OrderState[] = [];
+  private finishedHead = 0;
   private fillSlices: number;
   private nextId: bigint;
   private seq = 0;
@@ -252,6 +261,7 @@ export class MatchingEngine {
     this.takerFee = new Dec(opts.takerFeeRate ?? '0.001');
     this.makerFee = new Dec(opts.makerFeeRate ?? '0.0005');
     this.fillSlices = 1;
+    this.maxFinished = opts.maxFinishedOrders ?? 200_000;
     this.nextId = opts.firstId !== undefined ? BigInt(opts.firstId) : BigInt(this.clock()) * 1_000_000n;
     for (const inst of opts.instruments) this.addInstrument(inst);
     this.configure({ fillSlices: opts.fillSlices ?? 1 });
@@ -425,7 +435,7 @@ export class MatchingEngine {
     return filter.symbol === undefined ? [...all] : all.filter((f) => f.symbol === filter.symbol);
   }
 
-  /** Every order ever placed (all accounts, rejected ones included), oldest first, with fills. */
+  /** Every order still kept (all accounts, rejected ones included), oldest first, with fills. */
   allOrders(): SimOrderWithFills[] {
     return [...this.orders.values()].map((o) => ({ ...this.snapshot(o), fills: [...o.fills] }));
   }
@@ -596,6 +606,7 @@ export class MatchingEngine {
     const complete = o.quoteQty !== undefined ? this.affordable(m, o, price).isZero() : o.cumQty.gte(o.qty);
     o.status = complete ? 'filled' : 'partially_filled';
     o.updatedAt = this.clock();
+    if (complete) this.retire(o);
     const f: SimFill = {
       tradeId: this.takeId(),
       execId: this.takeId(),
@@ -621,6 +632,7 @@ export class MatchingEngine {
   private reject(o: OrderState, reason: SimRejectReason): PlaceResult {
     o.status = 'rejected';
     o.rejectReason = reason;
+    this.retire(o);
     const order = this.snapshot(o);
     this.emit({ type: 'rejected', order, reason });
     return { ok: true, order };
@@ -629,7 +641,26 @@ export class MatchingEngine {
   private finish(o: OrderState, status: 'canceled' | 'expired'): void {
     o.status = status;
     o.updatedAt = this.clock();
+    this.retire(o);
     this.emit({ type: status, order: this.snapshot(o) });
+  }
+
+  /** Note a finished order; forget the oldest finished ones beyond maxFinishedOrders. */
+  private retire(o: OrderState): void {
+    this.finished.push(o);
+    while (this.finished.length - this.finishedHead > this.maxFinished) {
+      const old = this.finished[this.finishedHead++];
+      this.orders.delete(old.id);
+      const acct = this.accounts.get(old.account)!;
+      if (acct.byClientId.get(old.clientOrderId) === old) acct.byClientId.delete(old.clientOrderId);
+      let drop = 0;
+      while (drop < acct.fills.length && !this.orders.has(acct.fills[drop].orderId)) drop++;
+      if (drop > 0) acct.fills.splice(0, drop);
+    }
+    if (this.finishedHead > 4096 && this.finishedHead * 2 > this.finished.length) {
+      this.finished = this.finished.slice(this.finishedHead);
+      this.finishedHead = 0;
+    }
   }
 
   private rest(m: Market, o: OrderState, acct: AccountState): void {

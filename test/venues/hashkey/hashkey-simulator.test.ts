@@ -480,6 +480,19 @@ describe('user data stream', () => {
     expect(canceled).toMatchObject({ c: id, z: '0', r: '0' });
   });
 
+  test('a pending cancel confirmation does not hold back other orders’ events', async () => {
+    const slow = await startSim({ cancelConfirmDelayMs: 1000 });
+    const s = await openStream(slow);
+    const a = cid();
+    const b = cid();
+    await signed(slow, 'POST', '/api/v1.1/spot/order', limit({ newClientOrderId: a }));
+    await signed(slow, 'DELETE', '/api/v1/spot/order', { clientOrderId: a });
+    await signed(slow, 'POST', '/api/v1.1/spot/order', { symbol: 'BTCUSDT', side: 'BUY', type: 'MARKET', quantity: '0.1', newClientOrderId: b });
+    await waitFor(() => s.reportsFor(b).find((r) => r.X === 'FILLED'), 800, 'the market order, before the cancel confirmation');
+    expect(s.reportsFor(a).map((r) => r.X)).toEqual(['NEW']);
+    await waitFor(() => s.reportsFor(a).find((r) => r.X === 'CANCELED'), 3000);
+  });
+
   test('another account sees none of my events', async () => {
     const mine = await openStream(sim);
     const theirs = await openStream(sim, OTHER_KEY, 'secret-B');

@@ -254,6 +254,17 @@ describe('MatchingEngine', () => {
     ]);
   });
 
+  test('beyond maxFinishedOrders the oldest finished orders are forgotten; resting ones are kept', () => {
+    const engine = new MatchingEngine({ instruments: [BTC], maxFinishedOrders: 2 });
+    const resting = placed(engine, order({ clientOrderId: 'rest' }));
+    const done = ['f1', 'f2', 'f3'].map((id) => placed(engine, order({ clientOrderId: id, qty: '0.1', price: '60000.10' })));
+    expect(engine.get('A', { orderId: done[0].orderId })).toBeUndefined();
+    expect(engine.findByClientOrderId('A', 'f1')).toBeUndefined();
+    expect(engine.accountFills('A').map((f) => f.clientOrderId)).toEqual(['f2', 'f3']);
+    expect(engine.allOrders().map((o) => o.clientOrderId)).toEqual(['rest', 'f2', 'f3']);
+    expect(engine.get('A', { orderId: resting.orderId })?.status).toBe('new');
+  });
+
   test('configure changes liquidity and reference price, and refuses bad settings', () => {
     const { engine } = setup();
     engine.configure({ liquidity: { BTCUSDT: { depth: 1, levelQty: '0.1' } }, referencePrices: { BTCUSDT: '50000' } });
