@@ -69,7 +69,10 @@ export const HASHKEY_DEFAULTS = {
 
 export const HASHKEY_CAPABILITIES: VenueCapabilities = {
   orderTypes: ['market', 'limit'],
-  timeInForce: { limit: ['GTC', 'IOC', 'FOK'], market: ['IOC', 'FOK'] },
+  // v1.1 docs: GTC for LIMIT (and LIMIT_MAKER), IOC for MARKET, FOK for LIMIT and MARKET. CCXT
+  // advertises IOC on limits, but the docs do not and the simulator refuses LIMIT+IOC (0001), so the
+  // gateway rejects it up front instead of the venue.
+  timeInForce: { limit: ['GTC', 'FOK'], market: ['IOC', 'FOK'] },
   postOnly: true,
   asyncCancel: true,
   cancel: true,
@@ -155,6 +158,8 @@ export const HASHKEY_ERROR_CODES: Readonly<Record<string, HashKeyErrorSpec>> = {
   // CCXT maps order creation / cancellation timeout to RequestTimeout: same treatment.
   '-1146': { kind: 'unknown_outcome' },
   '-1147': { kind: 'unknown_outcome' },
+  // Cancel of a filled / canceled order (Binance-style CANCEL_REJECTED; CCXT: OperationRejected).
+  '-2011': rejected('too_late'),
   // Timestamp outside recvWindow: a clock problem on our side; nothing happened.
   '-1021': rejected('other'),
 };

@@ -385,6 +385,7 @@ describe('errors', () => {
     [-1006, OutcomeUnknown, null],
     [-1007, OutcomeUnknown, null],
     [-1021, OrderRejected, 'other'],
+    [-2011, OrderRejected, 'too_late'],
     [-9999, OrderRejected, 'other'],
   ];
 
