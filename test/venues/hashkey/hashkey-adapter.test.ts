@@ -334,3 +334,42 @@ describe('HashKeyAdapter against the simulator', () => {
     expect(all).not.toMatch(/[0-9a-f]{64}/);
   });
 });
+
+describe('HashKeyUserStream heartbeat against a silent server', () => {
+  it('drops a link whose pings go unanswered, then reconnects', async () => {
+    const { WebSocketServer } = await import('ws');
+    const { HashKeyUserStream } = await import('../../../src/venues/hashkey/hashkey-user-stream');
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const port = (wss.address() as { port: number }).port;
+    const paths: string[] = [];
+    const received: string[] = [];
+    // Connects, swallows our pings, says nothing: the link looks up but is dead.
+    wss.on('connection', (ws, req) => {
+      paths.push(req.url ?? '');
+      ws.on('message', (d) => received.push(d.toString()));
+    });
+    let keys = 0;
+    const rest = {
+      createListenKey: async () => `key${++keys}`,
+      keepAliveListenKey: async () => undefined,
+      deleteListenKey: async () => undefined,
+    };
+    const own: StreamState[] = [];
+    const stream = new HashKeyUserStream({ rest, wsUrl: `ws://127.0.0.1:${port}/`, pingIntervalMs: 50, backoff: { initialMs: 20, maxMs: 50 } });
+    stream.onState((st) => own.push(st));
+    try {
+      await stream.start();
+      await waitFor('dead link detected and reconnected', () => own.length >= 3, 3000);
+      expect(own.slice(0, 3)).toEqual(['connected', 'disconnected', 'connected']);
+      expect(paths[0]).toBe('/api/v1/ws/key1');
+      // The old key was not refused, so the reconnect reuses it.
+      expect(paths[1]).toBe('/api/v1/ws/key1');
+      expect(JSON.parse(received[0])).toEqual({ ping: expect.any(Number) });
+    } finally {
+      await stream.stop();
+      for (const c of wss.clients) c.terminate();
+      await new Promise<void>((r) => wss.close(() => r()));
+    }
+  });
+});
