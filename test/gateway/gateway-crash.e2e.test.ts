@@ -1,0 +1,327 @@
+// End to end, across a crash: the gateway process is SIGKILLed with open orders and restarted on
+// the same store, while the HashKey simulator keeps running as its own child process
+// (`node dist/main.js simulate --venue hashkey`), so the venue state outlives the gateway. The
+// gateway session points at it with VenueEnvironment=simulator + VenueRestUrl/VenueWsUrl (the demo
+// credentials both default to). Fills made while the gateway is down and after the restart must be
+// reported exactly once each, with correct CumQty and stable, unique ExecIDs; status requests work
+// after the restart. The FIX client keeps its sequence numbers across the restart and repairs any
+// gap with a ResendRequest; the FIX invariants are checked over everything it received.
+import { FixMsg, FixTestClient } from '../support/fix-test-client';
+import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
+import {
+  CLIENT_COMP_ID,
+  FixRecorder,
+  GATEWAY_COMP_ID,
+  SimOrderView,
+  SimulatorProcess,
+  autoAnswerResendRequests,
+  cancelFields,
+  expectFixInvariants,
+  fileSize,
+  gatewayConfig,
+  killAllSimulators,
+  logonAndSync,
+  nosFields,
+  NosFields,
+  sessionEventLog,
+  statusFields,
+  startSimulatorProcess,
+  waitForFileLine,
+  waitForMessage,
+  waitUntil,
+} from '../support/gateway-e2e';
+
+jest.setTimeout(40_000);
+
+let simProc: SimulatorProcess;
+const dirs: string[] = [];
+const clients: FixTestClient[] = [];
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+beforeAll(async () => {
+  simProc = await startSimulatorProcess();
+});
+
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.destroy();
+  await killAllGateways();
+  await simProc?.control.clearFaults().catch(() => undefined);
+});
+
+afterAll(async () => {
+  await killAllGateways();
+  await simProc?.stop().catch(() => undefined);
+  await killAllSimulators();
+  for (const d of dirs) removeDir(d);
+});
+
+function config(): string {
+  return gatewayConfig({
+    VenueRestUrl: simProc.restUrl,
+    VenueWsUrl: simProc.wsUrl,
+    // The simulator child admits far more than HashKey's published 10 orders/s and 2 queries/s.
+    VenueRateLimitOrders: 1000,
+    VenueRateLimitQueries: 1000,
+  });
+}
+
+async function startGateway(prev?: GatewayProcess): Promise<GatewayProcess> {
+  const gw = await startGatewayProcess({ config: config(), dir: prev?.dir, ports: prev ? [...prev.ports] : undefined });
+  if (!prev) dirs.push(gw.dir);
+  // Orders sent before the venue side is up are rejected (reported separately): wait for it.
+  await gw.waitForLog((e) => e.msg === 'venue ready', 10_000);
+  return gw;
+}
+
+/** A client for the gateway session that records everything and answers ResendRequests. */
+async function connectClient(port: number): Promise<{ client: FixTestClient; rec: FixRecorder }> {
+  const client = await FixTestClient.connect({ port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
+  clients.push(client);
+  const rec = new FixRecorder(client);
+  autoAnswerResendRequests(client);
+  await logonAndSync(client);
+  return { client, rec };
+}
+
+function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
+  const out: Record<number, string | undefined> = {};
+  for (const t of tags) out[t] = m.get(t);
+  return out;
+}
+
+/**
+ * Live ERs (20=0) for an order, as the client's application would take them: a PossDup resend of
+ * an ER already received (same ExecID) is dropped, after checking it is the same report.
+ */
+function liveReports(client: FixTestClient, clOrdId: string): FixMsg[] {
+  const byExecId = new Map<string, FixMsg>();
+  const out: FixMsg[] = [];
+  for (const m of client.received) {
+    if (m.msgType !== '8' || m.get(20) !== '0' || (m.get(11) !== clOrdId && m.get(41) !== clOrdId)) continue;
+    const id = m.get(17)!;
+    const seen = byExecId.get(id);
+    if (seen) {
+      if (!m.possDup) throw new Error(`ExecID ${id} sent twice without PossDup:\n${seen}\n${m}`);
+      expect(f(m, 14, 32, 31, 39, 150, 151)).toEqual(f(seen, 14, 32, 31, 39, 150, 151));
+      continue;
+    }
+    byExecId.set(id, m);
+    out.push(m);
+  }
+  return out;
+}
+
+function fillReports(client: FixTestClient, clOrdId: string): FixMsg[] {
+  return liveReports(client, clOrdId).filter((m) => m.get(150) === '1' || m.get(150) === '2');
+}
+
+async function status(client: FixTestClient, clOrdId: string, o: { symbol?: string; side?: '1' | '2' }): Promise<FixMsg> {
+  const from = client.received.length;
+  client.send('H', statusFields(clOrdId, o));
+  return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3', { from, what: `status of ${clOrdId}` });
+}
+
+async function venueOrder(orderId: string): Promise<SimOrderView> {
+  const o = (await simProc.control.orders()).find((x) => x.orderId === orderId);
+  if (!o) throw new Error(`venue has no order ${orderId}`);
+  return o;
+}
+
+/** ExecID of a fill report = F-<venue client order id>-<venue ticketId>: the venue trade it reports. */
+const tradeIdOf = (m: FixMsg) => m.get(17)!.split('-').pop();
+
+describe('gateway SIGKILLed and restarted while the venue (simulator child) keeps trading', () => {
+  test('fills made while the gateway is down and after its restart are reported once each, CumQty correct, ExecIDs stable and unique; status and cancel work after the restart', async () => {
+    const sim = simProc.control;
+    const ORDERS: Record<string, NosFields> = {
+      // One symbol per order, so an external trade can only reach the order it is meant for.
+      'K-A': { symbol: 'BTCUSDT', side: '1', qty: '0.5', price: '59000' },
+      'K-B': { symbol: 'ETHUSDT', side: '1', qty: '2', price: '2900.5' },
+      'K-C': { symbol: 'SOLUSDT', side: '2', qty: '10', price: '160.125' },
+    };
+    const ref = (cl: string) => ({ symbol: ORDERS[cl].symbol, side: ORDERS[cl].side });
+
+    let gw = await startGateway();
+    const { client, rec } = await connectClient(gw.port);
+    const acks: Record<string, FixMsg> = {};
+    for (const [cl, o] of Object.entries(ORDERS)) client.send('D', nosFields(cl, o));
+    for (const cl of Object.keys(ORDERS)) {
+      acks[cl] = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === cl && m.get(150) === '0', { what: `ack of ${cl}` });
+    }
+    await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.1', price: '59000' });
+    await waitUntil(client, () => fillReports(client, 'K-A').length === 1, 5000, 'first fill of K-A');
+
+    // Crash with three open orders.
+    await gw.kill('SIGKILL');
+    await client.waitClosed(5000);
+
+    // The venue keeps trading while the gateway is down.
+    expect(await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.15', price: '59000' })).toHaveLength(1);
+    expect(await sim.trade({ symbol: 'ETHUSDT', side: 'sell', qty: '2', price: '2900.5' })).toHaveLength(1);
+    expect(await sim.trade({ symbol: 'SOLUSDT', side: 'buy', qty: '4', price: '160.125' })).toHaveLength(1);
+
+    const eventLog = sessionEventLog(gw.dir);
+    const logFrom = fileSize(eventLog);
+    gw = await startGateway(gw);
+    // The restarted gateway reconciles with the venue before the client is back: the reports it
+    // makes go to its store, and reach the client as PossDup resends of the gap at logon.
+    await waitForFileLine(eventLog, /Reconciled 3 open orders with hashkey/, logFrom);
+    await client.reconnect(gw.port);
+    const { resent } = await logonAndSync(client);
+    expect(resent.filter((m) => m.msgType === '8').map((m) => `${m.get(11)} ${m.get(150)} ${m.get(32)}`).sort()).toEqual([
+      'K-A 1 0.15',
+      'K-B 2 2',
+      'K-C 1 4',
+    ]);
+
+    // Reconciliation reported what happened while the gateway was down.
+    await waitUntil(
+      client,
+      () => fillReports(client, 'K-A').length === 2 && fillReports(client, 'K-B').length === 1 && fillReports(client, 'K-C').length === 1,
+      10_000,
+      'fills made while the gateway was down',
+    );
+    // And it keeps trading after the restart.
+    await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.25', price: '59000' });
+    await waitUntil(client, () => fillReports(client, 'K-A').length === 3, 5000, 'last fill of K-A');
+    client.send('F', cancelFields('K-C-X', 'K-C', ref('K-C')));
+    await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === 'K-C-X' && m.get(150) === '4', { what: 'cancel of K-C' });
+    await sleep(500);
+
+    expect(fillReports(client, 'K-A').map((m) => f(m, 150, 39, 32, 31, 14, 151, 6))).toEqual([
+      { 150: '1', 39: '1', 32: '0.1', 31: '59000', 14: '0.1', 151: '0.4', 6: '59000' },
+      { 150: '1', 39: '1', 32: '0.15', 31: '59000', 14: '0.25', 151: '0.25', 6: '59000' },
+      { 150: '2', 39: '2', 32: '0.25', 31: '59000', 14: '0.5', 151: '0', 6: '59000' },
+    ]);
+    expect(fillReports(client, 'K-B').map((m) => f(m, 150, 39, 32, 31, 14, 151, 6))).toEqual([
+      { 150: '2', 39: '2', 32: '2', 31: '2900.5', 14: '2', 151: '0', 6: '2900.5' },
+    ]);
+    expect(fillReports(client, 'K-C').map((m) => f(m, 150, 39, 32, 31, 14, 151, 6))).toEqual([
+      { 150: '1', 39: '1', 32: '4', 31: '160.125', 14: '4', 151: '6', 6: '160.125' },
+    ]);
+    expect(liveReports(client, 'K-C').map((m) => m.get(150))).toEqual(['0', '1', '6', '4']);
+    const canceled = liveReports(client, 'K-C').pop()!;
+    expect(f(canceled, 11, 41, 39, 14, 151, 6)).toEqual({ 11: 'K-C-X', 41: 'K-C', 39: '4', 14: '4', 151: '0', 6: '160.125' });
+
+    // Each venue trade is reported by exactly one fill ER, named after it (stable across the restart).
+    for (const cl of Object.keys(ORDERS)) {
+      const v = await venueOrder(acks[cl].get(37)!);
+      expect(fillReports(client, cl).map(tradeIdOf)).toEqual(v.fills.map((x) => x.tradeId));
+    }
+    // ExecIDs are unique over both gateway lives: every live ER received is a distinct report (a
+    // repeated ExecID only as a PossDup copy of the same report, which liveReports checks).
+    const all = client.received.filter((m) => m.msgType === '8' && m.get(20) === '0');
+    const reports = Object.keys(ORDERS).flatMap((cl) => liveReports(client, cl));
+    expect(reports).toHaveLength(10);
+    expect(new Set(all.map((m) => m.get(17))).size).toBe(10);
+
+    // Status requests after the restart.
+    expect(f(await status(client, 'K-A', ref('K-A')), 20, 17, 39, 150, 14, 151, 6)).toEqual({
+      20: '3',
+      17: '0',
+      39: '2',
+      150: '2',
+      14: '0.5',
+      151: '0',
+      6: '59000',
+    });
+    expect(f(await status(client, 'K-B', ref('K-B')), 39, 150, 14, 151)).toEqual({ 39: '2', 150: '2', 14: '2', 151: '0' });
+    expect(f(await status(client, 'K-C', ref('K-C')), 39, 150, 14, 151)).toEqual({ 39: '4', 150: '4', 14: '4', 151: '0' });
+    // Exactly the three venue orders.
+    const venueIds = Object.values(acks).map((m) => m.get(37));
+    expect((await sim.orders()).filter((o) => venueIds.includes(o.orderId))).toHaveLength(3);
+    expectFixInvariants(rec);
+  });
+
+  test('SIGKILL while the create request is in flight (the venue has the order, the gateway has no reply): after the restart it is found, acked and its fill reported once', async () => {
+    const sim = simProc.control;
+    let gw = await startGateway();
+    const { client, rec } = await connectClient(gw.port);
+    // The venue takes the order and never answers; its stream event is swallowed too.
+    await sim.armFaults([
+      { kind: 'timeoutAfter', operation: 'create', holdMs: 30_000 },
+      { kind: 'suppressStreamEvents', count: 1 },
+    ]);
+    const price = '58000.75';
+    client.send('D', nosFields('K-U', { symbol: 'BTCUSDT', qty: '0.3', price }));
+    let venue: SimOrderView | undefined;
+    for (let i = 0; !venue; i++) {
+      if (i > 100) throw new Error('the venue never got the order');
+      await sleep(20);
+      venue = (await sim.orders({ symbol: 'BTCUSDT' })).find((o) => o.price === price);
+    }
+    await sleep(100); // the gateway has saved the order and the client's MsgSeqNum
+    await gw.kill('SIGKILL');
+    await client.waitClosed(5000);
+    expect(client.received.filter((m) => m.msgType === '8' && m.get(11) === 'K-U')).toEqual([]);
+
+    await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.1', price });
+
+    gw = await startGateway(gw);
+    await client.reconnect(gw.port);
+    await logonAndSync(client);
+    await waitUntil(client, () => fillReports(client, 'K-U').length === 1, 10_000, 'fill of K-U after the restart');
+    await sleep(300);
+    const reports = liveReports(client, 'K-U');
+    // 150=A may come first (the outcome was unknown); then New before the fill.
+    expect(reports.map((m) => m.get(150)).filter((t) => t !== 'A')).toEqual(['0', '1']);
+    expect(f(reports[reports.length - 1], 150, 39, 32, 31, 14, 151, 6, 37)).toEqual({
+      150: '1',
+      39: '1',
+      32: '0.1',
+      31: price,
+      14: '0.1',
+      151: '0.2',
+      6: price,
+      37: venue.orderId,
+    });
+    expect((await sim.orders({ symbol: 'BTCUSDT' })).filter((o) => o.price === price)).toHaveLength(1);
+    expect(tradeIdOf(fillReports(client, 'K-U')[0])).toBe((await venueOrder(venue.orderId)).fills[0].tradeId);
+
+    await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.2', price });
+    await waitUntil(client, () => fillReports(client, 'K-U').length === 2, 5000, 'last fill of K-U');
+    expect(f(await status(client, 'K-U', { symbol: 'BTCUSDT', side: '1' }), 39, 150, 14, 151, 6)).toEqual({
+      39: '2',
+      150: '2',
+      14: '0.3',
+      151: '0',
+      6: price,
+    });
+    expectFixInvariants(rec);
+  });
+
+  test('SIGKILL while a cancel is in flight (the venue canceled, the gateway has no reply): after the restart 150=4 carries the cancel ClOrdID', async () => {
+    const sim = simProc.control;
+    let gw = await startGateway();
+    const { client, rec } = await connectClient(gw.port);
+    const ref = { symbol: 'ETHUSDT', side: '1' as const };
+    client.send('D', nosFields('KC-1', { ...ref, qty: '1', price: '2800' }));
+    const ack = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === 'KC-1' && m.get(150) === '0', { what: 'ack of KC-1' });
+    // The venue cancels and never answers; the CANCELED stream event is swallowed too.
+    await sim.armFaults([
+      { kind: 'timeoutAfter', operation: 'cancel', holdMs: 30_000 },
+      { kind: 'suppressStreamEvents', count: 5 },
+    ]);
+    client.send('F', cancelFields('KC-1-X', 'KC-1', ref));
+    for (let i = 0; (await venueOrder(ack.get(37)!)).status !== 'canceled'; i++) {
+      if (i > 100) throw new Error('the venue never canceled KC-1');
+      await sleep(20);
+    }
+    await sleep(100);
+    await gw.kill('SIGKILL');
+    await client.waitClosed(5000);
+    await sim.clearFaults();
+
+    gw = await startGateway(gw);
+    await client.reconnect(gw.port);
+    await logonAndSync(client);
+    await waitUntil(client, () => liveReports(client, 'KC-1').some((m) => m.get(150) === '4'), 10_000, 'cancel of KC-1 after the restart');
+    await sleep(300);
+    const reports = liveReports(client, 'KC-1');
+    expect(reports.map((m) => m.get(150)).filter((t) => t !== '6')).toEqual(['0', '4']);
+    expect(f(reports[reports.length - 1], 11, 41, 39, 14, 151, 37)).toEqual({ 11: 'KC-1-X', 41: 'KC-1', 39: '4', 14: '0', 151: '0', 37: ack.get(37) });
+    expect(f(await status(client, 'KC-1', ref), 20, 39, 150, 14, 151)).toEqual({ 20: '3', 39: '4', 150: '4', 14: '0', 151: '0' });
+    expectFixInvariants(rec);
+  });
+});
