@@ -81,6 +81,7 @@ export class FixSession implements SessionHandle {
   private out: OutItem[] = [];
   private outHead = 0;
   private closeWhenFlushed = false;
+  private flushScheduled = false;
 
   // persistence of the next expected seqnum, after the application accepted the messages before it
   private targetWanted = 1;
@@ -624,7 +625,14 @@ export class FixSession implements SessionHandle {
       const out = this.out;
       durable.then(() => {
         item.ready = true;
-        if (out === this.out) this.flushOut();
+        // Messages of one group commit resolve together: write them with one socket write.
+        if (out === this.out && !this.flushScheduled) {
+          this.flushScheduled = true;
+          queueMicrotask(() => {
+            this.flushScheduled = false;
+            if (out === this.out) this.flushOut();
+          });
+        }
       }, () => undefined);
     } else this.flushOut();
   }

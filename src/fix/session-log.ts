@@ -7,6 +7,7 @@ import { utcTimestamp } from './codec/fix-encoder';
 const SECRET_FIELD = /(^|\x01)(96|554|925)=[^\x01]*/g;
 
 export function maskSecrets(raw: string): string {
+  if (raw.indexOf('96=') < 0 && raw.indexOf('554=') < 0 && raw.indexOf('925=') < 0) return raw;
   return raw.replace(SECRET_FIELD, '$1$2=****');
 }
 
@@ -21,11 +22,25 @@ export class SessionLog {
   }
 
   incoming(raw: string): void {
-    if (this.logMessages) this.messages.write(`${utcTimestamp()} : < ${maskSecrets(raw)}\n`, 'latin1');
+    if (this.logMessages) this.line(`${utcTimestamp()} : < ${maskSecrets(raw)}\n`);
   }
 
   outgoing(raw: string): void {
-    if (this.logMessages) this.messages.write(`${utcTimestamp()} : > ${maskSecrets(raw)}\n`, 'latin1');
+    if (this.logMessages) this.line(`${utcTimestamp()} : > ${maskSecrets(raw)}\n`);
+  }
+
+  // Lines of one event-loop turn go to the file as one write (one thread-pool hand-off, not one per line).
+  private pending = '';
+
+  private line(text: string): void {
+    if (this.pending === '') setImmediate(() => this.flushLines());
+    this.pending += text;
+  }
+
+  private flushLines(): void {
+    if (this.pending === '') return;
+    this.messages.write(this.pending, 'latin1');
+    this.pending = '';
   }
 
   event(text: string): void {
@@ -33,6 +48,7 @@ export class SessionLog {
   }
 
   close(): Promise<void> {
+    this.flushLines();
     const end = (s: fs.WriteStream) => new Promise<void>((resolve) => s.end(resolve));
     return Promise.all([end(this.messages), end(this.events)]).then(() => undefined);
   }

@@ -11,10 +11,17 @@ export function encodeFix(beginString: string, fields: readonly FixField[]): str
 }
 
 /** FIX UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
-export function utcTimestamp(d: Date = new Date()): string {
-  const iso = d.toISOString(); // 2026-11-21T20:19:35.123Z
-  return iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + '-' + iso.slice(11, 23);
+export function utcTimestamp(d?: Date): string {
+  const ms = d === undefined ? Date.now() : d.getTime();
+  if (ms === lastMs) return lastText;
+  const iso = new Date(ms).toISOString(); // 2026-11-21T20:19:35.123Z
+  lastMs = ms;
+  lastText = iso.slice(0, 4) + iso.slice(5, 7) + iso.slice(8, 10) + '-' + iso.slice(11, 23);
+  return lastText;
 }
+// Many messages are stamped within the same millisecond under load: format once per ms.
+let lastMs = -1;
+let lastText = '';
 
 /** Parses a FIX UTCTimestamp (seconds or milliseconds) to ms since epoch, or NaN. */
 export function parseUtcTimestamp(s: string): number {
