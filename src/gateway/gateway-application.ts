@@ -58,6 +58,11 @@ export interface GatewayOptions {
 }
 
 const BACKOFF_START_MS = 100;
+const VENUE_READY_WAIT_MS = 5_000;
+/** A cancel not confirmed within this time is checked through the venue's query path. */
+const CANCEL_CONFIRM_CHECK_MS = 5_000;
+/** A create reply that shows executions without listing them: wait this long for the stream's fills. */
+const FILL_DETAIL_WAIT_MS = 1_000;
 const BACKOFF_MAX_MS = 5_000;
 
 export class GatewayApplication implements FixApplication {
@@ -152,8 +157,19 @@ export class GatewayApplication implements FixApplication {
       void this.send(newOrderRejectFor(msg, execId, '6', `Duplicate ClOrdID ${clOrdId}`, new Date()));
       return;
     }
-    if (this.venueError !== undefined && this.instruments.size === 0) {
-      return this.rejectNew(msg, '0', `Venue ${this.venue.name} unavailable: ${this.venueError}`);
+    if (this.instruments.size === 0) return this.whenVenueReady().then(() => this.placeNew(msg));
+    return this.placeNew(msg);
+  }
+
+  /** Waits (briefly) for the venue side to come up, so an early order is not judged on an empty instrument list. */
+  private whenVenueReady(): Promise<void> {
+    return Promise.race([this.venueReady, new Promise<void>((resolve) => this.later(async () => resolve(), VENUE_READY_WAIT_MS))]);
+  }
+
+  private placeNew(msg: FixMessage): Promise<void> | void {
+    if (this.instruments.size === 0) {
+      const why = this.venueError ?? 'still starting';
+      return this.rejectNew(msg, '0', `Venue ${this.venue.name} not available: ${why}`);
     }
     const v = validateNewOrder(msg, {
       instruments: this.instruments,
@@ -200,6 +216,17 @@ export class GatewayApplication implements FixApplication {
   private async place(order: GatewayOrder, request: Parameters<VenueAdapter['placeOrder']>[0]): Promise<void> {
     try {
       const snapshot = await this.venue.placeOrder(request);
+      if (snapshot.fills === undefined && !isZero(snapshot.filledQty)) {
+        // The reply says something executed but not at which prices: report the ack now and take
+        // the fills (with their own prices) from the stream; check through the query path if they
+        // have not all arrived in time. A catch-up fill at a guessed price would be wrong.
+        await this.applySnapshot(order.clOrdId, { ...snapshot, status: 'new', rawStatus: 'NEW', filledQty: '0', avgPrice: undefined });
+        this.later(async () => {
+          const o = this.book.get(order.clOrdId);
+          if (o && o.cumQty !== snapshot.filledQty) await this.refreshOrder(order.clOrdId, true);
+        }, FILL_DETAIL_WAIT_MS);
+        return;
+      }
       await this.applySnapshot(order.clOrdId, snapshot);
     } catch (err) {
       await this.onPlaceFailed(order.clOrdId, err);
@@ -315,6 +342,13 @@ export class GatewayApplication implements FixApplication {
           : { ...base, kind: 'pending_cancel', rawStatus: result.order?.rawStatus ?? 'PENDING_CANCEL' };
       if (result.order) await this.applySnapshotIfFills(order.clOrdId, result.order);
       await this.applyEvent(order.clOrdId, event);
+      if (result.status === 'pending_cancel') {
+        // The confirmation normally comes on the stream; if it is lost, ask.
+        this.later(async () => {
+          const o = this.book.get(order.clOrdId);
+          if (o && o.pendingCancel && !isTerminal(o)) await this.refreshOrder(order.clOrdId, true);
+        }, CANCEL_CONFIRM_CHECK_MS);
+      }
     } catch (err) {
       const current = this.book.get(order.clOrdId) ?? order;
       if (err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
@@ -524,6 +558,10 @@ export class GatewayApplication implements FixApplication {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.later(async () => resolve(), ms));
   }
+}
+
+function isZero(v: string | undefined): boolean {
+  return v === undefined || /^0*(\.0*)?$/.test(v);
 }
 
 function validDecimal(v: string | undefined): string | undefined {

@@ -324,4 +324,19 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
     expect(f(await status(client, 'KC-1', ref), 20, 39, 150, 14, 151)).toEqual({ 20: '3', 39: '4', 150: '4', 14: '0', 151: '0' });
     expectFixInvariants(rec);
   });
+  test('a NewOrderSingle that arrives while the venue side is still starting is not rejected as an unknown symbol', async () => {
+    // exchangeInfo hangs for 3 s: the gateway's venue start is in progress (no error yet) while the FIX side is up.
+    await simProc.control.armFaults({ kind: 'timeoutAfter', operation: 'instruments', holdMs: 3000 });
+    const gw = await startGatewayProcess({ config: config() });
+    dirs.push(gw.dir);
+    const { client, rec } = await connectClient(gw.port);
+    client.send('D', nosFields('SU-1', { symbol: 'BTCUSDT', qty: '0.1', price: '50000' }));
+    const first = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === 'SU-1', { timeoutMs: 15_000 });
+    // Either the order waits for the venue (150=0 once it is up) or it is refused because the venue
+    // is not available yet (103=0); BTCUSDT is listed, so never 103=1 "Unknown symbol".
+    expect(first.get(58) ?? '').not.toMatch(/Unknown symbol/);
+    expect(first.get(103)).not.toBe('1');
+    expectFixInvariants(rec);
+  });
+
 });

@@ -503,6 +503,21 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     checkInvariants();
   });
 
+  test('a crossing order fills at several price levels: one fill ER per venue trade at its own LastPx, AvgPx exact (60000.018)', async () => {
+    // The simulator quotes asks at 60000.01, 60000.02, 60000.03 ... with 1 BTC per level.
+    nos('FL-2', { qty: '2.5', price: '60000.03' });
+    const last = await er('FL-2', execType('2'));
+    await sleep(300);
+    const v = await venueOrder(last.get(37)!);
+    expect(v.fills.map((x) => [x.qty, x.price])).toEqual([['1', '60000.01'], ['1', '60000.02'], ['0.5', '60000.03']]);
+    expect(f(last, 39, 14, 151, 6)).toEqual({ 39: '2', 14: '2.5', 151: '0', 6: '60000.018' });
+    expect(fillsOf('FL-2').map((m) => [m.get(32), m.get(31), m.get(6)])).toEqual([
+      ['1', '60000.01', '60000.01'], ['1', '60000.02', '60000.015'], ['0.5', '60000.03', '60000.018'],
+    ]);
+    expect(fillsOf('FL-2').map((m) => m.get(17)!.split('-').pop())).toEqual(v.fills.map((x) => x.tradeId));
+    checkInvariants();
+  });
+
   test('the FIX invariants hold over every ExecutionReport of the session', () => {
     const r = expectFixInvariants(rec, 0);
     expect(r.executionReports).toBeGreaterThan(40);
