@@ -11,7 +11,7 @@ import { FixApplication, SessionHandle, UnsupportedMessageType } from './applica
 import { FixFramer, FrameError } from './codec/fix-framer';
 import { parseFrame } from './codec/fix-parser';
 import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
-import { SessionConfig } from './config/session-settings';
+import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './config/session-settings';
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
 import { SessionLog } from './session-log';
@@ -385,7 +385,12 @@ export class FixSession implements SessionHandle {
       }
       this.app.onLogon?.(this);
     };
-    if (reset || this.config.resetOnLogon) return this.resetSequences(reset ? 'ResetSeqNumFlag=Y' : 'ResetOnLogon').then(proceed);
+    const periodStart = sessionPeriodStart(this.config, new Date());
+    const newPeriod = periodStart !== undefined && this.store.creationTime() < periodStart;
+    if (reset || this.config.resetOnLogon || newPeriod) {
+      const why = reset ? 'ResetSeqNumFlag=Y' : this.config.resetOnLogon ? 'ResetOnLogon' : 'new session period (StartTime)';
+      return this.resetSequences(why).then(proceed);
+    }
     proceed();
   }
 
@@ -730,6 +735,11 @@ export class FixSession implements SessionHandle {
     if (this.logoutSentAt && now - this.logoutSentAt >= LOGOUT_TIMEOUT_MS) {
       this.event('Timed out waiting for logout response');
       this.disconnect('logout timeout');
+      return;
+    }
+    if (this.logoutSentAt === 0 && !isWithinSessionWindow(this.config, new Date(now))) {
+      this.event('Session time window ended (EndTime)');
+      this.sendLogout('Session end');
       return;
     }
     const hb = this.heartBtIntMs;

@@ -542,3 +542,20 @@ describe('isWithinSessionWindow', () => {
     expect(isWithinSessionWindow(w, new Date('2024-03-05T03:30:00-05:00'))).toBe(true);
   });
 });
+
+describe('sessionPeriodStart', () => {
+  // eslint-disable-next-line @typescript-eslint/no-var-requires
+  const { sessionPeriodStart } = require('../../src/fix/config/session-settings');
+  test('always-on sessions have no period', () => {
+    expect(sessionPeriodStart({ startTime: '00:00:00', endTime: '00:00:00' }, new Date())).toBeUndefined();
+  });
+  test('the period began today at StartTime, or yesterday when now is before it', () => {
+    const cfg = { startTime: '08:00:00', endTime: '17:00:00' };
+    expect(sessionPeriodStart(cfg, new Date(Date.UTC(2026, 0, 2, 9, 0)))).toBe(Date.UTC(2026, 0, 2, 8, 0));
+    expect(sessionPeriodStart(cfg, new Date(Date.UTC(2026, 0, 2, 7, 0)))).toBe(Date.UTC(2026, 0, 1, 8, 0));
+  });
+  test('a window that wraps midnight', () => {
+    const cfg = { startTime: '22:00:00', endTime: '06:00:00' };
+    expect(sessionPeriodStart(cfg, new Date(Date.UTC(2026, 0, 2, 3, 0)))).toBe(Date.UTC(2026, 0, 1, 22, 0));
+  });
+});

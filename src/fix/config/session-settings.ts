@@ -551,6 +551,19 @@ function secondsOfDay(hhmmss: string): number {
  * True when `now` is inside the daily UTC window [StartTime, EndTime], both ends inclusive at
  * second resolution (as QuickFIX). Equal times mean always on; a start after the end wraps midnight.
  */
+/**
+ * Start (ms since epoch) of the session period that `now` falls in, or of the latest one before
+ * it; undefined for an always-on session (StartTime = EndTime). A store created before this
+ * instant belongs to an earlier period: QuickFIX starts a new sequence then.
+ */
+export function sessionPeriodStart(cfg: Pick<SessionConfig, 'startTime' | 'endTime'>, now: Date): number | undefined {
+  const start = secondsOfDay(cfg.startTime);
+  if (start === secondsOfDay(cfg.endTime)) return undefined;
+  const midnight = Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate());
+  const todayStart = midnight + start * 1000;
+  return now.getTime() >= todayStart ? todayStart : todayStart - 86_400_000;
+}
+
 export function isWithinSessionWindow(cfg: Pick<SessionConfig, 'startTime' | 'endTime'>, now: Date): boolean {
   const start = secondsOfDay(cfg.startTime);
   const end = secondsOfDay(cfg.endTime);
