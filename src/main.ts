@@ -66,8 +66,9 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
-      await acceptor.stop();
+      const closed = acceptor.stop();
       await Promise.all(sessions.map((s) => s.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'))));
+      await closed;
       for (const c of cleanups) await c().catch((err) => logger.error({ err }, 'cleanup failed'));
     })());
   return { acceptor, sessions, endpoints, stop };

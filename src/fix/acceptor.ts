@@ -47,9 +47,14 @@ export class FixAcceptor {
     return bound;
   }
 
-  async stop(): Promise<void> {
+  /**
+   * Stops accepting connections at once. The returned promise resolves when the servers are fully
+   * closed, which is only after the sessions' own connections have ended: shut the sessions down
+   * before awaiting it.
+   */
+  stop(): Promise<void> {
     for (const s of this.pendingSockets) s.destroy();
-    await Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    return Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
   }
 
   private onConnection(socket: net.Socket, sessions: FixSession[]): void {

@@ -25,11 +25,12 @@ export class EchoApplication implements FixApplication {
       throw new UnsupportedMessageType(type);
     }
     const possResend = msg.get(97);
-    void session.send({
+    // Accepted once the echo is stored: the next expected seqnum is persisted only after that.
+    return session.send({
       msgType: type,
       header: possResend !== undefined ? [{ tag: 97, value: possResend }] : undefined,
       body: quickfixBodyOrder(this.bodyOf(msg), this.dict.messages.get(type)?.groups),
-    });
+    }).then(() => undefined);
   }
 
   private bodyOf(msg: FixMessage): FixField[] {
