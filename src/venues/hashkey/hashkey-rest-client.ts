@@ -1,14 +1,11 @@
-// HashKey REST over axios: one keep-alive agent, every parameter in the query string (signed,
-// `signature` last), statuses mapped here and never by axios, every request through the
-// rate-limit class of its endpoint. Replies leave as unified types or unified errors.
+// HashKey REST over the venue-neutral HttpJsonClient (node:http, one keep-alive pool): every
+// parameter in the query string (signed, `signature` last), statuses mapped here, every request
+// through the rate-limit class of its endpoint. Replies leave as unified types or unified errors.
 //
-// Latency: no interceptors, no redirects (axios then uses plain http instead of follow-redirects),
-// no proxy lookup, no response transforms (we parse the text once, keeping 19-digit ids exact),
-// and a request that finds a token runs synchronously.
+// Latency: no redirects, no proxy lookup, the reply text parsed once here (keeping 19-digit ids
+// exact), and a request that finds a token runs synchronously.
 
-import * as http from 'http';
-import * as https from 'https';
-import axios, { AxiosInstance, AxiosResponse, Method } from 'axios';
+import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
 import {
   Instrument,
   OrderRejected,
@@ -75,16 +72,12 @@ export interface HashKeyOrderRef {
   symbol?: string;
 }
 
-/** Errors before any byte could have reached the venue: nothing happened. */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
 /** Errors on a reused keep-alive socket that a GET may safely retry once. */
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class HashKeyRestClient {
   readonly limiter: RateLimiter<HashKeyLimitClass>;
-  private readonly http: AxiosInstance;
-  private readonly httpAgent: http.Agent;
-  private readonly httpsAgent: https.Agent;
+  private readonly http: HttpJsonClient;
   private readonly log: HashKeyLogger;
   private readonly now: () => number;
   private readonly recvWindowMs: number;
@@ -106,20 +99,11 @@ export class HashKeyRestClient {
       orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
       queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
     });
-    const agentOpts = { keepAlive: true, maxSockets: opts.maxSockets ?? HASHKEY_DEFAULTS.maxSockets, scheduling: 'lifo' as const };
-    this.httpAgent = new http.Agent(agentOpts);
-    this.httpsAgent = new https.Agent(agentOpts);
-    this.http = axios.create({
-      baseURL: opts.restUrl.replace(/\/+$/, ''),
-      timeout: this.timeoutMs,
-      httpAgent: this.httpAgent,
-      httpsAgent: this.httpsAgent,
-      validateStatus: () => true,
-      maxRedirects: 0,
-      proxy: false,
-      responseType: 'text',
-      transformResponse: [(data: unknown) => data],
-      transitional: { clarifyTimeoutError: true, silentJSONParsing: true, forcedJSONParsing: false },
+    this.http = new HttpJsonClient({
+      baseUrl: opts.restUrl,
+      maxSockets: opts.maxSockets ?? HASHKEY_DEFAULTS.maxSockets,
+      timeoutMs: this.timeoutMs,
+      redactQueryKeys: ['signature'],
     });
   }
 
@@ -205,32 +189,31 @@ export class HashKeyRestClient {
   /** Frees the sockets and fails anything still queued. */
   close(): void {
     this.limiter.close();
-    this.httpAgent.destroy();
-    this.httpsAgent.destroy();
+    this.http.close();
   }
 
   // ------------------------------------------------------------------------------------ transport
 
-  private request(method: Method, path: string, params: HashKeyParams, cls: HashKeyLimitClass, signed: boolean): Promise<unknown> {
+  private request(method: HttpMethod, path: string, params: HashKeyParams, cls: HashKeyLimitClass, signed: boolean): Promise<unknown> {
     return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
   }
 
-  private async send(method: Method, path: string, params: HashKeyParams, signed: boolean, mayRetry = method === 'GET'): Promise<unknown> {
+  private async send(method: HttpMethod, path: string, params: HashKeyParams, signed: boolean, mayRetry = method === 'GET'): Promise<unknown> {
     const started = this.now();
     // Fresh timestamp + signature per attempt; the query never goes to a log (it holds the signature).
     const query = signed
       ? buildSignedQuery(this.apiSecret, params, started, this.recvWindowMs).query
       : encodeHashKeyParams(params);
-    let res: AxiosResponse<string>;
+    let res: HttpJsonResponse;
     try {
-      res = await this.http.request<string>({
+      res = await this.http.request({
         method,
-        url: query ? `${path}?${query}` : path,
+        path: query ? `${path}?${query}` : path,
         headers: signed ? { [HASHKEY_HEADERS.apiKey]: this.apiKey } : undefined,
       });
     } catch (err) {
       const code = errorCode(err);
-      if (mayRetry && code !== undefined && STALE_SOCKET_CODES.has(code)) {
+      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
         // A GET changes nothing: retry once on a socket the server closed under us.
         this.log.debug({ method, path, code }, 'hashkey request retried after a stale socket');
         return this.send(method, path, params, signed, false);
@@ -240,8 +223,8 @@ export class HashKeyRestClient {
     return this.handleReply(res, method, path, started);
   }
 
-  private handleReply(res: AxiosResponse<string>, method: Method, path: string, started: number): unknown {
-    const body = parseBody(res.data);
+  private handleReply(res: HttpJsonResponse, method: HttpMethod, path: string, started: number): unknown {
+    const body = parseBody(res.body);
     if (res.status >= 200 && res.status < 300 && !isHashKeyErrorBody(body)) {
       this.log.debug({ method, path, status: res.status, ms: this.now() - started }, 'hashkey request');
       return body;
@@ -260,33 +243,31 @@ export class HashKeyRestClient {
     throw err;
   }
 
-  /** Maps a transport failure; the axios error (which holds the signed URL and headers) is dropped. */
-  private networkError(err: unknown, method: Method, path: string, started: number): VenueError {
-    const code = errorCode(err) ?? 'UNKNOWN';
+  /** Maps a transport failure: not sent → a plain rejection, else the outcome is unknown. Only the code is kept. */
+  private networkError(err: unknown, method: HttpMethod, path: string, started: number): VenueError {
+    const code = errorCode(err);
+    const sent = !(err instanceof HttpRequestError) || err.sent;
     const ms = this.now() - started;
-    this.log.warn({ method, path, code, ms }, 'hashkey request got no reply');
-    if (NOT_SENT_CODES.has(code)) {
+    this.log.warn({ method, path, code, sent, ms }, 'hashkey request got no reply');
+    if (!sent) {
       return new OrderRejected('other', `HashKey unreachable (${code}): request not sent`, code);
     }
-    if (code === 'ETIMEDOUT' || code === 'ECONNABORTED') {
+    if (code === 'ETIMEDOUT') {
       return new OutcomeUnknown(`HashKey request timed out after ${this.timeoutMs} ms: outcome unknown`, code);
     }
     return new OutcomeUnknown(`HashKey connection lost before the reply (${code}): outcome unknown`, code);
   }
 }
 
-function requestKind(method: Method, path: string): HashKeyRequestKind {
+function requestKind(method: HttpMethod, path: string): HashKeyRequestKind {
   if (path === HASHKEY_PATHS.createOrder) return 'create';
-  if (path === HASHKEY_PATHS.cancelOrder && String(method).toUpperCase() === 'DELETE') return 'cancel';
+  if (path === HASHKEY_PATHS.cancelOrder && method === 'DELETE') return 'cancel';
   return 'query';
 }
 
-function errorCode(err: unknown): string | undefined {
-  const e = err as { code?: unknown; cause?: { code?: unknown }; message?: unknown };
-  if (typeof e?.code === 'string' && e.code !== 'ERR_BAD_RESPONSE' && e.code !== 'ERR_NETWORK') return e.code;
-  if (typeof e?.cause?.code === 'string') return e.cause.code;
-  if (typeof e?.message === 'string' && /socket hang up/i.test(e.message)) return 'ECONNRESET';
-  return typeof e?.code === 'string' ? e.code : undefined;
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
 }
 
 function parseBody(data: unknown): unknown {

@@ -1,0 +1,254 @@
+// A small HTTP/1.1 client for venue REST APIs, over node:http / node:https with one keep-alive
+// agent. Venue-neutral: the caller builds the path (query string included), headers and body, and
+// gets back the status, headers and the body as a utf8 string (the venue mapper parses it, so that
+// e.g. 19-digit ids can stay strings). Statuses are never errors here.
+//
+// What it deliberately does not do: redirects (a 3xx comes back as a reply), proxies (none are
+// looked up), body transforms, retries. Per request: one ClientRequest, one timer, no URL parsing.
+//
+// A failure rejects with HttpRequestError, whose `sent` says whether the request may have reached
+// the server: false while the connection is not yet established (refused, DNS, unreachable, TLS
+// handshake failed, a timeout while connecting), true from the moment the request goes onto a
+// connected socket (a timeout or a reset after that leaves the outcome unknown). Error messages
+// carry the method and the path with signature-like query values redacted, never the full URL.
+
+import * as http from 'http';
+import * as https from 'https';
+import type { Socket } from 'net';
+
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
+
+export interface HttpJsonRequest {
+  method: HttpMethod;
+  /** Path from the base URL, query string included (e.g. `/api/v1/order?symbol=X&signature=…`). */
+  path: string;
+  headers?: http.OutgoingHttpHeaders;
+  body?: string;
+  /** Whole-request deadline (connect, send, reply and body), ms; default: the client's timeoutMs. */
+  timeoutMs?: number;
+}
+
+export interface HttpJsonResponse {
+  status: number;
+  headers: http.IncomingHttpHeaders;
+  body: string;
+}
+
+export interface HttpJsonClientOptions {
+  /** `http://host:port` or `https://host[/prefix]`; a trailing slash is ignored. */
+  baseUrl: string;
+  /** Concurrent connections to the host. Default 256. */
+  maxSockets?: number;
+  /** Default per-request timeout, ms. Default 5000. */
+  timeoutMs?: number;
+  /** Query parameters whose values never appear in an error message. Default ['signature']. */
+  redactQueryKeys?: string[];
+  /** A reply body larger than this fails the request (sent: true). Default 64 MiB. */
+  maxBodyBytes?: number;
+  /** Sent with every request unless the request sets its own. Default `fix-venue-gateway`. */
+  userAgent?: string;
+  /**
+   * A pooled socket idle this long is closed, ms; a server's `Keep-Alive: timeout=N` hint
+   * shortens it (to N - 1 s), so we do not reuse a socket the server is about to close. Default 30000.
+   */
+  idleSocketTimeoutMs?: number;
+}
+
+/** A request that got no complete reply. */
+export class HttpRequestError extends Error {
+  override readonly name = 'HttpRequestError';
+
+  constructor(
+    message: string,
+    /** The Node error code (ECONNREFUSED, ECONNRESET, EPIPE, ...) or ETIMEDOUT for our deadline. */
+    readonly code: string,
+    /** True when the request may have reached the server (its outcome is unknown). */
+    readonly sent: boolean,
+    readonly method: string,
+    /** The request path with redacted query values. */
+    readonly path: string,
+  ) {
+    super(message);
+  }
+}
+
+const DEFAULT_MAX_SOCKETS = 256;
+const DEFAULT_TIMEOUT_MS = 5_000;
+const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
+const DEFAULT_IDLE_SOCKET_TIMEOUT_MS = 30_000;
+
+/**
+ * Node's Agent calls socket.setKeepAlive() (two setsockopt calls) every time a socket goes back to
+ * the pool, i.e. after every reply; once per socket is enough.
+ */
+const TCP_KEEPALIVE_SET = Symbol('tcpKeepAliveSet');
+type PooledSocket = Socket & { [TCP_KEEPALIVE_SET]?: true };
+const keepAliveAlreadySet = function (this: Socket): Socket {
+  return this;
+};
+
+/** Node's own keepSocketAlive returns whether the socket may be reused (typed `void` in @types/node). */
+const nodeKeepSocketAlive = http.Agent.prototype.keepSocketAlive as unknown as (this: http.Agent, socket: Socket) => boolean;
+
+function keepSocketAliveOnce(agent: http.Agent, socket: PooledSocket): boolean {
+  if (socket[TCP_KEEPALIVE_SET]) {
+    const real = socket.setKeepAlive;
+    socket.setKeepAlive = keepAliveAlreadySet;
+    try {
+      return nodeKeepSocketAlive.call(agent, socket);
+    } finally {
+      socket.setKeepAlive = real;
+    }
+  }
+  socket[TCP_KEEPALIVE_SET] = true;
+  return nodeKeepSocketAlive.call(agent, socket);
+}
+
+class PoolAgent extends http.Agent {
+  /** Node uses the boolean (false = do not pool) although @types/node says void. */
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAliveOnce(this, socket);
+  }
+}
+
+class TlsPoolAgent extends https.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAliveOnce(this, socket);
+  }
+}
+
+export class HttpJsonClient {
+  private readonly agent: http.Agent;
+  private readonly requestFn: typeof http.request;
+  private readonly isHttps: boolean;
+  private readonly hostname: string;
+  private readonly port: number;
+  private readonly pathPrefix: string;
+  private readonly timeoutMs: number;
+  private readonly maxBodyBytes: number;
+  private readonly userAgent: string;
+  private readonly redactPattern: RegExp | undefined;
+
+  constructor(opts: HttpJsonClientOptions) {
+    const url = new URL(opts.baseUrl);
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new Error(`HttpJsonClient: unsupported protocol ${url.protocol}`);
+    if (url.search || url.hash || url.username || url.password) {
+      throw new Error('HttpJsonClient: the base URL takes no query, fragment or credentials');
+    }
+    this.isHttps = url.protocol === 'https:';
+    // URL keeps IPv6 literals in brackets; http.request wants them bare.
+    this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
+    this.port = url.port ? Number(url.port) : this.isHttps ? 443 : 80;
+    this.pathPrefix = url.pathname.replace(/\/+$/, '');
+    this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
+    this.userAgent = opts.userAgent ?? 'fix-venue-gateway';
+    const keys = opts.redactQueryKeys ?? ['signature'];
+    this.redactPattern = keys.length
+      ? new RegExp(`([?&](?:${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})=)[^&#]*`, 'gi')
+      : undefined;
+    const agentOpts: http.AgentOptions = {
+      keepAlive: true,
+      maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS,
+      scheduling: 'lifo',
+      noDelay: true,
+      timeout: opts.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS,
+    };
+    this.agent = this.isHttps ? new TlsPoolAgent(agentOpts) : new PoolAgent(agentOpts);
+    this.requestFn = this.isHttps ? https.request : http.request;
+  }
+
+  /** The path as it may appear in logs and errors: query values of the redacted keys replaced. */
+  redact(path: string): string {
+    return this.redactPattern ? path.replace(this.redactPattern, '$1[redacted]') : path;
+  }
+
+  request(r: HttpJsonRequest): Promise<HttpJsonResponse> {
+    return new Promise<HttpJsonResponse>((resolve, reject) => {
+      const method = r.method;
+      const headers: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...r.headers };
+      const body = r.body;
+      if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
+      else if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = 0;
+
+      let settled = false;
+      let sent = false;
+      const timeoutMs = r.timeoutMs ?? this.timeoutMs;
+      const fail = (code: string, why: string): void => {
+        if (settled) return;
+        settled = true;
+        clearTimeout(timer);
+        const path = this.redact(r.path);
+        const state = sent ? 'outcome unknown' : 'not sent';
+        reject(new HttpRequestError(`${method} ${path}: ${why} (${state})`, code, sent, method, path));
+      };
+
+      let timer: NodeJS.Timeout | undefined;
+      let req: http.ClientRequest;
+      try {
+        req = this.requestFn({
+          agent: this.agent,
+          hostname: this.hostname,
+          port: this.port,
+          method,
+          path: this.pathPrefix + r.path,
+          headers,
+        });
+      } catch (err) {
+        // e.g. a character not allowed in a header or the path: nothing left this process.
+        fail((err as NodeJS.ErrnoException).code ?? 'EINVAL', describe(err as Error));
+        return;
+      }
+      timer = setTimeout(() => {
+        fail('ETIMEDOUT', `no complete reply within ${timeoutMs} ms`);
+        req.destroy();
+      }, timeoutMs);
+
+      req.once('socket', (socket: Socket) => {
+        // A pooled socket is connected: the request goes out now. A new one: once it is connected
+        // (and, for TLS, the handshake is done), since the request is written right after.
+        if (req.reusedSocket || !socket.connecting) sent = true;
+        else socket.once(this.isHttps ? 'secureConnect' : 'connect', () => (sent = true));
+      });
+      req.on('error', (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? 'EUNKNOWN', err.code === 'ECONNRESET' ? 'connection reset before the reply' : describe(err));
+      });
+      req.once('response', (res: http.IncomingMessage) => {
+        sent = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxBodyBytes) {
+            fail('ERESPONSETOOLARGE', `reply body larger than ${this.maxBodyBytes} bytes`);
+            req.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.once('end', () => {
+          if (settled) return;
+          settled = true;
+          clearTimeout(timer);
+          const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'ECONNRESET', `reply cut off: ${describe(err)}`));
+        res.once('close', () => {
+          if (!res.complete) fail('ECONNRESET', 'connection closed in the middle of the reply');
+        });
+      });
+      req.end(body);
+    });
+  }
+
+  /** Closes the pooled sockets; requests in flight fail. */
+  close(): void {
+    this.agent.destroy();
+  }
+}
+
+/** A Node error's own text, which names no URL (e.g. `connect ECONNREFUSED 127.0.0.1:8701`). */
+function describe(err: Error): string {
+  return err.message || err.name || 'request failed';
+}
