@@ -170,6 +170,7 @@ export class FixLoadClient {
   private phases = new Map<string, Phase>();
   private waiters: Array<{ type: string; resolve: (raw: string) => void }> = [];
   private outChunk = '';
+  private drained: Promise<void> | undefined;
   private readonly template: NosTemplate;
   readonly problems: string[] = [];
   problemCount = 0;
@@ -256,7 +257,15 @@ export class FixLoadClient {
     if (this.outChunk === '') return undefined;
     const ok = this.socket.write(this.outChunk, 'latin1');
     this.outChunk = '';
-    return ok ? undefined : new Promise((resolve) => this.socket.once('drain', () => resolve()));
+    if (ok) return undefined;
+    // One 'drain' listener however many writers wait (the paced driver does not wait).
+    this.drained ??= new Promise<void>((resolve) =>
+      this.socket.once('drain', () => {
+        this.drained = undefined;
+        resolve();
+      }),
+    );
+    return this.drained;
   }
 
   private onData(chunk: Buffer): void {
@@ -499,9 +508,13 @@ export class NodeChild {
   private constructor(
     readonly name: string,
     readonly child: ChildProcess,
+    logFile?: string,
   ) {
     liveChildren.add(child);
+    const log = logFile ? fs.createWriteStream(logFile) : undefined;
+    if (log) child.once('exit', () => log.end());
     const onData = (b: Buffer) => {
+      log?.write(b);
       this.out += b.toString();
       if (this.out.length > 2 * OUTPUT_KEPT) this.out = this.out.slice(-OUTPUT_KEPT);
     };
@@ -524,15 +537,16 @@ export class NodeChild {
 
   /**
    * Starts `node [nodeArgs] script [args]` in `cwd` and waits until its output contains `ready`
-   * (e.g. `"gateway started"`); SIGKILLs it if that does not happen within timeoutMs.
+   * (e.g. `"gateway started"`); SIGKILLs it if that does not happen within timeoutMs. All its
+   * output also goes to `logFile` when given.
    */
   static async start(
     name: string,
-    opts: { nodeArgs: string[]; script: string; args: string[]; cwd: string; ready: string; timeoutMs?: number },
+    opts: { nodeArgs: string[]; script: string; args: string[]; cwd: string; ready: string; timeoutMs?: number; logFile?: string },
   ): Promise<NodeChild> {
     installExitHooks();
     const child = spawn(process.execPath, [...opts.nodeArgs, opts.script, ...opts.args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    const c = new NodeChild(name, child);
+    const c = new NodeChild(name, child, opts.logFile);
     await c.waitFor(opts.ready, opts.timeoutMs ?? 30_000).catch((err) => {
       child.kill('SIGKILL');
       throw err;

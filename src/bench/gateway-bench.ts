@@ -6,6 +6,7 @@
 //                    VenueEnvironment=simulator, VenueRestUrl/VenueWsUrl pointing at the simulator
 //                    child), durable file store and message log on, as shipped; ResetOnLogon=Y
 //   this process     the FIX client (the lean pre-encoded one of fix-load-client.ts)
+// The children's output goes to gateway.out and simulator.out next to the store (see --keep).
 //
 // Orders: limit buys that rest at the venue (BTCUSDT 0.01 @ 50000.00, GTC, HandlInst 1), ClOrdIDs
 // unique per run. Latency = from just before the socket write carrying the order to the parse of
@@ -20,6 +21,7 @@
 //
 //   npm run bench -- [--count 10000] [--window 500] [--pingpong 2000] [--rate 1000] [--seconds 5]
 //                    [--warmup 1000] [--keep] [--gateway-args "--cpu-prof"] [--simulator-args "..."]
+//                    [--latencies FILE]   (CSV: phase,index,sent_ms,latency_us, for looking at the tail)
 // Every flag also reads from the environment: BENCH_COUNT, ..., BENCH_GATEWAY_ARGS, BENCH_SIMULATOR_ARGS.
 // Exit code 0 only when every order got its ER 150=0 and both children exited cleanly.
 import * as fs from 'fs';
@@ -35,6 +37,7 @@ import {
   FixLoadClient,
   freePort,
   NodeChild,
+  Phase,
   printable,
   printTable,
   Row,
@@ -54,11 +57,12 @@ interface Options {
   keep: boolean;
   gatewayArgs: string[];
   simulatorArgs: string[];
+  latencies: string | undefined;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
   const f = new BenchFlags(argv, env, [
-    'count', 'window', 'pingpong', 'rate', 'seconds', 'warmup', 'keep', 'gateway-args', 'simulator-args',
+    'count', 'window', 'pingpong', 'rate', 'seconds', 'warmup', 'keep', 'gateway-args', 'simulator-args', 'latencies',
   ]);
   return {
     count: Math.floor(f.num('count', 10_000, 1)),
@@ -70,6 +74,7 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     keep: f.bool('keep'),
     gatewayArgs: f.list('gateway-args'),
     simulatorArgs: f.list('simulator-args'),
+    latencies: f.get('latencies') || undefined,
   };
 }
 
@@ -95,6 +100,7 @@ async function startSimulator(dir: string, root: string, nodeArgs: string[]): Pr
     args: ['simulate', '--venue', 'hashkey', '--port', String(port)],
     cwd: dir,
     ready: '"simulator started"',
+    logFile: path.join(dir, 'simulator.out'),
   });
   return { sim, port };
 }
@@ -138,10 +144,23 @@ async function startGateway(dir: string, root: string, simPort: number, nodeArgs
     args: ['--config', cfg],
     cwd: dir,
     ready: '"gateway started"',
+    logFile: path.join(dir, 'gateway.out'),
   });
   // Orders sent before the adapter has its instrument list wait for it: measure after.
   await gw.waitFor('"venue ready"', 30_000);
   return { gw, port };
+}
+
+/** One line per answered order: phase, index, send time (ms since the phase's first send), latency µs. */
+function writeLatencies(file: string, phases: Phase[]): void {
+  const lines = ['phase,index,sent_ms,latency_us'];
+  for (const p of phases) {
+    for (let i = 0; i < p.sent; i++) {
+      if (p.latency[i] === 0) continue;
+      lines.push(`${p.name},${i},${(p.sentAt[i] - p.firstSend).toFixed(3)},${(p.latency[i] * 1000).toFixed(0)}`);
+    }
+  }
+  fs.writeFileSync(file, lines.join('\n') + '\n');
 }
 
 const fmtCpu = (c: CpuTime) => `${c.user.toFixed(0)} ms user + ${c.sys.toFixed(0)} ms system`;
@@ -162,6 +181,7 @@ async function main(): Promise<void> {
 
   let failed = false;
   const rows: Row[] = [];
+  const measured: Phase[] = [];
   const client = new FixLoadClient({
     sender: SENDER,
     target: TARGET,
@@ -203,12 +223,14 @@ async function main(): Promise<void> {
 
       let m = mark();
       const burst = client.newPhase('burst', 'B', opts.count);
+      measured.push(burst);
       await runWindowed(client, burst, opts.window, phaseTimeout(opts.count));
       rows.push(rowOf(burst, opts.window === 0 ? 'none' : String(opts.window), cpuSinceMark(m)));
 
       if (opts.pingpong > 0) {
         m = mark();
         const pp = client.newPhase('one at a time', 'P', opts.pingpong);
+        measured.push(pp);
         await runWindowed(client, pp, 1, phaseTimeout(opts.pingpong));
         rows.push(rowOf(pp, '1', cpuSinceMark(m)));
       }
@@ -217,6 +239,7 @@ async function main(): Promise<void> {
       if (pacedCount > 0) {
         m = mark();
         const paced = client.newPhase(`paced ${opts.rate}/s`, 'R', pacedCount);
+        measured.push(paced);
         const { maxLagMs } = await runPaced(client, paced, opts.rate, phaseTimeout(pacedCount) + opts.seconds * 1000);
         rows.push(rowOf(paced, 'open', cpuSinceMark(m), `client max send lag ${maxLagMs.toFixed(1)} ms`));
       }
@@ -252,8 +275,8 @@ async function main(): Promise<void> {
   if (client.problemCount > 0) {
     failed = true;
     console.error(
-      `errors: ${client.problemCount} (${client.badReplies} ExecutionReports other than 150=0); the first ${client.problems.length}:\n  ` +
-        client.problems.join('\n  '),
+      `errors: ${client.problemCount} (${client.badReplies} ExecutionReports other than 150=0); the first ${Math.min(20, client.problems.length)}:\n  ` +
+        client.problems.slice(0, 20).join('\n  '),
     );
   }
   for (const [c, code] of [
@@ -264,6 +287,10 @@ async function main(): Promise<void> {
       failed = true;
       console.error(`${c.name} exited with ${code}; its output:\n${c.output().slice(-4000)}`);
     }
+  }
+  if (opts.latencies) {
+    writeLatencies(opts.latencies, measured);
+    console.log(`latencies written to ${opts.latencies}`);
   }
   if (opts.keep) console.log(`kept ${dir}`);
   else fs.rmSync(dir, { recursive: true, force: true });
