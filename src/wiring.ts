@@ -32,15 +32,21 @@ export async function createGatewayApplication(
   if (v.environment === 'simulator') {
     apiKey ??= mod.simulatorCredentials.apiKey;
     apiSecret ??= mod.simulatorCredentials.apiSecret;
+  }
+  if (v.environment === 'simulator' && !v.restUrl) {
+    // No URL given: run the simulator in this process (a URL means one is running elsewhere).
     simulator = await mod.startSimulator({
       port: v.simulatorPort ?? 0,
-      credentials: [{ apiKey, apiSecret }],
+      credentials: [{ apiKey: apiKey!, apiSecret: apiSecret! }],
       rateLimits: SIMULATOR_RATE_LIMITS,
       logger: logger.child({ simulator: mod.name }),
     });
     restUrl = simulator.restUrl;
     wsUrl = simulator.wsUrl;
     logger.info({ venue: mod.name, restUrl, session: cfg.sessionId }, 'venue simulator started');
+  } else if (v.environment === 'simulator') {
+    restUrl = v.restUrl!;
+    wsUrl = v.wsUrl ?? v.restUrl!.replace(/^http/, 'ws');
   } else {
     restUrl = mod.environments[v.environment].restUrl;
     wsUrl = mod.environments[v.environment].wsUrl;
@@ -50,7 +56,8 @@ export async function createGatewayApplication(
   if (apiKey === undefined || apiSecret === undefined) {
     throw configErrorFor(cfg, 'VenueApiKey', `VenueApiKey and VenueApiSecret are required for ${v.environment}`);
   }
-  const simulated = v.environment === 'simulator' && !v.restUrl;
+  // A simulator publishes higher limits than the venue, so the gateway is what gets measured.
+  const simulated = v.environment === 'simulator';
   const venueConfig: VenueConfig = {
     restUrl,
     wsUrl,
