@@ -23,6 +23,8 @@ const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
 ];
 
 const LOGOUT_TIMEOUT_MS = 2000;
+/** How long the next expected seqnum waits to share an fsync with an outgoing message. */
+const TARGET_PERSIST_DELAY_MS = 20;
 const TIMER_TICK_MS = 200;
 
 export interface FixSessionDeps {
@@ -88,6 +90,8 @@ export class FixSession implements SessionHandle {
   private targetPersisted = 1;
   private targetBarrier: Array<Promise<void> | void> = [];
   private targetPersisting?: Promise<void>;
+  private targetReady?: { n: number; done: () => void; fail: (err: unknown) => void };
+  private targetTimer?: NodeJS.Timeout;
   private generation = 0;
 
   constructor(deps: FixSessionDeps) {
@@ -569,7 +573,12 @@ export class FixSession implements SessionHandle {
         this.targetBarrier = [];
         if (barrier.length) await Promise.all(barrier);
         if (gen !== this.generation) continue;
-        await this.store.setNextTargetSeqNum(n);
+        // Ride along with the next message we store (one fsync for both), or go alone shortly.
+        await new Promise<void>((done, fail) => {
+          this.targetReady = { n, done, fail };
+          this.targetTimer = setTimeout(() => this.writeTarget(), TARGET_PERSIST_DELAY_MS);
+          this.targetTimer.unref();
+        });
         if (gen === this.generation) this.targetPersisted = n;
       }
     } catch (err) {
@@ -579,8 +588,19 @@ export class FixSession implements SessionHandle {
     }
   }
 
+  private writeTarget(): void {
+    const r = this.targetReady;
+    if (!r) return;
+    this.targetReady = undefined;
+    if (this.targetTimer) clearTimeout(this.targetTimer);
+    this.store.setNextTargetSeqNum(r.n).then(r.done, r.fail);
+  }
+
   private async flushTargetPersistence(): Promise<void> {
-    while (this.targetPersisting) await this.targetPersisting;
+    while (this.targetPersisting) {
+      this.writeTarget();
+      await Promise.race([this.targetPersisting, new Promise((r) => setTimeout(r, 1))]);
+    }
   }
 
   private async resetSequences(why: string): Promise<void> {
@@ -615,6 +635,7 @@ export class FixSession implements SessionHandle {
     const seq = this.nextSender++;
     const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
     const app = !isAdmin(msgType);
+    if (this.targetReady) this.writeTarget(); // same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
     if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);

@@ -4,6 +4,9 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { utcTimestamp } from './codec/fix-encoder';
 
+const LOG_FLUSH_MS = 20;
+const LOG_FLUSH_BYTES = 256 * 1024;
+
 const SECRET_FIELD = /(^|\x01)(96|554|925)=[^\x01]*/g;
 
 export function maskSecrets(raw: string): string {
@@ -29,15 +32,24 @@ export class SessionLog {
     if (this.logMessages) this.line(`${utcTimestamp()} : > ${maskSecrets(raw)}\n`);
   }
 
-  // Lines of one event-loop turn go to the file as one write (one thread-pool hand-off, not one per line).
+  // Lines are gathered for up to LOG_FLUSH_MS (or LOG_FLUSH_BYTES) and written with one call: one
+  // thread-pool hand-off per batch instead of per line. The log is a record for people, not the
+  // durability mechanism (the store is), so a kill -9 may cost its last few milliseconds.
   private pending = '';
+  private flushTimer?: NodeJS.Timeout;
 
   private line(text: string): void {
-    if (this.pending === '') setImmediate(() => this.flushLines());
     this.pending += text;
+    if (this.pending.length >= LOG_FLUSH_BYTES) this.flushLines();
+    else if (!this.flushTimer) {
+      this.flushTimer = setTimeout(() => this.flushLines(), LOG_FLUSH_MS);
+      this.flushTimer.unref();
+    }
   }
 
   private flushLines(): void {
+    if (this.flushTimer) clearTimeout(this.flushTimer);
+    this.flushTimer = undefined;
     if (this.pending === '') return;
     this.messages.write(this.pending, 'latin1');
     this.pending = '';

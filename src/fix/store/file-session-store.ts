@@ -598,11 +598,11 @@ export class FileSessionStore implements MessageStore {
   private async execute(job: Job): Promise<void> {
     if (job.kind === 'records') {
       const fh = this.fh!;
-      // The write itself is synchronous: it only copies into the page cache (microseconds for a
-      // batch) and saves a thread-pool round trip per batch; the fdatasync is what takes time, and
-      // it runs off the event loop so the next batch can gather meanwhile.
+      // Write and fdatasync both run off the event loop: a synchronous write can stall the loop
+      // for as long as an fdatasync of the same file is in progress (measured: the largest
+      // main-thread cost at 1,000 orders/s). The next batch gathers meanwhile.
       for (let done = 0; done < job.used; ) {
-        const n = fs.writeSync(fh.fd, job.buf, done, job.used - done, job.fileOffset + done);
+        const { bytesWritten: n } = await fh.write(job.buf, done, job.used - done, job.fileOffset + done);
         if (n <= 0) throw new Error(`short write at offset ${job.fileOffset + done}`);
         done += n;
       }
