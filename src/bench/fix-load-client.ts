@@ -700,3 +700,51 @@ export function printTable(rows: Row[], labels: { rateHeader: string; firstReply
   console.log(widths.map((w) => '-'.repeat(w)).join('  '));
   for (const l of lines) console.log(line(l));
 }
+
+/**
+ * Starts `dist/main.js` as a child with one session GATEWAY<-clientCompId on a free port, a fresh
+ * durable store and the message log on (as shipped). `sessionKeys` are the session's own lines
+ * (Application=..., Venue...=...).
+ */
+export async function startBenchGateway(opts: {
+  dir: string;
+  root: string;
+  clientCompId: string;
+  sessionKeys: string[];
+  nodeArgs: string[];
+  logFile?: string;
+}): Promise<{ gw: NodeChild; port: number }> {
+  const port = await freePort();
+  const cfg = path.join(opts.dir, 'bench.cfg');
+  fs.writeFileSync(
+    cfg,
+    [
+      '[DEFAULT]',
+      'BeginString=FIX.4.2',
+      'SocketAcceptHost=127.0.0.1',
+      `SocketAcceptPort=${port}`,
+      'HeartBtInt=60',
+      `FileStorePath=${path.join(opts.dir, 'store')}`,
+      `FileLogPath=${path.join(opts.dir, 'log')}`,
+      `DataDictionary=${path.join(opts.root, 'dictionaries', 'FIX42.xml')}`,
+      'ResetOnLogon=Y',
+      'StartTime=00:00:00',
+      'EndTime=00:00:00',
+      '',
+      '[SESSION]',
+      'SenderCompID=GATEWAY',
+      `TargetCompID=${opts.clientCompId}`,
+      ...opts.sessionKeys,
+      '',
+    ].join('\n'),
+  );
+  const gw = await NodeChild.start('gateway', {
+    nodeArgs: opts.nodeArgs,
+    script: path.join(opts.root, 'dist', 'main.js'),
+    args: ['--config', cfg],
+    cwd: opts.dir,
+    ready: '"gateway started"',
+    logFile: opts.logFile,
+  });
+  return { gw, port };
+}

@@ -45,6 +45,7 @@ import {
   runPaced,
   runWindowed,
   SOH,
+  startBenchGateway,
 } from './fix-load-client';
 
 interface Options {
@@ -82,8 +83,6 @@ const SENDER = 'BENCH';
 const TARGET = 'GATEWAY';
 /** A BTCUSDT buy well below the simulator's reference price (60000): it rests. */
 const ORDER_FIELDS = ['21=1', '38=0.01', '40=2', '44=50000.00', '54=1', '55=BTCUSDT', '59=1'].join(SOH);
-/** Far above the simulator's own default, far below anything a burst needs. */
-const RATE_LIMITS = { orders: 50_000, queries: 20_000 };
 
 /** Every first reply must be an ExecutionReport 150=0 (39=0). */
 function checkExecutionReport(buf: Buffer, bodyStart: number, end: number): string | undefined {
@@ -106,49 +105,23 @@ async function startSimulator(dir: string, root: string, nodeArgs: string[]): Pr
 }
 
 async function startGateway(dir: string, root: string, simPort: number, nodeArgs: string[]): Promise<{ gw: NodeChild; port: number }> {
-  const port = await freePort();
-  const cfg = path.join(dir, 'bench.cfg');
-  fs.writeFileSync(
-    cfg,
-    [
-      '[DEFAULT]',
-      'BeginString=FIX.4.2',
-      'SocketAcceptHost=127.0.0.1',
-      `SocketAcceptPort=${port}`,
-      'HeartBtInt=60',
-      `FileStorePath=${path.join(dir, 'store')}`,
-      `FileLogPath=${path.join(dir, 'log')}`,
-      `DataDictionary=${path.join(root, 'dictionaries', 'FIX42.xml')}`,
-      'ResetOnLogon=Y',
-      'StartTime=00:00:00',
-      'EndTime=00:00:00',
-      '',
-      '[SESSION]',
-      `SenderCompID=${TARGET}`,
-      `TargetCompID=${SENDER}`,
+  const started = await startBenchGateway({
+    dir,
+    root,
+    clientCompId: SENDER,
+    nodeArgs,
+    logFile: path.join(dir, 'gateway.out'),
+    sessionKeys: [
       'Application=gateway',
       'Venue=hashkey',
       'VenueEnvironment=simulator',
       `VenueRestUrl=http://127.0.0.1:${simPort}`,
       `VenueWsUrl=ws://127.0.0.1:${simPort}`,
-      // With VenueRestUrl set the gateway applies the venue's published limits (10 orders/s)
-      // unless told otherwise; the simulator child runs with the simulator limits.
-      `VenueRateLimitOrders=${RATE_LIMITS.orders}`,
-      `VenueRateLimitQueries=${RATE_LIMITS.queries}`,
-      '',
-    ].join('\n'),
-  );
-  const gw = await NodeChild.start('gateway', {
-    nodeArgs,
-    script: path.join(root, 'dist', 'main.js'),
-    args: ['--config', cfg],
-    cwd: dir,
-    ready: '"gateway started"',
-    logFile: path.join(dir, 'gateway.out'),
+    ],
   });
   // Orders sent before the adapter has its instrument list wait for it: measure after.
-  await gw.waitFor('"venue ready"', 30_000);
-  return { gw, port };
+  await started.gw.waitFor('"venue ready"', 30_000);
+  return started;
 }
 
 /** One line per answered order: phase, index, send time (ms since the phase's first send), latency µs. */

@@ -34,6 +34,7 @@ import {
   runPaced,
   runWindowed,
   SOH,
+  startBenchGateway,
 } from './fix-load-client';
 
 // ------------------------------------------------------------------------------------ options
@@ -68,39 +69,8 @@ const TARGET = 'GATEWAY';
 
 // ------------------------------------------------------------------------------------ gateway child
 
-async function startGateway(dir: string, root: string, extraNodeArgs: string[]): Promise<{ gw: NodeChild; port: number }> {
-  const port = await freePort();
-  const cfg = path.join(dir, 'bench.cfg');
-  fs.writeFileSync(
-    cfg,
-    [
-      '[DEFAULT]',
-      'BeginString=FIX.4.2',
-      'SocketAcceptHost=127.0.0.1',
-      `SocketAcceptPort=${port}`,
-      'HeartBtInt=60',
-      `FileStorePath=${path.join(dir, 'store')}`,
-      `FileLogPath=${path.join(dir, 'log')}`,
-      `DataDictionary=${path.join(root, 'dictionaries', 'FIX42.xml')}`,
-      'ResetOnLogon=Y',
-      'StartTime=00:00:00',
-      'EndTime=00:00:00',
-      'Application=echo',
-      '',
-      '[SESSION]',
-      `SenderCompID=${TARGET}`,
-      `TargetCompID=${SENDER}`,
-      '',
-    ].join('\n'),
-  );
-  const gw = await NodeChild.start('gateway', {
-    nodeArgs: extraNodeArgs,
-    script: path.join(root, 'dist', 'main.js'),
-    args: ['--config', cfg],
-    cwd: dir,
-    ready: '"gateway started"',
-  });
-  return { gw, port };
+function startGateway(dir: string, root: string, extraNodeArgs: string[]): Promise<{ gw: NodeChild; port: number }> {
+  return startBenchGateway({ dir, root, clientCompId: SENDER, nodeArgs: extraNodeArgs, sessionKeys: ['Application=echo'] });
 }
 
 // ------------------------------------------------------------------------------------ main

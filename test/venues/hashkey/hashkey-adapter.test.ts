@@ -2,7 +2,6 @@
 // signs, the simulator checks; faults come from the simulator's FaultInjector and /__sim/ API.
 
 import http from 'node:http';
-import axios from 'axios';
 import { HashKeyAdapter } from '../../../src/venues/hashkey/hashkey-adapter';
 import { startHashKeySimulator } from '../../../src/venues/hashkey/hashkey-simulator';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
@@ -27,8 +26,26 @@ const states: StreamState[] = [];
 const logLines: string[] = [];
 
 const controlAgent = new http.Agent({ keepAlive: false });
-const control = (method: 'GET' | 'POST', path: string, data?: unknown) =>
-  axios.request({ method, url: sim.restUrl + path, data, httpAgent: controlAgent, proxy: false }).then((r) => r.data);
+/** The simulator's /__sim/ control API (plain node:http, no keep-alive so nothing lingers). */
+const control = (method: 'GET' | 'POST', path: string, data?: unknown): Promise<any> =>
+  new Promise((resolve, reject) => {
+    const body = data === undefined ? undefined : JSON.stringify(data);
+    const req = http.request(
+      sim.restUrl + path,
+      { method, agent: controlAgent, headers: body ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } : {} },
+      (res) => {
+        let text = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (text += c));
+        res.on('end', () => {
+          if ((res.statusCode ?? 500) >= 400) reject(new Error(`${method} ${path}: ${res.statusCode} ${text}`));
+          else resolve(text ? JSON.parse(text) : undefined);
+        });
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 
 const capture = (level: string) => (obj: object, msg?: string) => logLines.push(`${level} ${msg ?? ''} ${JSON.stringify(obj)}`);
 const logger = { debug: capture('debug'), info: capture('info'), warn: capture('warn'), error: capture('error') };
