@@ -53,6 +53,7 @@ export class FileOrderBook {
   private readonly orders = new Map<string, GatewayOrder>();
   private readonly byVco = new Map<string, GatewayOrder>();
   private readonly byVoid = new Map<string, GatewayOrder>();
+  private readonly byCancelClOrdId = new Map<string, GatewayOrder>();
   /** Unconfirmed outbox entries, in the order they were saved. */
   private readonly outbox = new Map<string, OutboxEntry>();
   private counter = 0;
@@ -195,12 +196,14 @@ export class FileOrderBook {
     if (prev && prev.venueClientOrderId !== o.venueClientOrderId) this.byVco.delete(prev.venueClientOrderId);
     if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId) this.byVoid.delete(prev.venueOrderId);
     this.orders.set(o.clOrdId, o);
+    for (const id of o.cancelClOrdIds ?? []) this.byCancelClOrdId.set(id, o);
     this.byVco.set(o.venueClientOrderId, o);
     if (o.venueOrderId) this.byVoid.set(o.venueOrderId, o);
   }
 
+  /** The order whose NewOrderSingle, or one of whose cancel requests, had this ClOrdID. */
   get(clOrdId: string): GatewayOrder | undefined {
-    return this.orders.get(clOrdId);
+    return this.orders.get(clOrdId) ?? this.byCancelClOrdId.get(clOrdId);
   }
 
   byVenueClientOrderId(id: string): GatewayOrder | undefined {

@@ -369,7 +369,8 @@ export class GatewayApplication implements FixApplication {
 
   private async onStatusRequest(msg: FixMessage): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
-    let order = this.book.get(clOrdId);
+    const orderId = msg.get(37);
+    let order = this.book.get(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
     if (!order) {
       await this.send(rejectUnknownOrderStatus(msg, `Unknown order ClOrdID ${clOrdId}`, new Date()));
       return;
@@ -379,7 +380,11 @@ export class GatewayApplication implements FixApplication {
       await this.refreshOrder(clOrdId, false).catch(() => undefined);
       order = this.book.get(clOrdId) ?? order;
     }
-    await this.send(executionReportFor(order, statusReport(order), new Date()));
+    // The reply names the order by the ClOrdID the client asked about (the original or a cancel's).
+    const asked = clOrdId && this.book.get(clOrdId) === order ? clOrdId : order.clOrdId;
+    const report = statusReport(order, asked);
+    if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
+    await this.send(executionReportFor(order, report, new Date()));
   }
 
   private async rejectReplace(msg: FixMessage): Promise<void> {

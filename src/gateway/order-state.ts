@@ -499,7 +499,12 @@ export function statusReport(order: GatewayOrder, clOrdId: string = order.clOrdI
 
 /** Marks an OrderCancelRequest in flight (after validateCancel, before calling the venue). */
 export function beginCancel(order: GatewayOrder, cancelClOrdId: string, now: number = order.updatedAt): GatewayOrder {
-  return { ...order, pendingCancel: { clOrdId: cancelClOrdId }, updatedAt: Math.max(order.updatedAt, now) };
+  return {
+    ...order,
+    pendingCancel: { clOrdId: cancelClOrdId },
+    cancelClOrdIds: [...(order.cancelClOrdIds ?? []), cancelClOrdId],
+    updatedAt: Math.max(order.updatedAt, now),
+  };
 }
 
 /**

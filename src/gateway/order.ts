@@ -49,6 +49,11 @@ export interface GatewayOrder {
   execSeq: number;
   /** An OrderCancelRequest in flight: its ClOrdID(11). */
   pendingCancel?: { clOrdId: string };
+  /**
+   * ClOrdIDs of the cancel requests accepted for this order: in FIX they name the order too (an
+   * OrderStatusRequest may use the latest one), and no new order may reuse them.
+   */
+  cancelClOrdIds?: string[];
   /** A 150=0 has been sent. */
   acked: boolean;
   /** ms since epoch. */

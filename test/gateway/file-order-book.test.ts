@@ -219,3 +219,19 @@ describe('FileOrderBook', () => {
     await expect(b.save(order(1))).rejects.toThrow(/not open/);
   });
 });
+
+describe('cancel request ClOrdIDs name the order too', () => {
+  test('get() finds an order by a cancel request ClOrdID, also after reopening', async () => {
+    const { beginCancel } = await import('../../src/gateway/order-state');
+    const b = await openBook();
+    const o = order(1);
+    await b.save(beginCancel(o, 'CXL-1', o.createdAt + 1));
+    expect(b.get('CXL-1')?.clOrdId).toBe(o.clOrdId);
+    expect(b.get(o.clOrdId)?.cancelClOrdIds).toEqual(['CXL-1']);
+    await b.close();
+    const again = await openBook();
+    expect(again.get('CXL-1')?.clOrdId).toBe(o.clOrdId);
+    expect(again.get('CXL-2')).toBeUndefined();
+    await again.close();
+  });
+});
