@@ -21,10 +21,14 @@
 // All orders stay in memory: their number is bounded by a trading day's orders (roughly 1 KB
 // each), and the journal is compacted on open when it is much larger than the live state.
 
+import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { OutboundMessage } from '../fix/message';
 import { GatewayOrder, isTerminal } from './order';
+
+/** Append, and every write durable before it returns (O_DSYNC). */
+const APPEND_DSYNC = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_DSYNC;
 
 export interface OutboxEntry {
   execId: string;
@@ -110,7 +114,7 @@ export class FileOrderBook {
     }
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
-    this.fh = await fsp.open(this.file, 'a');
+    this.fh = await fsp.open(this.file, APPEND_DSYNC);
     const live = this.orders.size + this.outbox.size + 1;
     if (this.records > this.compactMinRecords && this.records > this.compactRatio * live) await this.compactNow();
   }
@@ -316,11 +320,10 @@ export class FileOrderBook {
     try {
       if (this.failed) throw this.failed;
       if (!this.fh) throw new Error(`order book ${this.file} is closed`);
+      // The journal is open with O_DSYNC: the write returns once the batch is durable (a write +
+      // fdatasync in one thread-pool hand-off instead of two).
       await writeAll(this.fh, Buffer.from(batch.map((b) => b.line).join(''), 'utf8'));
-      if (batch.some((b) => b.durable)) {
-        await this.fh.datasync();
-        this.syncs += 1;
-      }
+      if (batch.some((b) => b.durable)) this.syncs += 1;
       this.records += batch.length;
       for (const b of batch) b.resolve();
     } catch (err) {
@@ -350,7 +353,7 @@ export class FileOrderBook {
     this.fh = undefined;
     await fsp.rename(tmp, this.file);
     await fsyncDir(this.dir);
-    this.fh = await fsp.open(this.file, 'a');
+    this.fh = await fsp.open(this.file, APPEND_DSYNC);
     this.records = lines.length;
   }
 }

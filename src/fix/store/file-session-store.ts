@@ -399,10 +399,10 @@ export class FileSessionStore implements MessageStore {
         if (size === 0) {
           this.recoveryNote = `${this.journalPath}: journal was empty (0 bytes, crash while it was created?); started a new sequence at 1`;
         }
-        this.fh = await fsp.open(this.journalPath, 'r+');
+        this.fh = await fsp.open(this.journalPath, this.journalFlags());
         this.appendEnd = HEADER_SIZE;
       } else {
-        this.fh = await fsp.open(this.journalPath, 'r+');
+        this.fh = await fsp.open(this.journalPath, this.journalFlags());
         this.appendEnd = await this.replay(this.fh, size);
       }
       this.state = 'open';
@@ -440,6 +440,11 @@ export class FileSessionStore implements MessageStore {
   }
 
   // ----- MessageStore -----------------------------------------------------------------------
+
+  private journalFlags(): number {
+    const c = fs.constants;
+    return this.fsync ? c.O_RDWR | c.O_DSYNC : c.O_RDWR;
+  }
 
   nextSenderSeqNum(): number {
     return this.nextSender;
@@ -606,10 +611,9 @@ export class FileSessionStore implements MessageStore {
         if (n <= 0) throw new Error(`short write at offset ${job.fileOffset + done}`);
         done += n;
       }
-      if (this.fsync) {
-        await fh.datasync();
-        this.stats.fsyncs++;
-      }
+      // With fsync on, the journal is open with O_DSYNC: each write returns once durable, like a
+      // write + fdatasync, but in one thread-pool hand-off instead of two.
+      if (this.fsync) this.stats.fsyncs++;
       this.stats.records += job.count;
       if (job.buf.length <= BATCH_BUF_KEEP_MAX) this.spareBuf = job.buf;
       job.buf = EMPTY;
@@ -621,7 +625,7 @@ export class FileSessionStore implements MessageStore {
     await old?.close();
     if (job.kind === 'reset') {
       await this.createJournal(job.creationTime);
-      this.fh = await fsp.open(this.journalPath, 'r+');
+      this.fh = await fsp.open(this.journalPath, this.journalFlags());
     }
   }
 
