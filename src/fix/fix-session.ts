@@ -15,7 +15,7 @@ import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './conf
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
 import { SessionLog } from './session-log';
-import { MessageValidator, RejectReason, REJECT_TEXT, SessionReject } from './validation';
+import { MessageValidator, RejectReason, SessionReject } from './validation';
 
 /** Routing fields and their counterparts, reversed on session Rejects. */
 const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
@@ -781,4 +781,3 @@ export class FixSession implements SessionHandle {
   }
 }
 
-export { REJECT_TEXT };

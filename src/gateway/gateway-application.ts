@@ -186,9 +186,16 @@ export class GatewayApplication implements FixApplication {
     const order = createOrder({ ...v.order, venueClientOrderId }, Date.now());
     const saved = this.book.save(order);
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
-    return saved.then(() => {
-      void this.place(order, { ...v.request, clientOrderId: venueClientOrderId });
-    });
+    return saved.then(
+      () => {
+        void this.place(order, { ...v.request, clientOrderId: venueClientOrderId });
+      },
+      (err: Error) => {
+        // Not recorded, so not placed: tell the client rather than leave the order unanswered.
+        this.logger.error({ err: err.message, clOrdId: order.clOrdId }, 'order book write failed');
+        void this.send(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `Order not accepted: gateway storage failure (${err.message})`, new Date()));
+      },
+    );
   }
 
   /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
