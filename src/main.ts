@@ -38,7 +38,18 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   const cleanups: Array<() => Promise<void>> = [];
   try {
     for (const cfg of configs) {
-      logger.info({ session: loggableSessionConfig(cfg) }, 'configuring session');
+      const safe = loggableSessionConfig(cfg);
+      logger.info(
+        {
+          session: cfg.sessionId,
+          application: cfg.application,
+          endpoint: `${cfg.acceptHost}:${cfg.acceptPort}`,
+          venue: safe.venue && { name: safe.venue.name, environment: safe.venue.environment },
+          secrets: safe.secretRefs,
+          config: `${cfg.file}:${cfg.line}`,
+        },
+        'configuring session',
+      );
       const dict = dictionaries.get(cfg.dataDictionary)!;
       const key = sessionKey(cfg);
       const store = new FileSessionStore(cfg.fileStorePath, key);
