@@ -154,8 +154,8 @@ export class GatewayApplication implements FixApplication {
         return;
       }
       const execId = `R-${this.book.nextCounter()}`;
-      void this.send(newOrderRejectFor(msg, execId, '6', `Duplicate ClOrdID ${clOrdId}`, new Date()));
-      return;
+      // Accepted once the reject is stored: a crash before that makes the client resend the order.
+      return this.send(newOrderRejectFor(msg, execId, '6', `Duplicate ClOrdID ${clOrdId}`, new Date())).then(() => undefined);
     }
     if (this.instruments.size === 0) return this.whenVenueReady().then(() => this.placeNew(msg));
     return this.placeNew(msg);
