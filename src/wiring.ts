@@ -77,6 +77,7 @@ export async function createGatewayApplication(
     book,
     logger,
     venueIdPrefix: cfg.targetCompId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'fix',
+    dayTimeInForce: v.dayOrderTimeInForce,
   });
   return {
     app,

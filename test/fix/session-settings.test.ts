@@ -559,3 +559,15 @@ describe('sessionPeriodStart', () => {
     expect(sessionPeriodStart(cfg, new Date(Date.UTC(2026, 0, 2, 3, 0)))).toBe(Date.UTC(2026, 0, 1, 22, 0));
   });
 });
+
+describe('DayOrderTimeInForce', () => {
+  const base = (extra: string) =>
+    `[DEFAULT]\nBeginString=FIX.4.2\nSocketAcceptPort=9878\nFileStorePath=s\nFileLogPath=l\n[SESSION]\nSenderCompID=G\nTargetCompID=C\nApplication=gateway\nVenue=hashkey\n${extra}`;
+  test('maps Day to a venue time in force, or rejects (the default)', () => {
+    const { parseSessionSettings } = require('../../src/fix/config/session-settings');
+    expect(parseSessionSettings(base('DayOrderTimeInForce=GTC\n'), '/tmp/x.cfg')[0].venue.dayOrderTimeInForce).toBe('GTC');
+    expect(parseSessionSettings(base('DayOrderTimeInForce=reject\n'), '/tmp/x.cfg')[0].venue.dayOrderTimeInForce).toBeUndefined();
+    expect(parseSessionSettings(base(''), '/tmp/x.cfg')[0].venue.dayOrderTimeInForce).toBeUndefined();
+    expect(() => parseSessionSettings(base('DayOrderTimeInForce=DAY\n'), '/tmp/x.cfg')).toThrow(/x\.cfg:11: DayOrderTimeInForce/);
+  });
+});

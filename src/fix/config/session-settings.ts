@@ -34,6 +34,8 @@ export interface VenueSettings {
   wsUrl?: string;
   rateLimitOrders?: number;
   rateLimitQueries?: number;
+  /** What a FIX Day order (59=0) becomes on a venue without Day orders; absent = rejected. */
+  dayOrderTimeInForce?: 'GTC' | 'IOC' | 'FOK';
   /** 0 or undefined: ephemeral. Only with environment 'simulator'. */
   simulatorPort?: number;
 }
@@ -196,6 +198,7 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['VenueRateLimitOrders', { check: positiveNumber, venue: true }],
   ['VenueRateLimitQueries', { check: positiveNumber, venue: true }],
   ['VenueSimulatorPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), venue: true }],
+  ['DayOrderTimeInForce', { check: oneOf('reject', 'GTC', 'IOC', 'FOK'), venue: true }],
 ]);
 
 const VENUE_KEYS = [...KEYS].filter(([, spec]) => spec.venue).map(([key]) => key);
@@ -459,6 +462,8 @@ function buildVenue(
   if (queries !== undefined) venue.rateLimitQueries = Number(queries);
   const simulatorPort = r.int('VenueSimulatorPort');
   if (simulatorPort !== undefined) venue.simulatorPort = simulatorPort;
+  const day = r.optional('DayOrderTimeInForce');
+  if (day !== undefined && day !== 'reject') venue.dayOrderTimeInForce = day as 'GTC' | 'IOC' | 'FOK';
   return venue;
 }
 
