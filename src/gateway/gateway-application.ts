@@ -505,20 +505,7 @@ export class GatewayApplication implements FixApplication {
     const now = new Date();
     const outbox: OutboxEntry[] = [];
     for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now) });
-    for (const c of t.cancelRejects) {
-      outbox.push({
-        execId: c.id,
-        message: orderCancelRejectFor({
-          clOrdId: c.clOrdId,
-          origClOrdId: c.origClOrdId,
-          orderId: c.orderId,
-          ordStatus: c.ordStatus,
-          reason: c.reason,
-          text: c.text,
-          account: c.account,
-        }),
-      });
-    }
+    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c) });
     await this.book.save(t.order, outbox);
     await Promise.all(outbox.map((e) => this.send(e.message)));
     this.book.confirm(outbox.map((e) => e.execId));

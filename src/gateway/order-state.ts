@@ -26,6 +26,7 @@
 //   (a rejected order becomes canceled, a fully filled one becomes filled). Fills are never lost,
 //   at the price of a report after a terminal one, which a strict client may flag.
 
+import type { CancelRejectArgs } from './execution-report';
 import { OrderEvent, RejectReason, VenueFill, VenueOrder } from '../venues/venue';
 import {
   CxlRejReason,
@@ -63,17 +64,10 @@ export interface Report {
   ordRejReason?: string;
 }
 
-/** An OrderCancelReject (35=9) the lead must send; fields match orderCancelRejectFor's input. */
-export interface CancelRejectNotice {
+/** An OrderCancelReject (35=9) the lead must send: orderCancelRejectFor's input plus an outbox id. */
+export interface CancelRejectNotice extends CancelRejectArgs {
   /** Stable id for the outbox (same namespace as ExecIDs, `X-` prefix); not sent on the wire. */
   id: string;
-  clOrdId: string;
-  origClOrdId: string;
-  orderId: string;
-  ordStatus: OrdStatus;
-  reason: CxlRejReason;
-  text: string;
-  account?: string;
 }
 
 export interface Transition {

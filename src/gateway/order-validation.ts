@@ -28,16 +28,10 @@ export interface NewOrderContext {
 }
 
 /** The order fields for createOrder(), normalized. */
-export interface ValidatedOrderFields {
-  clOrdId: string;
-  account?: string;
-  symbol: string;
-  side: '1' | '2';
-  ordType: '1' | '2';
-  timeInForce: string;
-  orderQty: string;
-  price?: string;
-}
+export type ValidatedOrderFields = Pick<
+  GatewayOrder,
+  'clOrdId' | 'account' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty' | 'price'
+>;
 
 export type NewOrderValidation =
   | { ok: true; request: Omit<PlaceOrderRequest, 'clientOrderId'>; fixTif: string; order: ValidatedOrderFields }
