@@ -27,7 +27,7 @@ import {
   TimeInForce,
 } from '../venues/venue';
 import { FileOrderBook, OutboxEntry } from './file-order-book';
-import { GatewayOrder, createOrder, isTerminal } from './order';
+import { Dec, GatewayOrder, createOrder, isTerminal } from './order';
 import {
   Transition,
   applyVenueEvent,
@@ -61,7 +61,7 @@ const BACKOFF_START_MS = 100;
 const VENUE_READY_WAIT_MS = 5_000;
 /** A cancel not confirmed within this time is checked through the venue's query path. */
 const CANCEL_CONFIRM_CHECK_MS = 5_000;
-/** A create reply that shows executions without listing them: wait this long for the stream's fills. */
+/** Executions the venue counts but did not list: wait this long for the stream's fills before asking. */
 const FILL_DETAIL_WAIT_MS = 1_000;
 const BACKOFF_MAX_MS = 5_000;
 
@@ -223,17 +223,6 @@ export class GatewayApplication implements FixApplication {
   private async place(order: GatewayOrder, request: Parameters<VenueAdapter['placeOrder']>[0]): Promise<void> {
     try {
       const snapshot = await this.venue.placeOrder(request);
-      if (snapshot.fills === undefined && !isZero(snapshot.filledQty)) {
-        // The reply says something executed but not at which prices: report the ack now and take
-        // the fills (with their own prices) from the stream; check through the query path if they
-        // have not all arrived in time. A catch-up fill at a guessed price would be wrong.
-        await this.applySnapshot(order.clOrdId, { ...snapshot, status: 'new', rawStatus: 'NEW', filledQty: '0', avgPrice: undefined });
-        this.later(async () => {
-          const o = this.book.get(order.clOrdId);
-          if (o && o.cumQty !== snapshot.filledQty) await this.refreshOrder(order.clOrdId, true);
-        }, FILL_DETAIL_WAIT_MS);
-        return;
-      }
       await this.applySnapshot(order.clOrdId, snapshot);
     } catch (err) {
       await this.onPlaceFailed(order.clOrdId, err);
@@ -435,7 +424,15 @@ export class GatewayApplication implements FixApplication {
     if (!order) return;
     const t = applyVenueSnapshot(order, snapshot);
     await this.commit(t);
-    if (t.reconcile) void this.refreshOrder(clOrdId, false);
+    if (t.reconcile) {
+      // The venue counts executions we could not report (a create reply says FILLED without
+      // listing its trades; a trade list lags). They normally come on the stream with their own
+      // prices: give it a moment, then ask, but only if they are still missing.
+      this.later(async () => {
+        const o = this.book.get(clOrdId);
+        if (o && new Dec(o.cumQty).lt(snapshot.filledQty)) await this.refreshOrder(clOrdId, true);
+      }, FILL_DETAIL_WAIT_MS);
+    }
   }
 
   /** A cancel reply that shows more executed than we know: catch the fills up first. */
@@ -557,10 +554,6 @@ export class GatewayApplication implements FixApplication {
   private sleep(ms: number): Promise<void> {
     return new Promise((resolve) => this.later(async () => resolve(), ms));
   }
-}
-
-function isZero(v: string | undefined): boolean {
-  return v === undefined || /^0*(\.0*)?$/.test(v);
 }
 
 function validDecimal(v: string | undefined): string | undefined {

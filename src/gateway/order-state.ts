@@ -27,7 +27,7 @@
 //   at the price of a report after a terminal one, which a strict client may flag.
 
 import type { CancelRejectArgs } from './execution-report';
-import { OrderEvent, RejectReason, VenueFill, VenueOrder } from '../venues/venue';
+import { OrderEvent, RejectReason, TERMINAL_STATUSES, VenueFill, VenueOrder } from '../venues/venue';
 import {
   CxlRejReason,
   Dec,
@@ -407,7 +407,11 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
     }
   }
 
-  switch (snapshot.status) {
+  // Executions the venue counts but we could not report yet: a terminal status now would come
+  // before them (and a fill after a terminal report). Ack the order; the status follows the fills.
+  const behind = venueCum.gt(w.o.cumQty);
+  const status = behind && TERMINAL_STATUSES.has(snapshot.status) ? 'new' : snapshot.status;
+  switch (status) {
     case 'pending_new':
     case 'filled': // the fills above did it
       break;
@@ -447,8 +451,8 @@ function catchUpPrice(o: GatewayOrder, snapshot: VenueOrder, venueCum: Dec, qty:
     if (impliedNotional.gt(0)) return quotient(impliedNotional, qty);
     return formatDecimal(avg);
   }
-  if (o.price !== undefined) return o.price;
-  if (new Dec(o.avgPx).gt(0)) return o.avgPx;
+  // No venue average: any price would be a guess (the limit price is only a bound), so no
+  // catch-up fill; the caller is told to fetch the fills (Transition.reconcile).
   return undefined;
 }
 

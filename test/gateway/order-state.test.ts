@@ -398,6 +398,17 @@ describe('snapshots', () => {
     expect(tr.order.syntheticQty).toBe('0.8');
   });
 
+  it('never guesses a fill price: a filled snapshot without fills or average is acked, and the fills come with their own prices', () => {
+    const first = applyVenueSnapshot(order(), snap({ status: 'filled', filledQty: '1' }));
+    expect(first.reports.map(brief)).toEqual(['0/0']);
+    expect(first.reconcile).toBe(true);
+    expect(first.order.cumQty).toBe('0');
+    const { order: o, reports } = run(first.order, E(fill('t1', '0.4', '100', '0.4')), E(fill('t2', '0.6', '101', '1')));
+    expect(reports.map(brief)).toEqual(['1/1', '2/2']);
+    expect(reports.map((r) => r.lastPx)).toEqual(['100', '101']);
+    expect(o).toMatchObject({ status: '2', cumQty: '1', avgPx: '100.6' });
+  });
+
   it('absorbs real fills seen after a catch-up fill instead of counting them twice', () => {
     const { order: o, reports } = run(
       order(),
