@@ -138,27 +138,3 @@ test.each([
   expect(r.code).toBe(0);
   invariants(workdir);
 });
-
-test.each([
-  ['at 1,000/s', ['--rate', '1000', '--count', '2000']],
-  ['as fast as possible, with cancels', ['--rate', '0', '--count', '2000', '--cancel-after']],
-])('load %s: every order acked, 0 validation errors, 0 rejects', async (_name, extra) => {
-  const r = await run([
-    '--workdir', workdir, '--mode', 'load', '--msg-log', 'on',
-    '--symbol', 'BTCUSDT', '--price', '50000.00', '--qty', '0.01', '--tif', '1', '--drain-ms', '10000',
-    ...extra,
-  ]);
-  const report = JSON.parse(r.stdout.slice(r.stdout.indexOf('{')));
-  expect(report.validation_errors).toBe(0);
-  expect(report.session_rejects_received).toBe(0);
-  expect(report.business_rejects_received).toBe(0);
-  expect(report.unanswered_orders).toBe(0);
-  expect(report.acks).toBe(report.orders_sent);
-  expect(report.rejects ?? 0).toBe(0);
-  if (extra.includes('--cancel-after')) {
-    expect(report.cancel.canceled + report.cancel.cancel_rejects).toBe(report.orders_sent);
-    expect(report.cancel.unanswered).toBe(0);
-  }
-  expect(r.code).toBe(0);
-  invariants(workdir);
-});

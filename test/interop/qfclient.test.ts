@@ -16,9 +16,9 @@
 // at seqnum 1 without a 141=Y reset. Every child process is stopped by its pid, also on failure.
 import { ChildProcess, spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
-import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
+import { freePort } from '../support/gateway-process';
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const GATEWAY_MAIN = path.join(ROOT, 'dist', 'main.js');
@@ -35,17 +35,6 @@ function tmpDir(prefix: string): string {
   const d = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   tmpDirs.push(d);
   return d;
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
 }
 
 /** Kills one child we started (by its pid) and waits for it to exit. */

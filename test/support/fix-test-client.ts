@@ -11,7 +11,7 @@ import * as net from 'net';
 import { FixFramer } from '../../src/fix/codec/fix-framer';
 import { parseFrame, checksum, pad3 } from '../../src/fix/codec/fix-parser';
 import { encodeFix, utcTimestamp } from '../../src/fix/codec/fix-encoder';
-import type { FixField } from '../../src/fix/message';
+import { FixField, FixMessage } from '../../src/fix/message';
 
 export const SOH = '\x01';
 export type TagValue = [number, string | number];
@@ -70,40 +70,21 @@ export function describeMessages(ms: ReadonlyArray<{ toString(): string }>, max 
   return ms.length > max ? `${shown} ;; ... and ${ms.length - max} more` : shown;
 }
 
-/** A received (integrity-checked) message. */
-export class FixMsg {
+/** A received (integrity-checked) message: the session layer's FixMessage plus where and when it arrived. */
+export class FixMsg extends FixMessage {
   constructor(
-    readonly raw: string,
-    readonly fields: FixField[],
+    raw: string,
+    fields: FixField[],
     /** Date.now() when it was parsed. */
     readonly receivedAt: number,
     /** Which connection of the client (0, 1, ...) it arrived on. */
     readonly connection: number,
-  ) {}
-
-  get(tag: number): string | undefined {
-    for (const f of this.fields) if (f.tag === tag) return f.value;
-    return undefined;
+  ) {
+    super(raw, fields);
   }
 
   getAll(tag: number): string[] {
     return this.fields.filter((f) => f.tag === tag).map((f) => f.value);
-  }
-
-  has(tag: number): boolean {
-    return this.get(tag) !== undefined;
-  }
-
-  get msgType(): string {
-    return this.get(35) ?? '';
-  }
-
-  get seqNum(): number {
-    return Number(this.get(34));
-  }
-
-  get possDup(): boolean {
-    return this.get(43) === 'Y';
   }
 
   /** Fields that are neither standard header nor trailer, in wire order. */
