@@ -10,7 +10,7 @@
 // Records (one JSON object per line):
 //   {"t":"o","o":<GatewayOrder>,"x":[{"e":execId,"m":OutboundMessage}]}   order snapshot (+ outbox)
 //   {"t":"c","e":[execId,...]}                                             outbox entries confirmed
-//   {"t":"n","n":counter}                                                  counter high-water mark
+//   {"t":"n","n":counter}                                                  counter reserved up to here
 //   {"t":"x","x":[{"e","m"}...]}                                           outbox only (compaction)
 //
 // Saves issued in the same tick are written with one write and one fdatasync (group commit);
@@ -26,6 +26,9 @@ import { promises as fsp } from 'fs';
 import * as path from 'path';
 import { OutboundMessage } from '../fix/message';
 import { GatewayOrder, isTerminal } from './order';
+
+/** Counter values reserved per journal record (see nextCounter). */
+const COUNTER_BLOCK = 1000;
 
 /** Append, and every write durable before it returns (O_DSYNC). */
 const APPEND_DSYNC = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_DSYNC;
@@ -61,6 +64,8 @@ export class FileOrderBook {
   /** Unconfirmed outbox entries, in the order they were saved. */
   private readonly outbox = new Map<string, OutboxEntry>();
   private counter = 0;
+  /** Highest counter value whose reservation is journaled. */
+  private reservedUpTo = 0;
   private records = 0;
   private fh: fsp.FileHandle | undefined;
   private pending: PendingWrite[] = [];
@@ -94,6 +99,7 @@ export class FileOrderBook {
     }
     if (data === undefined) {
       this.counter = Date.now(); // a new journal: seed the counter from the clock (see nextCounter)
+      this.reservedUpTo = this.counter;
       const fh = await fsp.open(this.file, 'a');
       await fh.write(JSON.stringify({ t: 'n', n: this.counter }) + '\n');
       await fh.datasync();
@@ -114,6 +120,7 @@ export class FileOrderBook {
     }
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
+    this.reservedUpTo = this.counter;
     this.fh = await fsp.open(this.file, APPEND_DSYNC);
     const live = this.orders.size + this.outbox.size + 1;
     if (this.records > this.compactMinRecords && this.records > this.compactRatio * live) await this.compactNow();
@@ -261,13 +268,17 @@ export class FileOrderBook {
   }
 
   /**
-   * A persisted counter for venueClientOrderIdFor: strictly increasing across restarts. Its record
-   * is written (unsynced) ahead of the next save, so it is durable before the order that uses it.
+   * A persisted counter for venueClientOrderIdFor: strictly increasing across restarts. Values are
+   * reserved in blocks: the block's high-water mark is written (unsynced) ahead of the next save,
+   * so it is durable before any order that uses a value from it; a restart continues above it.
    */
   nextCounter(): number {
     if (!this.fh) throw new Error(`order book ${this.file} is not open`);
     this.counter += 1;
-    if (!this.failed) this.enqueue(JSON.stringify({ t: 'n', n: this.counter }) + '\n', false).catch(() => undefined);
+    if (this.counter > this.reservedUpTo) {
+      this.reservedUpTo = this.counter + COUNTER_BLOCK - 1;
+      if (!this.failed) this.enqueue(JSON.stringify({ t: 'n', n: this.reservedUpTo }) + '\n', false).catch(() => undefined);
+    }
     return this.counter;
   }
 
@@ -336,7 +347,7 @@ export class FileOrderBook {
   private async compactNow(): Promise<void> {
     if (this.pending.length > 0) await this.flush();
     if (!this.fh) throw new Error(`order book ${this.file} is not open`);
-    const lines: string[] = [JSON.stringify({ t: 'n', n: this.counter })];
+    const lines: string[] = [JSON.stringify({ t: 'n', n: this.reservedUpTo })];
     for (const o of this.orders.values()) lines.push(JSON.stringify({ t: 'o', o }));
     if (this.outbox.size > 0) {
       lines.push(JSON.stringify({ t: 'x', x: [...this.outbox.values()].map((e) => ({ e: e.execId, m: e.message })) }));
