@@ -2,18 +2,10 @@
 // (35=9). Bodies are in ascending tag order (QuickFIX's order); the session adds header and trailer.
 // Every tag used here is defined for its message in dictionaries/FIX42.xml (checked by the tests).
 
+import { utcTimestamp } from '../fix/codec/fix-encoder';
 import { FixField, FixMessage, OutboundMessage } from '../fix/message';
 import { CxlRejReason, GatewayOrder, OrdStatus, formatDecimal, parseFixDecimal } from './order';
 import { Report } from './order-state';
-
-/** FIX UTCTimestamp with milliseconds: YYYYMMDD-HH:MM:SS.sss */
-export function utcTimestamp(now: Date): string {
-  const p = (n: number, w = 2) => String(n).padStart(w, '0');
-  return (
-    `${p(now.getUTCFullYear(), 4)}${p(now.getUTCMonth() + 1)}${p(now.getUTCDate())}-` +
-    `${p(now.getUTCHours())}:${p(now.getUTCMinutes())}:${p(now.getUTCSeconds())}.${p(now.getUTCMilliseconds(), 3)}`
-  );
-}
 
 /**
  * A FIX String value from free text (venue messages): no SOH or other control characters, latin1

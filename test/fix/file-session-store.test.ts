@@ -384,19 +384,23 @@ describe('FileSessionStore', () => {
     let child: ChildProcess | undefined;
 
     beforeAll(() => {
-      // Compile just the store (transpile only: no dependence on other, possibly unfinished, files).
+      // Compile just the store and its journal (transpile only: no dependence on other, possibly
+      // unfinished, files), keeping their relative paths so the store's import resolves.
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fss-build-'));
-      const srcFile = path.join(__dirname, '../../src/fix/store/file-session-store.ts');
-      const out = ts.transpileModule(fs.readFileSync(srcFile, 'utf8'), {
-        compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
-        fileName: srcFile,
-      });
-      compiled = path.join(outDir, 'file-session-store.js');
-      fs.writeFileSync(compiled, out.outputText);
+      for (const rel of ['fix/store/file-session-store', 'durable/journal']) {
+        const srcFile = path.join(__dirname, '../../src', `${rel}.ts`);
+        const out = ts.transpileModule(fs.readFileSync(srcFile, 'utf8'), {
+          compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },
+          fileName: srcFile,
+        });
+        fs.mkdirSync(path.join(outDir, path.dirname(rel)), { recursive: true });
+        fs.writeFileSync(path.join(outDir, `${rel}.js`), out.outputText);
+      }
+      compiled = path.join(outDir, 'fix/store/file-session-store.js');
     });
 
     afterAll(() => {
-      fs.rmSync(path.dirname(compiled), { recursive: true, force: true });
+      fs.rmSync(path.resolve(path.dirname(compiled), '../..'), { recursive: true, force: true });
     });
 
     afterEach(() => {
