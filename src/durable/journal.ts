@@ -213,10 +213,11 @@ class Reader {
     o = await this.at(pos, FRAME + len);
     const b = this.bytes;
     const type = b[o + FRAME];
-    if (!this.types.has(type)) return `unknown record type 0x${type.toString(16)}`;
     const stored = b.readUInt32LE(o + 4);
     const actual = crcOf(b, o + FRAME, o + FRAME + len);
     if (stored !== actual) return `CRC mismatch (stored ${stored.toString(16)}, computed ${actual.toString(16)})`;
+    // Intact, yet not a type this journal's owner writes: never a torn write.
+    if (!this.types.has(type)) throw new Error(`intact record of unknown type 0x${type.toString(16)} at offset ${pos}`);
     return { type, end: pos + FRAME + len, batchStart: readU64(b, o + FRAME + 1), bodyAt: o + RECORD_OVERHEAD, bodyLen: len - 9 };
   }
 
@@ -675,7 +676,9 @@ export class Journal {
     let pos = JOURNAL_HEADER_SIZE;
     let batch = -1; // batchStart of the last good record
     while (pos < size) {
-      const rec = await r.record(pos);
+      const rec = await r.record(pos).catch((e: Error) => {
+        throw new Error(`${file}: corrupt ${this.opts.description}: ${e.message}`);
+      });
       if (typeof rec === 'string') {
         await this.recoverTail(r, pos, batch, rec);
         return pos;
@@ -717,7 +720,9 @@ export class Journal {
         allowed = rec.batchStart;
         pos = rec.end;
         if (pos >= r.size) break scan;
-        const next = await r.record(pos);
+        const next = await r.record(pos).catch((e: Error) => {
+          throw new Error(`${file}: corrupt ${this.opts.description}: ${e.message}`);
+        });
         if (typeof next === 'string') {
           from = pos + 1;
           continue scan;

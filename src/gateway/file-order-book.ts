@@ -1,37 +1,37 @@
-// The persisted order book of one FIX session: an append-only JSON-lines journal with a
+// The persisted order book of one FIX session: a journal (src/durable/journal.ts) with a
 // transactional outbox.
 //
-// Each state change is one line: the full order snapshot plus the reports (ExecID + message) that
-// this change must send. The lead saves first (durable: fdatasync before the promise resolves),
-// then sends the reports through the FIX session, then calls confirm(execIds) (not awaited, not
-// synced on its own). After a crash, unconfirmedOutbox() lists what was persisted but maybe never
-// sent, for the lead to check against the session's message store.
+// Each state change is one record: the full order snapshot plus the reports (ExecID + message) that
+// this change must send. The lead saves first (durable before the promise resolves), then sends the
+// reports through the FIX session, then calls confirm(execIds) (not awaited, not durable on its
+// own). After a crash, unconfirmedOutbox() lists what was persisted but maybe never sent, for the
+// lead to check against the session's message store.
 //
-// Records (one JSON object per line):
-//   {"t":"o","o":<GatewayOrder>,"x":[{"e":execId,"m":OutboundMessage}]}   order snapshot (+ outbox)
-//   {"t":"c","e":[execId,...]}                                             outbox entries confirmed
-//   {"t":"n","n":counter}                                                  counter reserved up to here
-//   {"t":"x","x":[{"e","m"}...]}                                           outbox only (compaction)
+// Records (journal record type, body JSON):
+//   'o' {"o":<GatewayOrder>,"x":[{"e":execId,"m":OutboundMessage}]}   order snapshot (+ outbox)
+//   'c' {"e":[execId,...]}                                            outbox entries confirmed
+//   'n' {"n":counter}                                                 counter reserved up to here
+//   'x' {"x":[{"e","m"}...]}                                          outbox only (compaction)
 //
-// Saves issued in the same tick are written with one write and one fdatasync (group commit);
-// saves arriving while a sync is in flight form the next group. A torn last line (crash mid-write)
-// is ignored and truncated on open; an unreadable line followed by good ones is corruption and
-// open() throws naming the file and the line.
+// Saves issued in the same tick share one durable write (group commit); torn tails and damage are
+// the journal's to find.
 //
 // All orders stay in memory: their number is bounded by a trading day's orders (roughly 1 KB
 // each), and the journal is compacted on open when it is much larger than the live state.
 
-import * as fs from 'fs';
-import { promises as fsp } from 'fs';
 import * as path from 'path';
+import { Journal } from '../durable/journal';
 import { OutboundMessage } from '../fix/message';
 import { GatewayOrder, isTerminal } from './order';
 
 /** Counter values reserved per journal record (see nextCounter). */
 const COUNTER_BLOCK = 1000;
 
-/** Append, and every write durable before it returns (O_DSYNC). */
-const APPEND_DSYNC = fs.constants.O_WRONLY | fs.constants.O_APPEND | fs.constants.O_CREAT | fs.constants.O_DSYNC;
+const T_ORDER = 0x6f; // 'o'
+const T_CONFIRM = 0x63; // 'c'
+const T_COUNTER = 0x6e; // 'n'
+const T_OUTBOX = 0x78; // 'x'
+const MAX_RECORD = 64 * 1024 * 1024;
 
 export interface OutboxEntry {
   execId: string;
@@ -45,18 +45,15 @@ export interface FileOrderBookOptions {
   compactRatio?: number;
 }
 
-interface PendingWrite {
-  line: string;
-  /** Waits for fdatasync. */
-  durable: boolean;
-  resolve(): void;
-  reject(err: Error): void;
-}
-
 type OutboxRecord = { e: string; m: OutboundMessage };
+
+function json(v: unknown): Buffer {
+  return Buffer.from(JSON.stringify(v), 'utf8');
+}
 
 export class FileOrderBook {
   readonly file: string;
+  private readonly journal: Journal;
   private readonly orders = new Map<string, GatewayOrder>();
   private readonly byVco = new Map<string, GatewayOrder>();
   private readonly byVoid = new Map<string, GatewayOrder>();
@@ -67,13 +64,9 @@ export class FileOrderBook {
   /** Highest counter value whose reservation is journaled. */
   private reservedUpTo = 0;
   private records = 0;
-  private fh: fsp.FileHandle | undefined;
-  private pending: PendingWrite[] = [];
-  private scheduled = false;
-  /** Serializes all journal I/O (flushes, compaction, close). */
-  private io: Promise<void> = Promise.resolve();
-  private failed: Error | undefined;
-  private syncs = 0;
+  private isOpen = false;
+  /** Confirmed ExecIDs not yet journaled (they ride along with the next save). */
+  private pendingConfirms: string[] = [];
   private readonly compactMinRecords: number;
   private readonly compactRatio: number;
 
@@ -82,94 +75,38 @@ export class FileOrderBook {
     readonly sessionKey: string,
     options: FileOrderBookOptions = {},
   ) {
-    this.file = path.join(dir, `${sessionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.orders.jsonl`);
+    this.file = path.join(dir, `${sessionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.orders.journal`);
+    this.journal = new Journal(this.file, {
+      magic: 'ORDBOOK\0',
+      version: 1,
+      recordTypes: [T_ORDER, T_CONFIRM, T_COUNTER, T_OUTBOX],
+      maxBodyBytes: MAX_RECORD,
+      description: 'order book journal',
+    });
     this.compactMinRecords = options.compactMinRecords ?? 10000;
     this.compactRatio = options.compactRatio ?? 4;
   }
 
-  /** Replays the journal (creating it if needed), truncates a torn tail, compacts when worthwhile. */
+  /** Replays the journal (creating it if needed), compacts when worthwhile. */
   async open(): Promise<void> {
-    if (this.fh) throw new Error(`order book ${this.file} is already open`);
-    await fsp.mkdir(this.dir, { recursive: true });
-    let data: Buffer | undefined;
-    try {
-      data = await fsp.readFile(this.file);
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
-    }
-    if (data === undefined) {
-      this.counter = Date.now(); // a new journal: seed the counter from the clock (see nextCounter)
-      this.reservedUpTo = this.counter;
-      const fh = await fsp.open(this.file, 'a');
-      await fh.write(JSON.stringify({ t: 'n', n: this.counter }) + '\n');
-      await fh.datasync();
-      this.records = 1;
-      this.fh = fh;
-      await fsyncDir(this.dir);
-      return;
-    }
-    const validLength = this.replay(data);
-    if (validLength < data.length) {
-      const t = await fsp.open(this.file, 'r+');
-      try {
-        await t.truncate(validLength);
-        await t.datasync();
-      } finally {
-        await t.close();
-      }
-    }
+    if (this.isOpen) throw new Error(`order book ${this.file} is already open`);
+    await this.journal.open((type, body) => {
+      this.applyRecord(type, JSON.parse(body.toString('utf8')));
+      this.records += 1;
+    });
+    this.isOpen = true;
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
-    this.reservedUpTo = this.counter;
-    this.fh = await fsp.open(this.file, APPEND_DSYNC);
+    this.reservedUpTo = this.counter; // the first nextCounter() journals a reservation above it
     const live = this.orders.size + this.outbox.size + 1;
-    if (this.records > this.compactMinRecords && this.records > this.compactRatio * live) await this.compactNow();
+    if (this.records > this.compactMinRecords && this.records > this.compactRatio * live) await this.compact();
   }
 
-  /** Parses the journal; returns the byte length of its valid prefix. */
-  private replay(data: Buffer): number {
-    let offset = 0;
-    let lineNo = 0;
-    let firstBad: { offset: number; lineNo: number; reason: string } | undefined;
-    while (offset < data.length) {
-      const nl = data.indexOf(0x0a, offset);
-      const end = nl === -1 ? data.length : nl;
-      lineNo += 1;
-      let problem: string | undefined;
-      if (nl === -1) problem = 'incomplete last line';
-      else {
-        let rec: unknown;
-        try {
-          rec = JSON.parse(data.toString('utf8', offset, end));
-        } catch (err) {
-          problem = (err as Error).message;
-        }
-        if (problem === undefined) {
-          if (firstBad !== undefined) {
-            // A good record after a bad one: not a torn tail but corruption in the middle.
-            throw new Error(`order book ${this.file} is corrupt at line ${firstBad.lineNo}: ${firstBad.reason}`);
-          }
-          try {
-            this.applyRecord(rec);
-          } catch (err) {
-            // A complete JSON line we cannot use is never a torn write.
-            throw new Error(`order book ${this.file} is corrupt at line ${lineNo}: ${(err as Error).message}`);
-          }
-          this.records += 1;
-        }
-      }
-      if (problem !== undefined && firstBad === undefined) firstBad = { offset, lineNo, reason: problem };
-      offset = end + 1;
-    }
-    // Bad lines only at the end: a write torn by a crash (possibly followed by zero-filled blocks).
-    return firstBad !== undefined ? firstBad.offset : data.length;
-  }
-
-  private applyRecord(rec: unknown): void {
+  private applyRecord(type: number, rec: unknown): void {
     if (typeof rec !== 'object' || rec === null) throw new Error('record is not an object');
-    const r = rec as { t?: unknown; o?: unknown; x?: unknown; e?: unknown; n?: unknown };
-    switch (r.t) {
-      case 'o': {
+    const r = rec as { o?: unknown; x?: unknown; e?: unknown; n?: unknown };
+    switch (type) {
+      case T_ORDER: {
         const o = r.o as GatewayOrder;
         if (typeof o !== 'object' || o === null || typeof o.clOrdId !== 'string' || typeof o.venueClientOrderId !== 'string') {
           throw new Error('order record without clOrdId/venueClientOrderId');
@@ -178,19 +115,17 @@ export class FileOrderBook {
         if (r.x !== undefined) this.addOutbox(r.x);
         return;
       }
-      case 'x':
+      case T_OUTBOX:
         this.addOutbox(r.x);
         return;
-      case 'c':
+      case T_CONFIRM:
         if (!Array.isArray(r.e)) throw new Error('confirm record without execIds');
         for (const id of r.e) this.outbox.delete(String(id));
         return;
-      case 'n':
+      case T_COUNTER:
         if (typeof r.n !== 'number' || !Number.isSafeInteger(r.n)) throw new Error('counter record without a number');
         this.counter = Math.max(this.counter, r.n);
         return;
-      default:
-        throw new Error(`unknown record type ${JSON.stringify(r.t)}`);
     }
   }
 
@@ -236,30 +171,38 @@ export class FileOrderBook {
 
   /**
    * Records the order's new state and the reports it must send. The in-memory state changes at
-   * once; the promise resolves when the line is on disk (fdatasync). The saved object must not be
-   * mutated afterwards (the state machine always returns new objects).
+   * once; the promise resolves when the record is durable. The saved object must not be mutated
+   * afterwards (the state machine always returns new objects).
    */
   save(order: GatewayOrder, outbox?: OutboxEntry[]): Promise<void> {
-    if (this.failed) return Promise.reject(this.failed);
-    if (!this.fh) return Promise.reject(new Error(`order book ${this.file} is not open`));
-    const rec: { t: 'o'; o: GatewayOrder; x?: OutboxRecord[] } = { t: 'o', o: order };
+    if (!this.isOpen) return Promise.reject(new Error(`order book ${this.file} is not open`));
+    const rec: { o: GatewayOrder; x?: OutboxRecord[] } = { o: order };
     if (outbox && outbox.length > 0) rec.x = outbox.map((e) => ({ e: e.execId, m: e.message }));
-    const line = JSON.stringify(rec) + '\n';
+    const records = this.takeConfirms();
+    records.push({ type: T_ORDER, body: json(rec) });
+    this.records += records.length;
+    const p = this.journal.append(records);
     this.putOrder(order);
     if (outbox) for (const e of outbox) this.outbox.set(e.execId, { execId: e.execId, message: e.message });
-    return this.enqueue(line, true);
+    return p;
   }
 
   /**
    * The session has taken these reports (sent or stored for resend): drop them from the outbox.
-   * Written with the next group, not synced on its own: a confirm lost in a crash only makes the
-   * lead re-check those reports.
+   * Journaled with the next save (or at close), never a write of its own: a confirm lost in a crash
+   * only makes the lead re-check those reports.
    */
   confirm(execIds: string[]): void {
     if (execIds.length === 0) return;
     for (const id of execIds) this.outbox.delete(id);
-    if (this.failed || !this.fh) return;
-    this.enqueue(JSON.stringify({ t: 'c', e: execIds }) + '\n', false).catch(() => undefined);
+    if (this.isOpen) this.pendingConfirms.push(...execIds);
+  }
+
+  private takeConfirms(): { type: number; body: Buffer }[] {
+    if (this.pendingConfirms.length === 0) return [];
+    const rec = { type: T_CONFIRM, body: json({ e: this.pendingConfirms }) };
+    this.pendingConfirms = [];
+    return [rec];
   }
 
   /** Reports persisted but not confirmed, in save order. */
@@ -269,119 +212,50 @@ export class FileOrderBook {
 
   /**
    * A persisted counter for venueClientOrderIdFor: strictly increasing across restarts. Values are
-   * reserved in blocks: the block's high-water mark is written (unsynced) ahead of the next save,
-   * so it is durable before any order that uses a value from it; a restart continues above it.
+   * reserved in blocks: the block's high-water mark is written ahead of the next save (same or an
+   * earlier write), so it is durable before any order that uses a value from it.
    */
   nextCounter(): number {
-    if (!this.fh) throw new Error(`order book ${this.file} is not open`);
+    if (!this.isOpen) throw new Error(`order book ${this.file} is not open`);
     this.counter += 1;
     if (this.counter > this.reservedUpTo) {
       this.reservedUpTo = this.counter + COUNTER_BLOCK - 1;
-      if (!this.failed) this.enqueue(JSON.stringify({ t: 'n', n: this.reservedUpTo }) + '\n', false).catch(() => undefined);
+      this.append(T_COUNTER, { n: this.reservedUpTo }).catch(() => undefined);
     }
     return this.counter;
   }
 
-  /** Number of fdatasync calls made by saves (for tests and metrics). */
+  /** Records in the journal (for tests and metrics). */
+  get recordCount(): number {
+    return this.records;
+  }
+
+  /** Number of durable writes made (for tests and metrics). */
   get syncCount(): number {
-    return this.syncs;
+    return this.journal.stats.fsyncs;
   }
 
-  /** Rewrites the journal as the live state only: temp file, fsync, rename, fsync dir. */
+  /** Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir). */
   compact(): Promise<void> {
-    return this.serial(() => this.compactNow());
+    const live = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
+    for (const o of this.orders.values()) live.push({ type: T_ORDER, body: json({ o }) });
+    if (this.outbox.size > 0) live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map((e) => ({ e: e.execId, m: e.message })) }) });
+    this.records = live.length;
+    this.pendingConfirms = []; // the live outbox already leaves them out
+    return this.journal.compact(live);
   }
 
-  /** Flushes what is queued, then closes the file. */
+  /** Waits for what is queued, then closes the file. */
   async close(): Promise<void> {
-    if (!this.fh) return;
-    await this.serial(async () => {
-      if (this.pending.length > 0) await this.flush();
-    });
-    const fh = this.fh;
-    this.fh = undefined;
-    await fh?.close();
+    if (!this.isOpen) return;
+    this.isOpen = false;
+    const confirms = this.takeConfirms();
+    if (confirms.length > 0) this.journal.append(confirms).catch(() => undefined);
+    await this.journal.close();
   }
 
-  // -------------------------------------------------------------------------------------------
-
-  private enqueue(line: string, durable: boolean): Promise<void> {
-    return new Promise<void>((resolve, reject) => {
-      this.pending.push({ line, durable, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        setImmediate(() => {
-          this.scheduled = false;
-          void this.serial(() => this.flush()).catch(() => undefined);
-        });
-      }
-    });
-  }
-
-  private serial(fn: () => Promise<void>): Promise<void> {
-    const p = this.io.then(fn);
-    this.io = p.catch(() => undefined);
-    return p;
-  }
-
-  private async flush(): Promise<void> {
-    const batch = this.pending;
-    if (batch.length === 0) return;
-    this.pending = [];
-    try {
-      if (this.failed) throw this.failed;
-      if (!this.fh) throw new Error(`order book ${this.file} is closed`);
-      // The journal is open with O_DSYNC: the write returns once the batch is durable (a write +
-      // fdatasync in one thread-pool hand-off instead of two).
-      await writeAll(this.fh, Buffer.from(batch.map((b) => b.line).join(''), 'utf8'));
-      if (batch.some((b) => b.durable)) this.syncs += 1;
-      this.records += batch.length;
-      for (const b of batch) b.resolve();
-    } catch (err) {
-      // Memory is now ahead of the disk: refuse everything from here on.
-      this.failed ??= new Error(`order book ${this.file} write failed: ${(err as Error).message}`);
-      for (const b of batch) b.reject(this.failed);
-    }
-  }
-
-  private async compactNow(): Promise<void> {
-    if (this.pending.length > 0) await this.flush();
-    if (!this.fh) throw new Error(`order book ${this.file} is not open`);
-    const lines: string[] = [JSON.stringify({ t: 'n', n: this.reservedUpTo })];
-    for (const o of this.orders.values()) lines.push(JSON.stringify({ t: 'o', o }));
-    if (this.outbox.size > 0) {
-      lines.push(JSON.stringify({ t: 'x', x: [...this.outbox.values()].map((e) => ({ e: e.execId, m: e.message })) }));
-    }
-    const tmp = `${this.file}.compact.tmp`;
-    const out = await fsp.open(tmp, 'w');
-    try {
-      await writeAll(out, Buffer.from(lines.join('\n') + '\n', 'utf8'));
-      await out.datasync();
-    } finally {
-      await out.close();
-    }
-    await this.fh.close();
-    this.fh = undefined;
-    await fsp.rename(tmp, this.file);
-    await fsyncDir(this.dir);
-    this.fh = await fsp.open(this.file, APPEND_DSYNC);
-    this.records = lines.length;
-  }
-}
-
-async function writeAll(fh: fsp.FileHandle, buf: Buffer): Promise<void> {
-  let off = 0;
-  while (off < buf.length) {
-    const { bytesWritten } = await fh.write(buf, off, buf.length - off);
-    off += bytesWritten;
-  }
-}
-
-async function fsyncDir(dir: string): Promise<void> {
-  const d = await fsp.open(dir, 'r');
-  try {
-    await d.sync();
-  } finally {
-    await d.close();
+  private append(type: number, rec: unknown): Promise<void> {
+    this.records += 1;
+    return this.journal.append([{ type, body: json(rec) }]);
   }
 }

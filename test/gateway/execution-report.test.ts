@@ -1,5 +1,6 @@
 import { readFileSync } from 'fs';
 import * as path from 'path';
+import { utcTimestamp } from '../../src/fix/codec/fix-encoder';
 import { FixField, FixMessage, OutboundMessage } from '../../src/fix/message';
 import { GatewayOrder, createOrder } from '../../src/gateway/order';
 import {
@@ -8,7 +9,6 @@ import {
   newOrderRejectFor,
   orderCancelRejectFor,
   rejectUnknownOrderStatus,
-  utcTimestamp,
 } from '../../src/gateway/execution-report';
 import { applyVenueEvent, beginCancel, rejectReport, statusReport, Report } from '../../src/gateway/order-state';
 import { OrderEvent } from '../../src/venues/venue';
