@@ -20,7 +20,7 @@
 // each), and the journal is compacted on open when it is much larger than the live state.
 
 import * as path from 'path';
-import { Journal } from '../durable/journal';
+import { Journal, RecordLocation } from '../durable/journal';
 import { OutboundMessage } from '../fix/message';
 import { GatewayOrder, isTerminal } from './order';
 
@@ -65,6 +65,8 @@ export class FileOrderBook {
   private reservedUpTo = 0;
   private records = 0;
   private isOpen = false;
+  /** Saves not yet durable, to undo if their write fails (oldest first). */
+  private undo: { offset: number; clOrdId: string; prev: GatewayOrder | undefined; outboxIds: string[]; confirms: string[] }[] = [];
   /** Confirmed ExecIDs not yet journaled (they ride along with the next save). */
   private pendingConfirms: string[] = [];
   private readonly compactMinRecords: number;
@@ -82,6 +84,7 @@ export class FileOrderBook {
       recordTypes: [T_ORDER, T_CONFIRM, T_COUNTER, T_OUTBOX],
       maxBodyBytes: MAX_RECORD,
       description: 'order book journal',
+      onRollback: (goodEnd) => this.rollBack(goodEnd),
     });
     this.compactMinRecords = options.compactMinRecords ?? 10000;
     this.compactRatio = options.compactRatio ?? 4;
@@ -147,6 +150,15 @@ export class FileOrderBook {
     if (o.venueOrderId) this.byVoid.set(o.venueOrderId, o);
   }
 
+  private removeOrder(clOrdId: string): void {
+    const o = this.orders.get(clOrdId);
+    if (!o) return;
+    this.orders.delete(clOrdId);
+    if (this.byVco.get(o.venueClientOrderId) === o) this.byVco.delete(o.venueClientOrderId);
+    if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === o) this.byVoid.delete(o.venueOrderId);
+    for (const id of o.cancelClOrdIds ?? []) if (this.byCancelClOrdId.get(id) === o) this.byCancelClOrdId.delete(id);
+  }
+
   /** The order whose NewOrderSingle, or one of whose cancel requests, had this ClOrdID. */
   get(clOrdId: string): GatewayOrder | undefined {
     return this.orders.get(clOrdId) ?? this.byCancelClOrdId.get(clOrdId);
@@ -178,10 +190,16 @@ export class FileOrderBook {
     if (!this.isOpen) return Promise.reject(new Error(`order book ${this.file} is not open`));
     const rec: { o: GatewayOrder; x?: OutboxRecord[] } = { o: order };
     if (outbox && outbox.length > 0) rec.x = outbox.map((e) => ({ e: e.execId, m: e.message }));
+    const confirms = this.pendingConfirms;
     const records = this.takeConfirms();
     records.push({ type: T_ORDER, body: json(rec) });
+    const at: RecordLocation[] = [];
+    const p = this.journal.append(records, at);
+    if (at.length === 0) return p; // refused: nothing changed
     this.records += records.length;
-    const p = this.journal.append(records);
+    const durable = this.journal.durableEnd;
+    while (this.undo.length > 0 && this.undo[0].offset < durable) this.undo.shift();
+    this.undo.push({ offset: at[0].offset, clOrdId: order.clOrdId, prev: this.orders.get(order.clOrdId), outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
     this.putOrder(order);
     if (outbox) for (const e of outbox) this.outbox.set(e.execId, { execId: e.execId, message: e.message });
     return p;
@@ -196,6 +214,17 @@ export class FileOrderBook {
     if (execIds.length === 0) return;
     for (const id of execIds) this.outbox.delete(id);
     if (this.isOpen) this.pendingConfirms.push(...execIds);
+  }
+
+  /** Saves from `goodEnd` on were not written (their write failed): memory back to before them. */
+  private rollBack(goodEnd: number): void {
+    while (this.undo.length > 0 && this.undo[this.undo.length - 1].offset >= goodEnd) {
+      const u = this.undo.pop()!;
+      for (const id of u.outboxIds) this.outbox.delete(id);
+      this.pendingConfirms.unshift(...u.confirms);
+      this.removeOrder(u.clOrdId);
+      if (u.prev) this.putOrder(u.prev);
+    }
   }
 
   private takeConfirms(): { type: number; body: Buffer }[] {
