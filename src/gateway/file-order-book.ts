@@ -22,7 +22,7 @@
 import * as path from 'path';
 import { Journal, RecordLocation } from '../durable/journal';
 import { OutboundMessage } from '../fix/message';
-import { GatewayOrder, isTerminal } from './order';
+import { FillIds, GatewayOrder, isTerminal } from './order';
 
 /** Counter values reserved per journal record (see nextCounter). */
 const COUNTER_BLOCK = 1000;
@@ -36,6 +36,11 @@ const MAX_RECORD = 64 * 1024 * 1024;
 export interface OutboxEntry {
   execId: string;
   message: OutboundMessage;
+  /**
+   * The session's next sender seqnum when the entry was saved: the report, if it reached the
+   * session store, has a seqnum at least this (so recovery reads the store only from here).
+   */
+  minSeq?: number;
 }
 
 export interface FileOrderBookOptions {
@@ -43,9 +48,25 @@ export interface FileOrderBookOptions {
   compactMinRecords?: number;
   /** ...and more than this many records per live record (orders + unconfirmed outbox lines) (default 4). */
   compactRatio?: number;
+  /**
+   * Terminal orders last updated longer ago than this are dropped by compaction (default 7 days).
+   * Within the window an OrderStatusRequest is still answered and a late venue fill still
+   * deduplicated; after it, the order is forgotten.
+   */
+  terminalRetentionMs?: number;
+  /** Clock (tests). */
+  now?: () => number;
 }
 
-type OutboxRecord = { e: string; m: OutboundMessage };
+type OutboxRecord = { e: string; m: OutboundMessage; s?: number };
+/** An order as journaled: without its fill ids, which follow as `f` (added since the last record) or `fa` (all). */
+type OrderRecord = { o: Omit<GatewayOrder, 'fillIds'> & { fillIds?: unknown }; f?: string[]; fa?: string[]; x?: OutboxRecord[] };
+
+const DAY_MS = 86_400_000;
+
+function outboxRecord(e: OutboxEntry): OutboxRecord {
+  return e.minSeq === undefined ? { e: e.execId, m: e.message } : { e: e.execId, m: e.message, s: e.minSeq };
+}
 
 function json(v: unknown): Buffer {
   return Buffer.from(JSON.stringify(v), 'utf8');
@@ -58,6 +79,13 @@ export class FileOrderBook {
   private readonly byVco = new Map<string, GatewayOrder>();
   private readonly byVoid = new Map<string, GatewayOrder>();
   private readonly byCancelClOrdId = new Map<string, GatewayOrder>();
+  /** Orders not in a terminal state. */
+  private readonly openByClOrdId = new Map<string, GatewayOrder>();
+  /** Per order: how many of its fill ids are journaled (or queued), so a save writes only new ones. */
+  private readonly journaledFills = new Map<string, number>();
+  private compacting: Promise<void> | undefined;
+  private readonly retentionMs: number;
+  private readonly now: () => number;
   /** Unconfirmed outbox entries, in the order they were saved. */
   private readonly outbox = new Map<string, OutboxEntry>();
   private counter = 0;
@@ -66,7 +94,7 @@ export class FileOrderBook {
   private records = 0;
   private isOpen = false;
   /** Saves not yet durable, to undo if their write fails (oldest first). */
-  private undo: { offset: number; clOrdId: string; prev: GatewayOrder | undefined; outboxIds: string[]; confirms: string[] }[] = [];
+  private undo: { offset: number; clOrdId: string; prev: GatewayOrder | undefined; journaled: number; outboxIds: string[]; confirms: string[] }[] = [];
   /** Confirmed ExecIDs not yet journaled (they ride along with the next save). */
   private pendingConfirms: string[] = [];
   private readonly compactMinRecords: number;
@@ -88,6 +116,8 @@ export class FileOrderBook {
     });
     this.compactMinRecords = options.compactMinRecords ?? 10000;
     this.compactRatio = options.compactRatio ?? 4;
+    this.retentionMs = options.terminalRetentionMs ?? 7 * DAY_MS;
+    this.now = options.now ?? Date.now;
   }
 
   /** Replays the journal (creating it if needed), compacts when worthwhile. */
@@ -101,8 +131,34 @@ export class FileOrderBook {
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
     this.reservedUpTo = this.counter; // the first nextCounter() journals a reservation above it
+    if (this.compactionDue()) await this.compact();
+  }
+
+  /** The journal holds many more records than the live state (orders, outbox, counter). */
+  private compactionDue(): boolean {
     const live = this.orders.size + this.outbox.size + 1;
-    if (this.records > this.compactMinRecords && this.records > this.compactRatio * live) await this.compact();
+    return this.records > this.compactMinRecords && this.records > this.compactRatio * live;
+  }
+
+  /**
+   * Compaction while running: once nothing is queued (so memory is exactly what is durable, and
+   * no failed write can be undone into a snapshot), in the background; saves go on meanwhile.
+   */
+  private compactWhenIdle(): void {
+    if (this.compacting || !this.isOpen) return;
+    this.compacting = (async () => {
+      try {
+        while (this.isOpen && this.compactionDue()) {
+          await this.journal.read([]); // waits for every queued write
+          if (!this.isOpen || this.journal.busy) continue;
+          await this.compact();
+        }
+      } catch {
+        // A failed compaction leaves the journal refusing writes (the saves report it).
+      } finally {
+        this.compacting = undefined;
+      }
+    })();
   }
 
   private applyRecord(type: number, rec: unknown): void {
@@ -110,12 +166,16 @@ export class FileOrderBook {
     const r = rec as { o?: unknown; x?: unknown; e?: unknown; n?: unknown };
     switch (type) {
       case T_ORDER: {
-        const o = r.o as GatewayOrder;
+        const { o, f, fa, x } = rec as OrderRecord;
         if (typeof o !== 'object' || o === null || typeof o.clOrdId !== 'string' || typeof o.venueClientOrderId !== 'string') {
           throw new Error('order record without clOrdId/venueClientOrderId');
         }
-        this.putOrder(o);
-        if (r.x !== undefined) this.addOutbox(r.x);
+        if ((f !== undefined && !Array.isArray(f)) || (fa !== undefined && !Array.isArray(fa))) throw new Error('fill ids are not a list');
+        let fills = fa !== undefined ? FillIds.EMPTY : (this.orders.get(o.clOrdId)?.fillIds ?? FillIds.EMPTY);
+        for (const id of fa ?? f ?? []) fills = fills.add(String(id));
+        this.putOrder({ ...o, fillIds: fills } as GatewayOrder);
+        this.journaledFills.set(o.clOrdId, fills.size);
+        if (x !== undefined) this.addOutbox(x);
         return;
       }
       case T_OUTBOX:
@@ -136,7 +196,9 @@ export class FileOrderBook {
     if (!Array.isArray(x)) throw new Error('outbox is not a list');
     for (const item of x as OutboxRecord[]) {
       if (typeof item?.e !== 'string' || typeof item.m !== 'object' || item.m === null) throw new Error('bad outbox entry');
-      this.outbox.set(item.e, { execId: item.e, message: item.m });
+      const entry: OutboxEntry = { execId: item.e, message: item.m };
+      if (typeof item.s === 'number') entry.minSeq = item.s;
+      this.outbox.set(item.e, entry);
     }
   }
 
@@ -145,6 +207,8 @@ export class FileOrderBook {
     if (prev && prev.venueClientOrderId !== o.venueClientOrderId) this.byVco.delete(prev.venueClientOrderId);
     if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId) this.byVoid.delete(prev.venueOrderId);
     this.orders.set(o.clOrdId, o);
+    if (isTerminal(o)) this.openByClOrdId.delete(o.clOrdId);
+    else this.openByClOrdId.set(o.clOrdId, o);
     for (const id of o.cancelClOrdIds ?? []) this.byCancelClOrdId.set(id, o);
     this.byVco.set(o.venueClientOrderId, o);
     if (o.venueOrderId) this.byVoid.set(o.venueOrderId, o);
@@ -154,6 +218,8 @@ export class FileOrderBook {
     const o = this.orders.get(clOrdId);
     if (!o) return;
     this.orders.delete(clOrdId);
+    this.openByClOrdId.delete(clOrdId);
+    this.journaledFills.delete(clOrdId);
     if (this.byVco.get(o.venueClientOrderId) === o) this.byVco.delete(o.venueClientOrderId);
     if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === o) this.byVoid.delete(o.venueOrderId);
     for (const id of o.cancelClOrdIds ?? []) if (this.byCancelClOrdId.get(id) === o) this.byCancelClOrdId.delete(id);
@@ -174,7 +240,7 @@ export class FileOrderBook {
 
   /** Orders not in a terminal state (to reconcile with the venue after a start or reconnect). */
   openOrders(): GatewayOrder[] {
-    return [...this.orders.values()].filter((o) => !isTerminal(o));
+    return [...this.openByClOrdId.values()];
   }
 
   allOrders(): GatewayOrder[] {
@@ -188,8 +254,12 @@ export class FileOrderBook {
    */
   save(order: GatewayOrder, outbox?: OutboxEntry[]): Promise<void> {
     if (!this.isOpen) return Promise.reject(new Error(`order book ${this.file} is not open`));
-    const rec: { o: GatewayOrder; x?: OutboxRecord[] } = { o: order };
-    if (outbox && outbox.length > 0) rec.x = outbox.map((e) => ({ e: e.execId, m: e.message }));
+    const journaled = this.journaledFills.get(order.clOrdId) ?? 0;
+    const rec: OrderRecord = { o: { ...order, fillIds: undefined } };
+    if (order.fillIds.size >= journaled) {
+      if (order.fillIds.size > journaled) rec.f = order.fillIds.since(journaled);
+    } else rec.fa = [...order.fillIds];
+    if (outbox && outbox.length > 0) rec.x = outbox.map(outboxRecord);
     const confirms = this.pendingConfirms;
     const records = this.takeConfirms();
     records.push({ type: T_ORDER, body: json(rec) });
@@ -199,9 +269,11 @@ export class FileOrderBook {
     this.records += records.length;
     const durable = this.journal.durableEnd;
     while (this.undo.length > 0 && this.undo[0].offset < durable) this.undo.shift();
-    this.undo.push({ offset: at[0].offset, clOrdId: order.clOrdId, prev: this.orders.get(order.clOrdId), outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
+    this.undo.push({ offset: at[0].offset, clOrdId: order.clOrdId, prev: this.orders.get(order.clOrdId), journaled, outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
     this.putOrder(order);
-    if (outbox) for (const e of outbox) this.outbox.set(e.execId, { execId: e.execId, message: e.message });
+    this.journaledFills.set(order.clOrdId, order.fillIds.size);
+    if (outbox) for (const e of outbox) this.outbox.set(e.execId, { ...e });
+    if (this.compactionDue()) p.then(() => this.compactWhenIdle(), () => undefined);
     return p;
   }
 
@@ -223,7 +295,10 @@ export class FileOrderBook {
       for (const id of u.outboxIds) this.outbox.delete(id);
       this.pendingConfirms.unshift(...u.confirms);
       this.removeOrder(u.clOrdId);
-      if (u.prev) this.putOrder(u.prev);
+      if (u.prev) {
+        this.putOrder(u.prev);
+        this.journaledFills.set(u.clOrdId, u.journaled);
+      }
     }
   }
 
@@ -266,9 +341,15 @@ export class FileOrderBook {
 
   /** Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir). */
   compact(): Promise<void> {
+    const forgetBefore = this.now() - this.retentionMs;
+    for (const o of [...this.orders.values()]) if (isTerminal(o) && o.updatedAt < forgetBefore) this.removeOrder(o.clOrdId);
     const live = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
-    for (const o of this.orders.values()) live.push({ type: T_ORDER, body: json({ o }) });
-    if (this.outbox.size > 0) live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map((e) => ({ e: e.execId, m: e.message })) }) });
+    for (const o of this.orders.values()) {
+      live.push({ type: T_ORDER, body: json({ o: { ...o, fillIds: undefined }, fa: [...o.fillIds] } satisfies OrderRecord) });
+      this.journaledFills.set(o.clOrdId, o.fillIds.size);
+    }
+    if (this.outbox.size > 0) live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map(outboxRecord) }) });
+    this.undo = [];
     this.records = live.length;
     this.pendingConfirms = []; // the live outbox already leaves them out
     return this.journal.compact(live);

@@ -40,6 +40,7 @@ import {
   statusReport,
   venueRejectText,
 } from './order-state';
+import { resendUnstoredReports } from './outbox-recovery';
 import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnknownOrderStatus } from './execution-report';
 import { validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
 
@@ -501,8 +502,10 @@ export class GatewayApplication implements FixApplication {
     }
     const now = new Date();
     const outbox: OutboxEntry[] = [];
-    for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now) });
-    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c) });
+    // The reports get seqnums from here on: outbox recovery reads the store only from there.
+    const minSeq = this.session?.nextSenderSeqNum();
+    for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now), minSeq });
+    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c), minSeq });
     await this.book.save(t.order, outbox);
     await Promise.all(outbox.map((e) => this.send(e.message)));
     this.book.confirm(outbox.map((e) => e.execId));
@@ -515,28 +518,12 @@ export class GatewayApplication implements FixApplication {
 
   /**
    * After a crash: reports saved with their order but not confirmed may or may not have reached the
-   * session store. Send those the store does not have (by ExecID), so each is sent exactly once.
+   * session store. Send those the store does not have, so each is sent exactly once (outbox-recovery.ts).
    */
   private async recoverOutbox(): Promise<void> {
     const pending = this.book.unconfirmedOutbox();
     if (pending.length === 0 || !this.session) return;
-    const last = this.session.nextSenderSeqNum() - 1;
-    const stored = last > 0 ? await this.session.sentMessages(1, last) : [];
-    const sentIds = new Set<string>();
-    for (const m of stored) {
-      const i = m.raw.indexOf('\x0117=');
-      if (i >= 0) sentIds.add(m.raw.slice(i + 4, m.raw.indexOf('\x01', i + 4)));
-      const c = m.raw.indexOf('\x0111=');
-      if (c >= 0 && m.raw.includes('\x0135=9\x01')) sentIds.add(`cxlrej:${m.raw.slice(c + 4, m.raw.indexOf('\x01', c + 4))}`);
-    }
-    let resent = 0;
-    for (const e of pending) {
-      const key = e.message.msgType === '9' ? `cxlrej:${e.message.body.find((f) => f.tag === 11)?.value}` : e.execId;
-      if (!sentIds.has(key)) {
-        await this.send(e.message);
-        resent++;
-      }
-    }
+    const resent = await resendUnstoredReports(pending, this.session);
     this.book.confirm(pending.map((e) => e.execId));
     this.session.event(`Recovered outbox: ${pending.length} unconfirmed reports, ${resent} were not in the store and were sent`);
   }

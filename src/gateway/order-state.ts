@@ -96,7 +96,7 @@ interface Work {
 }
 
 function begin(order: GatewayOrder): Work {
-  const o: GatewayOrder = { ...order, fillIds: order.fillIds.slice() };
+  const o: GatewayOrder = { ...order }; // fillIds is immutable: no copy
   if (order.pendingCancel) o.pendingCancel = { ...order.pendingCancel };
   return { o, reports: [], cancelRejects: [], reconcile: false, dirty: false };
 }
@@ -194,7 +194,7 @@ interface FillOptions {
 
 function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, opts: FillOptions): void {
   const o = w.o;
-  if (o.fillIds.includes(fill.fillId)) return;
+  if (o.fillIds.has(fill.fillId)) return;
   let qty = parseVenueDecimal(fill.qty, `fill ${fill.fillId} qty`);
   const px = parseVenueDecimal(fill.price, `fill ${fill.fillId} price`);
   if (qty.lte(0) || px.lte(0)) return; // not an execution
@@ -204,7 +204,7 @@ function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, o
   // unrecorded, so a later snapshot can still prove it.
   if (wasTerminal && opts.venueCum !== undefined && opts.venueCum.lte(cum)) return;
 
-  o.fillIds.push(fill.fillId);
+  o.fillIds = o.fillIds.add(fill.fillId);
   w.dirty = true;
 
   if (!opts.synthetic) {
@@ -402,7 +402,7 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
     const qty = Dec.min(venueCum, new Dec(w.o.orderQty)).minus(cum);
     const px = catchUpPrice(w.o, snapshot, venueCum, qty);
     const fillId = `cum:${formatDecimal(venueCum)}`;
-    if (px !== undefined && !w.o.fillIds.includes(fillId)) {
+    if (px !== undefined && !w.o.fillIds.has(fillId)) {
       applyFill(w, { fillId, qty: formatDecimal(qty), price: px }, { venueCum, synthetic: true });
     }
   }

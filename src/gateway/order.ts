@@ -43,8 +43,8 @@ export interface GatewayOrder {
    * same execution is never reported twice. Absent = "0".
    */
   syntheticQty?: string;
-  /** Venue fill ids already reported (or absorbed): the dedupe set. */
-  fillIds: string[];
+  /** Venue fill ids already reported (or absorbed): the dedupe set (O(1) has/add, journaled incrementally). */
+  fillIds: FillIds;
   /** Counter for non-fill ExecIDs; persisted with the order, so ExecIDs are stable across restarts. */
   execSeq: number;
   /** An OrderCancelRequest in flight: its ClOrdID(11). */
@@ -59,6 +59,57 @@ export interface GatewayOrder {
   /** ms since epoch. */
   createdAt: number;
   updatedAt: number;
+}
+
+/**
+ * An immutable, append-only set of fill ids with O(1) `has` and `add`. Versions share one backing
+ * log: `add` on the newest version appends to it, so the state machine can return a new order per
+ * change without copying the set; `add` on an older version (after a failed save was undone)
+ * copies its prefix first. Serializes as an array.
+ */
+export class FillIds implements Iterable<string> {
+  static readonly EMPTY = new FillIds({ ids: [], at: new Map() }, 0);
+
+  private constructor(
+    private readonly log: { ids: string[]; at: Map<string, number> },
+    readonly size: number,
+  ) {}
+
+  static of(ids: Iterable<string>): FillIds {
+    let f = FillIds.EMPTY;
+    for (const id of ids) f = f.add(id);
+    return f;
+  }
+
+  has(id: string): boolean {
+    const i = this.log.at.get(id);
+    return i !== undefined && i < this.size;
+  }
+
+  add(id: string): FillIds {
+    if (this.has(id)) return this;
+    let log = this.log;
+    if (log.ids.length !== this.size || this === FillIds.EMPTY) {
+      const ids = log.ids.slice(0, this.size);
+      log = { ids, at: new Map(ids.map((x, i) => [x, i])) };
+    }
+    log.at.set(id, log.ids.length);
+    log.ids.push(id);
+    return new FillIds(log, this.size + 1);
+  }
+
+  /** The ids added after the first `n` (what a save must journal when `n` are already journaled). */
+  since(n: number): string[] {
+    return this.log.ids.slice(n, this.size);
+  }
+
+  [Symbol.iterator](): Iterator<string> {
+    return this.log.ids.slice(0, this.size)[Symbol.iterator]();
+  }
+
+  toJSON(): string[] {
+    return this.log.ids.slice(0, this.size);
+  }
 }
 
 export const TERMINAL_ORD_STATUSES: ReadonlySet<OrdStatus> = new Set<OrdStatus>(['2', '4', '8', 'C']);
@@ -87,7 +138,7 @@ export function createOrder(
     cumQty: '0',
     avgPx: '0',
     notional: '0',
-    fillIds: [],
+    fillIds: FillIds.EMPTY,
     execSeq: 0,
     acked: false,
     createdAt: now,

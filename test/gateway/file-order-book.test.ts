@@ -4,7 +4,7 @@ import * as path from 'path';
 import { crc32 } from '../../src/durable/journal';
 import { OutboundMessage } from '../../src/fix/message';
 import { FileOrderBook } from '../../src/gateway/file-order-book';
-import { GatewayOrder, createOrder } from '../../src/gateway/order';
+import { FillIds, GatewayOrder, createOrder } from '../../src/gateway/order';
 
 let dir: string;
 beforeEach(async () => {
@@ -54,12 +54,13 @@ describe('FileOrderBook', () => {
     await b.save(order(1));
     await b.save(order(2));
     await b.save(order(1, { status: '0', acked: true, venueOrderId: 'V1', execSeq: 1 }));
-    await b.save(order(2, { status: '2', cumQty: '1', avgPx: '100', notional: '100', fillIds: ['t1'] }));
+    await b.save(order(2, { status: '2', cumQty: '1', avgPx: '100', notional: '100', fillIds: FillIds.of(['t1']) }));
     await b.close();
 
     const r = await openBook();
     expect(r.get('C1')).toMatchObject({ status: '0', venueOrderId: 'V1', execSeq: 1 });
-    expect(r.byVenueClientOrderId('v-2')).toMatchObject({ clOrdId: 'C2', status: '2', fillIds: ['t1'] });
+    expect(r.byVenueClientOrderId('v-2')).toMatchObject({ clOrdId: 'C2', status: '2' });
+    expect([...r.byVenueClientOrderId('v-2')!.fillIds]).toEqual(['t1']);
     expect(r.byVenueOrderId('V1')?.clOrdId).toBe('C1');
     expect(r.get('C3')).toBeUndefined();
     expect(r.openOrders().map((o) => o.clOrdId)).toEqual(['C1']);
@@ -194,7 +195,7 @@ describe('FileOrderBook', () => {
     const b = await openBook({ compactMinRecords: 50, compactRatio: 4 });
     for (let i = 0; i < 100; i++) await b.save(order(1, { execSeq: i }), [{ execId: `E-${i}`, message: er(`E-${i}`) }]);
     b.confirm(Array.from({ length: 98 }, (_, i) => `E-${i}`));
-    await b.save(order(2, { venueOrderId: 'V2', status: '4' }));
+    await b.save(order(2, { venueOrderId: 'V2', status: '4', updatedAt: Date.now() })); // terminal, within retention
     const counter = b.nextCounter();
     await b.close();
     const before = (await fsp.stat(b.file)).size;

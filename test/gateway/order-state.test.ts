@@ -137,7 +137,8 @@ describe('acknowledgement', () => {
     const o = order();
     const copy = JSON.parse(JSON.stringify(o));
     applyVenueEvent(o, fill('f1', '0.5', '100'));
-    expect(o).toEqual(copy);
+    expect(JSON.parse(JSON.stringify(o))).toEqual(copy);
+    expect(o.fillIds.has('f1')).toBe(false);
   });
 
   it('sends 150=A/39=A for pending new, then nothing once acked', () => {
