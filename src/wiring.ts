@@ -2,7 +2,7 @@
 // Venue* keys into an adapter (and, for VenueEnvironment=simulator, a simulator in this process).
 import * as path from 'path';
 import type { Logger } from 'pino';
-import { configErrorFor, SessionConfig } from './fix/config/session-settings';
+import { configErrorFor, SessionConfig, sessionPeriodStart } from './fix/config/session-settings';
 import type { FixApplication } from './fix/application';
 import { FileOrderBook } from './gateway/file-order-book';
 import { GatewayApplication } from './gateway/gateway-application';
@@ -71,7 +71,8 @@ export async function createGatewayApplication(
     },
   };
   const adapter = mod.createAdapter(venueConfig, logger);
-  const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key);
+  // ClOrdIDs are unique per session period (StartTime/EndTime), as the session's sequence is.
+  const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { periodStart: () => sessionPeriodStart(cfg, new Date()) });
   const app = new GatewayApplication({
     venue: adapter,
     book,

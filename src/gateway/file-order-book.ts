@@ -56,11 +56,25 @@ export interface FileOrderBookOptions {
   terminalRetentionMs?: number;
   /** Clock (tests). */
   now?: () => number;
+  /**
+   * Start (ms) of the FIX session's current period (StartTime/EndTime, sessionPeriodStart), or
+   * undefined for an always-on session. ClOrdIDs are unique within a period: a terminal order of an
+   * earlier period no longer names its ClOrdID (a new order may reuse it); an open one still does.
+   * In an always-on session they are unique for as long as the order is kept (the retention window).
+   */
+  periodStart?: () => number | undefined;
 }
 
 type OutboxRecord = { e: string; m: OutboundMessage; s?: number };
 /** An order as journaled: without its fill ids, which follow as `f` (added since the last record) or `fa` (all). */
-type OrderRecord = { o: Omit<GatewayOrder, 'fillIds'> & { fillIds?: unknown }; f?: string[]; fa?: string[]; x?: OutboxRecord[] };
+type OrderRecord = {
+  o: Omit<GatewayOrder, 'fillIds'> & { fillIds?: unknown };
+  f?: string[];
+  fa?: string[];
+  x?: OutboxRecord[];
+  /** 0: this order does not name its ClOrdID (another order did when it was first saved). */
+  h?: 0;
+};
 
 const DAY_MS = 86_400_000;
 
@@ -75,17 +89,24 @@ function json(v: unknown): Buffer {
 export class FileOrderBook {
   readonly file: string;
   private readonly journal: Journal;
+  /**
+   * Orders by the id the gateway allocated for them (venueClientOrderId): a ClOrdID is unique only
+   * within a session period, so it cannot be the key.
+   */
   private readonly orders = new Map<string, GatewayOrder>();
-  private readonly byVco = new Map<string, GatewayOrder>();
-  private readonly byVoid = new Map<string, GatewayOrder>();
-  private readonly byCancelClOrdId = new Map<string, GatewayOrder>();
+  /** ClOrdID of a NewOrderSingle -> the key of the latest order it named. */
+  private readonly clOrdIdHolder = new Map<string, string>();
+  /** ClOrdID of an accepted cancel request -> the key of its order. */
+  private readonly cancelHolder = new Map<string, string>();
+  private readonly byVoid = new Map<string, string>();
   /** Orders not in a terminal state. */
-  private readonly openByClOrdId = new Map<string, GatewayOrder>();
+  private readonly openByKey = new Map<string, GatewayOrder>();
   /** Per order: how many of its fill ids are journaled (or queued), so a save writes only new ones. */
   private readonly journaledFills = new Map<string, number>();
   private compacting: Promise<void> | undefined;
   private readonly retentionMs: number;
   private readonly now: () => number;
+  private readonly periodStart: () => number | undefined;
   /** Unconfirmed outbox entries, in the order they were saved. */
   private readonly outbox = new Map<string, OutboxEntry>();
   private counter = 0;
@@ -94,7 +115,15 @@ export class FileOrderBook {
   private records = 0;
   private isOpen = false;
   /** Saves not yet durable, to undo if their write fails (oldest first). */
-  private undo: { offset: number; clOrdId: string; prev: GatewayOrder | undefined; journaled: number; outboxIds: string[]; confirms: string[] }[] = [];
+  private undo: {
+    offset: number;
+    key: string;
+    prev: GatewayOrder | undefined;
+    prevHolder: string | undefined;
+    journaled: number;
+    outboxIds: string[];
+    confirms: string[];
+  }[] = [];
   /** Confirmed ExecIDs not yet journaled (they ride along with the next save). */
   private pendingConfirms: string[] = [];
   private readonly compactMinRecords: number;
@@ -118,6 +147,7 @@ export class FileOrderBook {
     this.compactRatio = options.compactRatio ?? 4;
     this.retentionMs = options.terminalRetentionMs ?? 7 * DAY_MS;
     this.now = options.now ?? Date.now;
+    this.periodStart = options.periodStart ?? (() => undefined);
   }
 
   /** Replays the journal (creating it if needed), compacts when worthwhile. */
@@ -171,10 +201,11 @@ export class FileOrderBook {
           throw new Error('order record without clOrdId/venueClientOrderId');
         }
         if ((f !== undefined && !Array.isArray(f)) || (fa !== undefined && !Array.isArray(fa))) throw new Error('fill ids are not a list');
-        let fills = fa !== undefined ? FillIds.EMPTY : (this.orders.get(o.clOrdId)?.fillIds ?? FillIds.EMPTY);
+        const key = o.venueClientOrderId;
+        let fills = fa !== undefined ? FillIds.EMPTY : (this.orders.get(key)?.fillIds ?? FillIds.EMPTY);
         for (const id of fa ?? f ?? []) fills = fills.add(String(id));
-        this.putOrder({ ...o, fillIds: fills } as GatewayOrder);
-        this.journaledFills.set(o.clOrdId, fills.size);
+        this.putOrder({ ...o, fillIds: fills } as GatewayOrder, (rec as OrderRecord).h !== 0);
+        this.journaledFills.set(key, fills.size);
         if (x !== undefined) this.addOutbox(x);
         return;
       }
@@ -202,45 +233,70 @@ export class FileOrderBook {
     }
   }
 
-  private putOrder(o: GatewayOrder): void {
-    const prev = this.orders.get(o.clOrdId);
-    if (prev && prev.venueClientOrderId !== o.venueClientOrderId) this.byVco.delete(prev.venueClientOrderId);
-    if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId) this.byVoid.delete(prev.venueOrderId);
-    this.orders.set(o.clOrdId, o);
-    if (isTerminal(o)) this.openByClOrdId.delete(o.clOrdId);
-    else this.openByClOrdId.set(o.clOrdId, o);
-    for (const id of o.cancelClOrdIds ?? []) this.byCancelClOrdId.set(id, o);
-    this.byVco.set(o.venueClientOrderId, o);
-    if (o.venueOrderId) this.byVoid.set(o.venueOrderId, o);
+  /** Puts the order under its key; a new order takes its ClOrdID if `takesClOrdId`. */
+  private putOrder(o: GatewayOrder, takesClOrdId: boolean): void {
+    const key = o.venueClientOrderId;
+    const prev = this.orders.get(key);
+    if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId && this.byVoid.get(prev.venueOrderId) === key) this.byVoid.delete(prev.venueOrderId);
+    this.orders.set(key, o);
+    if (isTerminal(o)) this.openByKey.delete(key);
+    else this.openByKey.set(key, o);
+    if (!prev && takesClOrdId) this.clOrdIdHolder.set(o.clOrdId, key);
+    for (const id of o.cancelClOrdIds ?? []) this.cancelHolder.set(id, key);
+    if (o.venueOrderId) this.byVoid.set(o.venueOrderId, key);
   }
 
-  private removeOrder(clOrdId: string): void {
-    const o = this.orders.get(clOrdId);
+  private removeOrder(key: string): void {
+    const o = this.orders.get(key);
     if (!o) return;
-    this.orders.delete(clOrdId);
-    this.openByClOrdId.delete(clOrdId);
-    this.journaledFills.delete(clOrdId);
-    if (this.byVco.get(o.venueClientOrderId) === o) this.byVco.delete(o.venueClientOrderId);
-    if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === o) this.byVoid.delete(o.venueOrderId);
-    for (const id of o.cancelClOrdIds ?? []) if (this.byCancelClOrdId.get(id) === o) this.byCancelClOrdId.delete(id);
+    this.orders.delete(key);
+    this.openByKey.delete(key);
+    this.journaledFills.delete(key);
+    if (this.clOrdIdHolder.get(o.clOrdId) === key) this.clOrdIdHolder.delete(o.clOrdId);
+    if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === key) this.byVoid.delete(o.venueOrderId);
+    for (const id of o.cancelClOrdIds ?? []) if (this.cancelHolder.get(id) === key) this.cancelHolder.delete(id);
   }
 
-  /** The order whose NewOrderSingle, or one of whose cancel requests, had this ClOrdID. */
+  /** Whether a ClOrdID used at `usedAt` by this order still names it: open, or used in the current period. */
+  private namesNow(o: GatewayOrder, usedAt: number): boolean {
+    if (!isTerminal(o)) return true;
+    const start = this.periodStart();
+    return start === undefined || usedAt >= start;
+  }
+
+  /**
+   * The order this ClOrdID names now: the order whose NewOrderSingle, or one of whose cancel
+   * requests, had it, if that order is open or the ClOrdID was used in the current session period.
+   * Undefined means a new order may use the ClOrdID.
+   */
   get(clOrdId: string): GatewayOrder | undefined {
-    return this.orders.get(clOrdId) ?? this.byCancelClOrdId.get(clOrdId);
+    const o = this.orders.get(this.clOrdIdHolder.get(clOrdId) ?? '');
+    if (o && this.namesNow(o, o.createdAt)) return o;
+    const c = this.orders.get(this.cancelHolder.get(clOrdId) ?? '');
+    // The cancel was accepted at or before the order's last update.
+    if (c && this.namesNow(c, c.updatedAt)) return c;
+    return undefined;
+  }
+
+  /**
+   * The most recent order that had this ClOrdID, in any period (for an OrderStatusRequest about an
+   * order of an earlier period: the latest one with that ClOrdID answers).
+   */
+  latestWithClOrdId(clOrdId: string): GatewayOrder | undefined {
+    return this.orders.get(this.clOrdIdHolder.get(clOrdId) ?? '') ?? this.orders.get(this.cancelHolder.get(clOrdId) ?? '');
   }
 
   byVenueClientOrderId(id: string): GatewayOrder | undefined {
-    return this.byVco.get(id);
+    return this.orders.get(id);
   }
 
   byVenueOrderId(id: string): GatewayOrder | undefined {
-    return this.byVoid.get(id);
+    return this.orders.get(this.byVoid.get(id) ?? '');
   }
 
   /** Orders not in a terminal state (to reconcile with the venue after a start or reconnect). */
   openOrders(): GatewayOrder[] {
-    return [...this.openByClOrdId.values()];
+    return [...this.openByKey.values()];
   }
 
   allOrders(): GatewayOrder[] {
@@ -254,8 +310,15 @@ export class FileOrderBook {
    */
   save(order: GatewayOrder, outbox?: OutboxEntry[]): Promise<void> {
     if (!this.isOpen) return Promise.reject(new Error(`order book ${this.file} is not open`));
-    const journaled = this.journaledFills.get(order.clOrdId) ?? 0;
+    const key = order.venueClientOrderId;
+    const journaled = this.journaledFills.get(key) ?? 0;
+    const prev = this.orders.get(key);
+    const prevHolder = this.clOrdIdHolder.get(order.clOrdId);
+    // A new order takes its ClOrdID unless that names another order now (a duplicate being
+    // rejected never takes over the live order's ClOrdID).
+    const takes = prev === undefined && this.get(order.clOrdId) === undefined;
     const rec: OrderRecord = { o: { ...order, fillIds: undefined } };
+    if (prev === undefined && !takes) rec.h = 0;
     if (order.fillIds.size >= journaled) {
       if (order.fillIds.size > journaled) rec.f = order.fillIds.since(journaled);
     } else rec.fa = [...order.fillIds];
@@ -269,9 +332,9 @@ export class FileOrderBook {
     this.records += records.length;
     const durable = this.journal.durableEnd;
     while (this.undo.length > 0 && this.undo[0].offset < durable) this.undo.shift();
-    this.undo.push({ offset: at[0].offset, clOrdId: order.clOrdId, prev: this.orders.get(order.clOrdId), journaled, outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
-    this.putOrder(order);
-    this.journaledFills.set(order.clOrdId, order.fillIds.size);
+    this.undo.push({ offset: at[0].offset, key, prev, prevHolder, journaled, outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
+    this.putOrder(order, takes);
+    this.journaledFills.set(key, order.fillIds.size);
     if (outbox) for (const e of outbox) this.outbox.set(e.execId, { ...e });
     if (this.compactionDue()) p.then(() => this.compactWhenIdle(), () => undefined);
     return p;
@@ -294,11 +357,13 @@ export class FileOrderBook {
       const u = this.undo.pop()!;
       for (const id of u.outboxIds) this.outbox.delete(id);
       this.pendingConfirms.unshift(...u.confirms);
-      this.removeOrder(u.clOrdId);
+      const clOrdId = this.orders.get(u.key)?.clOrdId;
+      this.removeOrder(u.key);
       if (u.prev) {
-        this.putOrder(u.prev);
-        this.journaledFills.set(u.clOrdId, u.journaled);
+        this.putOrder(u.prev, false);
+        this.journaledFills.set(u.key, u.journaled);
       }
+      if (clOrdId !== undefined && u.prevHolder !== undefined) this.clOrdIdHolder.set(clOrdId, u.prevHolder);
     }
   }
 
@@ -342,11 +407,18 @@ export class FileOrderBook {
   /** Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir). */
   compact(): Promise<void> {
     const forgetBefore = this.now() - this.retentionMs;
-    for (const o of [...this.orders.values()]) if (isTerminal(o) && o.updatedAt < forgetBefore) this.removeOrder(o.clOrdId);
+    const period = this.periodStart();
+    for (const [key, o] of [...this.orders]) {
+      // Kept while it can still be asked about, or still names a ClOrdID in this period.
+      const namesInPeriod = period !== undefined && Math.max(o.createdAt, o.updatedAt) >= period;
+      if (isTerminal(o) && o.updatedAt < forgetBefore && !namesInPeriod) this.removeOrder(key);
+    }
     const live = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
-    for (const o of this.orders.values()) {
-      live.push({ type: T_ORDER, body: json({ o: { ...o, fillIds: undefined }, fa: [...o.fillIds] } satisfies OrderRecord) });
-      this.journaledFills.set(o.clOrdId, o.fillIds.size);
+    for (const [key, o] of this.orders) {
+      const r: OrderRecord = { o: { ...o, fillIds: undefined }, fa: [...o.fillIds] };
+      if (this.clOrdIdHolder.get(o.clOrdId) !== key) r.h = 0;
+      live.push({ type: T_ORDER, body: json(r) });
+      this.journaledFills.set(key, o.fillIds.size);
     }
     if (this.outbox.size > 0) live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map(outboxRecord) }) });
     this.undo = [];

@@ -367,7 +367,8 @@ export class GatewayApplication implements FixApplication {
   private async onStatusRequest(msg: FixMessage): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
     const orderId = msg.get(37);
-    let order = this.book.get(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
+    // A ClOrdID of an earlier period's finished order: the latest order that had it answers.
+    let order = this.book.get(clOrdId) ?? this.book.latestWithClOrdId(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
     if (!order) {
       await this.send(rejectUnknownOrderStatus(msg, `Unknown order ClOrdID ${clOrdId}`, new Date()));
       return;
