@@ -677,21 +677,21 @@ export class Journal {
     let batch = -1; // batchStart of the last good record
     while (pos < size) {
       const rec = await r.record(pos).catch((e: Error) => {
-        throw new Error(`${file}: corrupt ${this.opts.description}: ${e.message}`);
+        throw new Error(`${file}: corrupt journal: ${e.message}`);
       });
       if (typeof rec === 'string') {
         await this.recoverTail(r, pos, batch, rec);
         return pos;
       }
       if (rec.batchStart > pos || rec.batchStart < JOURNAL_HEADER_SIZE || (rec.batchStart !== batch && rec.batchStart !== pos)) {
-        throw new Error(`${file}: corrupt ${this.opts.description}: record at offset ${pos} claims batch start ${rec.batchStart} (previous batch ${batch})`);
+        throw new Error(`${file}: corrupt journal: record at offset ${pos} claims batch start ${rec.batchStart} (previous batch ${batch})`);
       }
       batch = rec.batchStart;
       try {
         onRecord(rec.type, r.bytes.subarray(rec.bodyAt, rec.bodyAt + rec.bodyLen), { offset: pos, length: rec.end - pos });
       } catch (e) {
         // An intact record the owner cannot use is never a torn write.
-        throw new Error(`${file}: corrupt ${this.opts.description}: record at offset ${pos}: ${(e as Error).message}`);
+        throw new Error(`${file}: corrupt journal: record at offset ${pos}: ${(e as Error).message}`);
       }
       pos = rec.end;
     }
@@ -714,14 +714,14 @@ export class Journal {
         const ok = allowed === undefined ? rec.batchStart === bad || rec.batchStart === lastBatch : rec.batchStart === allowed;
         if (!ok) {
           throw new Error(
-            `${file}: corrupt ${this.opts.description}: damaged record at offset ${bad} (${reason}) is followed by intact records of a later write (offset ${pos}); refusing to truncate acknowledged data`,
+            `${file}: corrupt journal: damaged record at offset ${bad} (${reason}) is followed by intact records of a later write (offset ${pos}); refusing to truncate acknowledged data`,
           );
         }
         allowed = rec.batchStart;
         pos = rec.end;
         if (pos >= r.size) break scan;
         const next = await r.record(pos).catch((e: Error) => {
-          throw new Error(`${file}: corrupt ${this.opts.description}: ${e.message}`);
+          throw new Error(`${file}: corrupt journal: ${e.message}`);
         });
         if (typeof next === 'string') {
           from = pos + 1;
@@ -763,7 +763,7 @@ export class Journal {
         const o = locs[k].offset - start;
         const len = locs[k].length;
         if (len < RECORD_OVERHEAD || buf.readUInt32LE(o) !== len - FRAME || buf.readUInt32LE(o + 4) !== crcOf(buf, o + FRAME, o + len)) {
-          throw new Error(`${this.file}: corrupt ${this.opts.description}: record at offset ${locs[k].offset} does not read back intact`);
+          throw new Error(`${this.file}: corrupt journal: record at offset ${locs[k].offset} does not read back intact`);
         }
         out.push({ type: buf[o + FRAME], body: buf.subarray(o + RECORD_OVERHEAD, o + len) });
       }

@@ -162,7 +162,7 @@ describe('FileOrderBook', () => {
     const bytes = await fsp.readFile(b.file);
     bytes[mid] ^= 0x41; // inside the first order's record, with the second's intact after it
     await fsp.writeFile(b.file, bytes);
-    await expect(openBook()).rejects.toThrow(`${b.file}: corrupt order book journal`);
+    await expect(openBook()).rejects.toThrow(`${b.file}: corrupt journal`);
   });
 
   it('refuses an intact record it cannot use, even at the end', async () => {
@@ -171,10 +171,10 @@ describe('FileOrderBook', () => {
     await b.close();
     const size = (await fsp.stat(b.file)).size;
     await fsp.appendFile(b.file, frame('?', '{}', size));
-    await expect(openBook()).rejects.toThrow(/corrupt order book journal: intact record of unknown type/);
+    await expect(openBook()).rejects.toThrow(/corrupt journal: intact record of unknown type/);
     await fsp.truncate(b.file, size);
     await fsp.appendFile(b.file, frame('o', '{"o":{"clOrdId":1}}', size));
-    await expect(openBook()).rejects.toThrow(/corrupt order book journal: record at offset \d+: order record without/);
+    await expect(openBook()).rejects.toThrow(/corrupt journal: record at offset \d+: order record without/);
   });
 
   it('hands out a strictly increasing counter, persisted across reopen and seeded from the clock', async () => {
