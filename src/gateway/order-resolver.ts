@@ -1,0 +1,89 @@
+// Orders whose outcome at the venue is not known: a create that may or may not have reached the
+// venue (timeout, 5xx, dropped connection, a crash before the reply) and a cancel the venue has
+// not confirmed. Both are settled through the venue's query path, with back-off.
+import type { Logger } from 'pino';
+import { OrderNotFound, VenueAdapter } from '../venues/venue';
+import { FileOrderBook } from './file-order-book';
+import { GatewayOrder, isTerminal } from './order';
+import { rejectReport } from './order-state';
+import { OrderUpdater } from './order-updater';
+import { ReportCommitter } from './report-committer';
+import { QUERY_BACKOFF, Scheduler } from './scheduler';
+
+/** A cancel not confirmed within this time is checked through the venue's query path. */
+const CANCEL_CONFIRM_CHECK_MS = 5_000;
+
+export class OrderResolver {
+  private readonly resolving = new Set<string>();
+
+  constructor(
+    private readonly venue: VenueAdapter,
+    private readonly book: FileOrderBook,
+    private readonly committer: ReportCommitter,
+    private readonly updater: OrderUpdater,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+    /** How long an unknown create outcome is retried before the order is declared absent. */
+    private readonly unknownOutcomeProofMs: number,
+  ) {}
+
+  /** At start-up, once the venue is up: orders saved but never acknowledged (a crash before the reply). */
+  resumeUnknownCreates(): void {
+    for (const o of this.book.openOrders()) if (o.status === 'A' && !o.venueOrderId) this.resolveUnknownCreate(o);
+  }
+
+  /**
+   * The create may or may not have reached the venue: query it with back-off until it is found, or
+   * until it has been absent for unknownOutcomeProofMs (only then is it rejected).
+   */
+  resolveUnknownCreate(order: GatewayOrder): void {
+    if (this.resolving.has(order.clOrdId)) return;
+    this.resolving.add(order.clOrdId);
+    let firstAbsentAt: number | undefined;
+    const step = async (): Promise<'done' | 'retry'> => {
+      const current = this.book.get(order.clOrdId);
+      if (!current || current.venueOrderId || isTerminal(current)) return 'done';
+      try {
+        const snapshot = await this.venue.getOrder({ clientOrderId: current.venueClientOrderId, symbol: current.symbol });
+        this.resolving.delete(order.clOrdId);
+        await this.updater.applySnapshot(current.clOrdId, snapshot);
+        return 'done';
+      } catch (err) {
+        if (err instanceof OrderNotFound) {
+          firstAbsentAt ??= Date.now();
+          if (Date.now() - firstAbsentAt >= this.unknownOutcomeProofMs) {
+            this.resolving.delete(order.clOrdId);
+            const latest = this.book.get(order.clOrdId) ?? current;
+            if (!latest.venueOrderId && !isTerminal(latest)) {
+              await this.committer.commit(rejectReport(latest, '0', `Order not found at ${this.venue.name} after unknown outcome`, Date.now()));
+            }
+            return 'done';
+          }
+        } else {
+          firstAbsentAt = undefined;
+          this.logger.warn({ clOrdId: order.clOrdId, err: (err as Error).message }, 'order query failed; retrying');
+        }
+        return 'retry';
+      }
+    };
+    this.scheduler.run('unknown create outcome', async () => {
+      try {
+        await this.scheduler.retry(step, QUERY_BACKOFF);
+      } finally {
+        this.resolving.delete(order.clOrdId);
+      }
+    });
+  }
+
+  /** The cancel was acknowledged, its confirmation normally comes on the stream; if it is lost, ask. */
+  checkCancelLater(clOrdId: string): void {
+    this.scheduler.later(
+      'cancel confirmation check',
+      async () => {
+        const o = this.book.get(clOrdId);
+        if (o && o.pendingCancel && !isTerminal(o)) await this.updater.refreshOrder(clOrdId, true);
+      },
+      CANCEL_CONFIRM_CHECK_MS,
+    );
+  }
+}

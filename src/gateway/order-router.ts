@@ -1,0 +1,260 @@
+// FIX intake: NewOrderSingle (D), OrderCancelRequest (F), OrderStatusRequest (H) and
+// Cancel/Replace (G, refused) become venue calls and their answers become reports.
+import type { Logger } from 'pino';
+import { SessionHandle } from '../fix/application';
+import { FixMessage } from '../fix/message';
+import {
+  AuthenticationFailed,
+  DuplicateOrder,
+  OrderEvent,
+  OrderNotFound,
+  OrderRejected,
+  OutcomeUnknown,
+  PlaceOrderRequest,
+  RateLimited,
+  TimeInForce,
+  VenueAdapter,
+  VenueError,
+} from '../venues/venue';
+import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnknownOrderStatus } from './execution-report';
+import { FileOrderBook } from './file-order-book';
+import { GatewayOrder, createOrder, isTerminal } from './order';
+import { beginCancel, cancelRejected, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { OrderResolver } from './order-resolver';
+import { OrderUpdater } from './order-updater';
+import { validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
+import { ReportCommitter } from './report-committer';
+import { VenueSupervisor } from './venue-supervisor';
+
+export interface OrderRouterOptions {
+  /** Prefix of the client order ids we send to the venue (names the session). */
+  venueIdPrefix: string;
+  /** Venue TIF used for FIX Day (59=0) where the venue has no Day orders; undefined = reject Day. */
+  dayTimeInForce?: TimeInForce;
+  /** An open order's state older than this is refreshed from the venue for a status request. */
+  statusStaleMs: number;
+}
+
+export class OrderRouter {
+  constructor(
+    private readonly venue: VenueAdapter,
+    private readonly book: FileOrderBook,
+    private readonly supervisor: VenueSupervisor,
+    private readonly committer: ReportCommitter,
+    private readonly updater: OrderUpdater,
+    private readonly resolver: OrderResolver,
+    private readonly logger: Logger,
+    private readonly opts: OrderRouterOptions,
+  ) {}
+
+  // ------------------------------------------------------------------------------------ D
+
+  onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    const clOrdId = msg.get(11) ?? '';
+    const existing = this.book.get(clOrdId);
+    if (existing) {
+      // A resent order we already have (PossDup / PossResend) must never create a second venue order.
+      if (msg.possDup || msg.get(97) === 'Y') {
+        session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again`);
+        return;
+      }
+      const execId = `R-${this.book.nextCounter()}`;
+      // Accepted once the reject is stored: a crash before that makes the client resend the order.
+      return this.committer.send(newOrderRejectFor(msg, execId, '6', `Duplicate ClOrdID ${clOrdId}`, new Date())).then(() => undefined);
+    }
+    if (!this.supervisor.isReady) return this.supervisor.whenReadyOrTimeout().then(() => this.placeNew(msg));
+    return this.placeNew(msg);
+  }
+
+  private placeNew(msg: FixMessage): Promise<void> | void {
+    if (!this.supervisor.isReady) {
+      return this.rejectNew(msg, '0', `Venue ${this.venue.name} not available: ${this.supervisor.notReadyReason}`);
+    }
+    const v = validateNewOrder(msg, {
+      instruments: this.supervisor.instruments,
+      capabilities: this.venue.capabilities,
+      knownClOrdId: (id) => this.book.get(id) !== undefined,
+      dayTimeInForce: this.opts.dayTimeInForce,
+    });
+    if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
+    const venueClientOrderId = venueClientOrderIdFor(
+      this.opts.venueIdPrefix,
+      this.book.nextCounter(),
+      this.venue.capabilities.maxClientOrderIdLength,
+    );
+    const order = createOrder({ ...v.order, venueClientOrderId }, Date.now());
+    const saved = this.book.save(order);
+    // Accepted once saved: the venue call follows, whatever the FIX session does next.
+    return saved.then(
+      () => {
+        void this.place(order, { ...v.request, clientOrderId: venueClientOrderId });
+      },
+      (err: Error) => {
+        // Not recorded, so not placed: tell the client rather than leave the order unanswered.
+        this.logger.error({ err: err.message, clOrdId: order.clOrdId }, 'order book write failed');
+        void this.committer.send(
+          newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `Order not accepted: gateway storage failure (${err.message})`, new Date()),
+        );
+      },
+    );
+  }
+
+  /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
+  private rejectNew(msg: FixMessage, ordRejReason: string, text: string): Promise<void> {
+    const clOrdId = msg.get(11) ?? '';
+    const side = msg.get(54) === '2' ? '2' : '1';
+    const ordType = msg.get(40) === '1' ? '1' : '2';
+    const order = createOrder(
+      {
+        clOrdId,
+        venueClientOrderId: `rejected-${this.book.nextCounter()}`,
+        symbol: msg.get(55) ?? '',
+        side,
+        ordType,
+        timeInForce: msg.get(59) ?? '0',
+        orderQty: validDecimal(msg.get(38)) ?? '0',
+        price: validDecimal(msg.get(44)),
+        account: msg.get(1),
+      },
+      Date.now(),
+    );
+    return this.committer.commit(rejectReport(order, ordRejReason, text));
+  }
+
+  private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {
+    try {
+      const snapshot = await this.venue.placeOrder(request);
+      await this.updater.applySnapshot(order.clOrdId, snapshot);
+    } catch (err) {
+      await this.onPlaceFailed(order.clOrdId, err);
+    }
+  }
+
+  private async onPlaceFailed(clOrdId: string, err: unknown): Promise<void> {
+    const order = this.book.get(clOrdId);
+    if (!order) return;
+    if (err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
+      // Our venue ids are unique, so a duplicate means an earlier attempt got through.
+      this.logger.warn({ clOrdId, err: (err as Error).message }, 'create outcome unknown; resolving through the venue');
+      if (order.status === 'A' && !order.acked) await this.committer.commit(pendingNewReport(order, Date.now()));
+      this.resolver.resolveUnknownCreate(this.book.get(clOrdId) ?? order);
+      return;
+    }
+    let text: string;
+    let reason: string;
+    if (err instanceof OrderRejected) {
+      reason = ordRejReasonFor(err.reason);
+      text = venueRejectText(err.code, err.venueText ?? err.message);
+    } else if (err instanceof RateLimited) {
+      reason = '0';
+      text = `Venue rate limit: ${err.message}`;
+    } else if (err instanceof AuthenticationFailed) {
+      reason = '0';
+      text = `Venue authentication failed: ${venueRejectText(err.code, err.venueText ?? err.message)}`;
+    } else {
+      reason = '0';
+      text = venueRejectText(err.code, err.venueText ?? err.message);
+    }
+    await this.committer.commit(rejectReport(order, reason, text, Date.now()));
+  }
+
+  // ------------------------------------------------------------------------------------ F
+
+  async onCancel(msg: FixMessage): Promise<void> {
+    const order = this.book.get(msg.get(41) ?? '');
+    const v = validateCancel(msg, order, {
+      capabilities: this.venue.capabilities,
+      knownClOrdId: (id) => this.book.get(id) !== undefined,
+    });
+    if (!v.ok) {
+      await this.committer.send(
+        orderCancelRejectFor({
+          clOrdId: v.clOrdId,
+          origClOrdId: v.origClOrdId,
+          orderId: v.orderId,
+          ordStatus: v.ordStatus,
+          reason: v.cxlRejReason,
+          text: v.text,
+          account: order?.account,
+        }),
+      );
+      return;
+    }
+    const pending = beginCancel(order!, v.clOrdId, Date.now());
+    await this.book.save(pending);
+    void this.cancel(pending);
+  }
+
+  private async cancel(order: GatewayOrder): Promise<void> {
+    const ref = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol };
+    const time = Date.now();
+    const base = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
+    try {
+      const result = await this.venue.cancelOrder(ref);
+      const event: OrderEvent =
+        result.status === 'canceled'
+          ? { ...base, kind: 'canceled', rawStatus: result.order?.rawStatus ?? 'CANCELED' }
+          : { ...base, kind: 'pending_cancel', rawStatus: result.order?.rawStatus ?? 'PENDING_CANCEL' };
+      if (result.order) await this.updater.applySnapshotIfFills(order.clOrdId, result.order);
+      await this.updater.applyEvent(order.clOrdId, event);
+      if (result.status === 'pending_cancel') this.resolver.checkCancelLater(order.clOrdId);
+    } catch (err) {
+      const current = this.book.get(order.clOrdId) ?? order;
+      if (err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
+        // Keep 39=6 and find out what happened.
+        await this.updater.applyEvent(order.clOrdId, { ...base, kind: 'pending_cancel', rawStatus: 'UNKNOWN' });
+        void this.updater.refreshOrder(order.clOrdId, true);
+        return;
+      }
+      let reason: '0' | '1' | '2' = '0';
+      if (err instanceof OrderRejected && err.reason === 'unsupported') reason = '2';
+      if (err instanceof RateLimited) reason = '2';
+      const text = venueRejectText(err.code, err.venueText ?? err.message);
+      await this.committer.commit(cancelRejected(current, reason, text, Date.now()));
+      // The venue no longer has it open: bring our view up to date (fills before the cancel).
+      if (err instanceof OrderNotFound || (err instanceof OrderRejected && err.reason === 'too_late')) void this.updater.refreshOrder(order.clOrdId, false);
+    }
+  }
+
+  // ------------------------------------------------------------------------------------ H, G
+
+  async onStatusRequest(msg: FixMessage): Promise<void> {
+    const clOrdId = msg.get(11) ?? '';
+    const orderId = msg.get(37);
+    let order = this.book.get(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
+    if (!order) {
+      await this.committer.send(rejectUnknownOrderStatus(msg, `Unknown order ClOrdID ${clOrdId}`, new Date()));
+      return;
+    }
+    const stale = !isTerminal(order) && (!this.supervisor.streamConnected || Date.now() - order.updatedAt > this.opts.statusStaleMs);
+    if (stale && order.venueOrderId !== undefined) {
+      await this.updater.refreshOrder(clOrdId, false).catch(() => undefined);
+      order = this.book.get(clOrdId) ?? order;
+    }
+    // The reply names the order by the ClOrdID the client asked about (the original or a cancel's).
+    const asked = clOrdId && this.book.get(clOrdId) === order ? clOrdId : order.clOrdId;
+    const report = statusReport(order, asked);
+    if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
+    await this.committer.send(executionReportFor(order, report, new Date()));
+  }
+
+  async rejectReplace(msg: FixMessage): Promise<void> {
+    const order = this.book.get(msg.get(41) ?? '');
+    await this.committer.send(
+      orderCancelRejectFor({
+        clOrdId: msg.get(11) ?? 'NONE',
+        origClOrdId: msg.get(41) ?? 'NONE',
+        orderId: order?.venueOrderId ?? 'NONE',
+        ordStatus: order?.status ?? '8',
+        reason: '2',
+        text: 'Cancel/replace is not supported; cancel and send a new order',
+        responseTo: '2',
+        account: order?.account,
+      }),
+    );
+  }
+}
+
+function validDecimal(v: string | undefined): string | undefined {
+  return v !== undefined && /^-?\d+(\.\d+)?$/.test(v) ? v : undefined;
+}
