@@ -195,7 +195,7 @@ export class OrderRouter {
         result.status === 'canceled'
           ? { ...base, kind: 'canceled', rawStatus: result.order?.rawStatus ?? 'CANCELED' }
           : { ...base, kind: 'pending_cancel', rawStatus: result.order?.rawStatus ?? 'PENDING_CANCEL' };
-      if (result.order) await this.updater.applySnapshotIfFills(order.clOrdId, result.order);
+      if (result.order) await this.updater.refreshIfExecutedDiffers(order.clOrdId, result.order.filledQty);
       await this.updater.applyEvent(order.clOrdId, event);
       if (result.status === 'pending_cancel') this.resolver.checkCancelLater(order.clOrdId);
     } catch (err) {

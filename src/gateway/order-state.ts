@@ -1,6 +1,6 @@
 // The order state machine: venue events and snapshots in, FIX ExecutionReports (as `Report`s) out.
 // Pure: no I/O, no clock (times come from the events or are passed in), inputs never mutated.
-// The FIX mapping follows /work/shared/venues/README.md §2 and the invariants a strict FIX 4.2
+// The FIX mapping follows ../shared/venues/README.md §2 and the invariants a strict FIX 4.2
 // client checks (qfclient fixinvariants.py):
 //
 // - Fills are deduped on the venue fill id. A fill's ExecID is `F-<venueClientOrderId>-<fillId>`
@@ -81,7 +81,7 @@ export interface Transition {
    * The venue says more was executed than we could report (a fill not seen yet, or a catch-up fill
    * with no price to report it at): the lead should query the order (getOrder) and apply the snapshot.
    */
-  reconcile: boolean;
+  fillsMissing: boolean;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,20 +91,20 @@ interface Work {
   o: GatewayOrder;
   reports: Report[];
   cancelRejects: CancelRejectNotice[];
-  reconcile: boolean;
+  fillsMissing: boolean;
   dirty: boolean;
 }
 
 function begin(order: GatewayOrder): Work {
   const o: GatewayOrder = { ...order, fillIds: order.fillIds.slice() };
   if (order.pendingCancel) o.pendingCancel = { ...order.pendingCancel };
-  return { o, reports: [], cancelRejects: [], reconcile: false, dirty: false };
+  return { o, reports: [], cancelRejects: [], fillsMissing: false, dirty: false };
 }
 
 function finish(original: GatewayOrder, w: Work, time: number | undefined): Transition {
-  if (!w.dirty) return { order: original, reports: [], cancelRejects: [], reconcile: w.reconcile };
+  if (!w.dirty) return { order: original, reports: [], cancelRejects: [], fillsMissing: w.fillsMissing };
   if (time !== undefined && Number.isFinite(time) && time > w.o.updatedAt) w.o.updatedAt = time;
-  return { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, reconcile: w.reconcile };
+  return { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, fillsMissing: w.fillsMissing };
 }
 
 export function fillExecId(order: Pick<GatewayOrder, 'venueClientOrderId'>, fillId: string): string {
@@ -375,7 +375,7 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
       applyRejected(w, ordRejReasonForVenueReject(event.code, event.text), venueRejectText(event.code, event.text));
       break;
   }
-  if (venueCum !== undefined && venueCum.gt(w.o.cumQty)) w.reconcile = true;
+  if (venueCum !== undefined && venueCum.gt(w.o.cumQty)) w.fillsMissing = true;
   return finish(order, w, event.time);
 }
 
@@ -435,7 +435,7 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
       break;
     }
   }
-  if (venueCum.gt(w.o.cumQty)) w.reconcile = true;
+  if (venueCum.gt(w.o.cumQty)) w.fillsMissing = true;
   return finish(order, w, snapshot.updateTime);
 }
 
@@ -452,7 +452,7 @@ function catchUpPrice(o: GatewayOrder, snapshot: VenueOrder, venueCum: Dec, qty:
     return formatDecimal(avg);
   }
   // No venue average: any price would be a guess (the limit price is only a bound), so no
-  // catch-up fill; the caller is told to fetch the fills (Transition.reconcile).
+  // catch-up fill; the caller is told to fetch the fills (Transition.fillsMissing).
   return undefined;
 }
 

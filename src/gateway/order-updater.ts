@@ -37,7 +37,7 @@ export class OrderUpdater {
     if (!order) return;
     const t = applyVenueEvent(order, event);
     await this.committer.commit(t);
-    if (t.reconcile) void this.refreshOrder(clOrdId, false);
+    if (t.fillsMissing) void this.refreshOrder(clOrdId, false);
   }
 
   async applySnapshot(clOrdId: string, snapshot: VenueOrder): Promise<void> {
@@ -45,7 +45,7 @@ export class OrderUpdater {
     if (!order) return;
     const t = applyVenueSnapshot(order, snapshot);
     await this.committer.commit(t);
-    if (t.reconcile) {
+    if (t.fillsMissing) {
       // The venue counts executions we could not report (a create reply says FILLED without
       // listing its trades; a trade list lags). They normally come on the stream with their own
       // prices: give it a moment, then ask, but only if they are still missing.
@@ -60,10 +60,13 @@ export class OrderUpdater {
     }
   }
 
-  /** A cancel reply that shows more executed than we know: catch the fills up first. */
-  async applySnapshotIfFills(clOrdId: string, snapshot: VenueOrder): Promise<void> {
+  /**
+   * The venue counts a different executed quantity than we reported (e.g. in a cancel reply, which
+   * does not list the fills): query the order, so its fills are reported before what follows.
+   */
+  async refreshIfExecutedDiffers(clOrdId: string, venueFilledQty: string | undefined): Promise<void> {
     const order = this.book.get(clOrdId);
-    if (order && snapshot.filledQty !== undefined && snapshot.filledQty !== order.cumQty) await this.refreshOrder(clOrdId, false);
+    if (order && venueFilledQty !== undefined && venueFilledQty !== order.cumQty) await this.refreshOrder(clOrdId, false);
   }
 
   /** Query one order and apply what the venue says; with retry, until the venue answers. */

@@ -1,5 +1,5 @@
 // HashKey Global (spot) venue facts as data: hosts, paths, limits, status words and the error-code
-// map. Source: /work/shared/venues/hashkey.md (readme.io docs, CCXT `hashkey`, Hummingbot `hashkey`).
+// map. Source: ../shared/venues/hashkey.md (readme.io docs, CCXT `hashkey`, Hummingbot `hashkey`).
 // Nothing here does I/O; the REST client, the user stream and the mapping read these tables.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
