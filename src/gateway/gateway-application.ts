@@ -6,7 +6,8 @@
 //  - order-router.ts      FIX intake (D, F, H, G) and the venue calls they make;
 //  - venue-supervisor.ts  venue start-up, instruments, stream state;
 //  - order-updater.ts     venue events and snapshots applied to orders;
-//  - order-resolver.ts    unknown create outcomes, unconfirmed cancels;
+//  - order-resolver.ts    unknown create outcomes;
+//  - order-canceller.ts   cancels, each carried to an end (confirmed, refused or resumed);
 //  - reconciler.ts        open orders looked up after every stream (re)connect;
 //  - report-committer.ts / outbox-recovery.ts  the transactional outbox;
 //  - scheduler.ts         timers and the one retry loop, all stopped by close().
@@ -23,6 +24,7 @@ import { FixApplication, SessionHandle, UnsupportedMessageType } from '../fix/ap
 import { FixMessage } from '../fix/message';
 import { TimeInForce, VenueAdapter } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
+import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderRouter } from './order-router';
 import { OrderUpdater } from './order-updater';
@@ -44,6 +46,8 @@ export interface GatewayOptions {
   unknownOutcomeProofMs?: number;
   /** An open order's state older than this is refreshed from the venue for a status request. */
   statusStaleMs?: number;
+  /** A cancel the venue acknowledged but has not confirmed within this time is checked (default 5 s). */
+  cancelConfirmCheckMs?: number;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -56,6 +60,7 @@ export class GatewayApplication implements FixApplication {
   private readonly supervisor: VenueSupervisor;
   private readonly updater: OrderUpdater;
   private readonly resolver: OrderResolver;
+  private readonly canceller: OrderCanceller;
   private readonly reconciler: Reconciler;
   private readonly router: OrderRouter;
 
@@ -67,9 +72,12 @@ export class GatewayApplication implements FixApplication {
     this.committer = new ReportCommitter(this.book);
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
-    this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.unknownOutcomeProofMs ?? 10_000);
+    this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
+      unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? 10_000,
+    });
+    this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
-    this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, logger, {
+    this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, logger, {
       venueIdPrefix: opts.venueIdPrefix,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
@@ -85,7 +93,10 @@ export class GatewayApplication implements FixApplication {
     await recoverOutbox(this.book, session);
     this.venue.onEvent((e) => this.updater.onVenueEvent(e));
     this.supervisor.start({
-      onReady: () => this.resolver.resumeUnknownCreates(),
+      onReady: () => {
+        this.resolver.resumeUnknownCreates();
+        this.canceller.resumePendingCancels();
+      },
       onStreamConnected: () => void this.reconciler.reconcileOpenOrders(this.session),
       onStreamState: (s) => session.event(`Venue stream ${s}`),
     });

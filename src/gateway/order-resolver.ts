@@ -10,8 +10,10 @@ import { OrderUpdater } from './order-updater';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
-/** A cancel not confirmed within this time is checked through the venue's query path. */
-const CANCEL_CONFIRM_CHECK_MS = 5_000;
+export interface OrderResolverOptions {
+  /** How long an unknown create outcome is retried before the order is declared absent. */
+  unknownOutcomeProofMs: number;
+}
 
 export class OrderResolver {
   private readonly resolving = new Set<string>();
@@ -23,8 +25,7 @@ export class OrderResolver {
     private readonly updater: OrderUpdater,
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
-    /** How long an unknown create outcome is retried before the order is declared absent. */
-    private readonly unknownOutcomeProofMs: number,
+    private readonly opts: OrderResolverOptions,
   ) {}
 
   /** At start-up, once the venue is up: orders saved but never acknowledged (a crash before the reply). */
@@ -51,7 +52,7 @@ export class OrderResolver {
       } catch (err) {
         if (err instanceof OrderNotFound) {
           firstAbsentAt ??= Date.now();
-          if (Date.now() - firstAbsentAt >= this.unknownOutcomeProofMs) {
+          if (Date.now() - firstAbsentAt >= this.opts.unknownOutcomeProofMs) {
             this.resolving.delete(order.clOrdId);
             const latest = this.book.get(order.clOrdId) ?? current;
             if (!latest.venueOrderId && !isTerminal(latest)) {
@@ -73,17 +74,5 @@ export class OrderResolver {
         this.resolving.delete(order.clOrdId);
       }
     });
-  }
-
-  /** The cancel was acknowledged, its confirmation normally comes on the stream; if it is lost, ask. */
-  checkCancelLater(clOrdId: string): void {
-    this.scheduler.later(
-      'cancel confirmation check',
-      async () => {
-        const o = this.book.get(clOrdId);
-        if (o && o.pendingCancel && !isTerminal(o)) await this.updater.refreshOrder(clOrdId, true);
-      },
-      CANCEL_CONFIRM_CHECK_MS,
-    );
   }
 }

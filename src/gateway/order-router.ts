@@ -20,6 +20,7 @@ import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnkn
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, createOrder, isTerminal } from './order';
 import { beginCancel, cancelRejected, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
 import { validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
@@ -43,6 +44,7 @@ export class OrderRouter {
     private readonly committer: ReportCommitter,
     private readonly updater: OrderUpdater,
     private readonly resolver: OrderResolver,
+    private readonly canceller: OrderCanceller,
     private readonly logger: Logger,
     private readonly opts: OrderRouterOptions,
   ) {}
@@ -182,38 +184,7 @@ export class OrderRouter {
     }
     const pending = beginCancel(order!, v.clOrdId, Date.now());
     await this.book.save(pending);
-    void this.cancel(pending);
-  }
-
-  private async cancel(order: GatewayOrder): Promise<void> {
-    const ref = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol };
-    const time = Date.now();
-    const base = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
-    try {
-      const result = await this.venue.cancelOrder(ref);
-      const event: OrderEvent =
-        result.status === 'canceled'
-          ? { ...base, kind: 'canceled', rawStatus: result.order?.rawStatus ?? 'CANCELED' }
-          : { ...base, kind: 'pending_cancel', rawStatus: result.order?.rawStatus ?? 'PENDING_CANCEL' };
-      if (result.order) await this.updater.refreshIfExecutedDiffers(order.clOrdId, result.order.filledQty);
-      await this.updater.applyEvent(order.clOrdId, event);
-      if (result.status === 'pending_cancel') this.resolver.checkCancelLater(order.clOrdId);
-    } catch (err) {
-      const current = this.book.get(order.clOrdId) ?? order;
-      if (err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
-        // Keep 39=6 and find out what happened.
-        await this.updater.applyEvent(order.clOrdId, { ...base, kind: 'pending_cancel', rawStatus: 'UNKNOWN' });
-        void this.updater.refreshOrder(order.clOrdId, true);
-        return;
-      }
-      let reason: '0' | '1' | '2' = '0';
-      if (err instanceof OrderRejected && err.reason === 'unsupported') reason = '2';
-      if (err instanceof RateLimited) reason = '2';
-      const text = venueRejectText(err.code, err.venueText ?? err.message);
-      await this.committer.commit(cancelRejected(current, reason, text, Date.now()));
-      // The venue no longer has it open: bring our view up to date (fills before the cancel).
-      if (err instanceof OrderNotFound || (err instanceof OrderRejected && err.reason === 'too_late')) void this.updater.refreshOrder(order.clOrdId, false);
-    }
+    void this.canceller.send(pending);
   }
 
   // ------------------------------------------------------------------------------------ H, G
