@@ -32,6 +32,8 @@ export class OrderCanceller {
   /** Venue cancel requests made per order's pending cancel (by the order's ClOrdID). */
   private readonly requests = new Map<string, number>();
   private readonly settling = new Set<string>();
+  /** Cancels waiting for the create's outcome (the venue has not acknowledged the order yet). */
+  private readonly heldForCreate = new Set<string>();
 
   constructor(
     private readonly venue: VenueAdapter,
@@ -41,16 +43,31 @@ export class OrderCanceller {
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly cancelConfirmCheckMs: number,
-  ) {}
+  ) {
+    committer.onChange((o) => this.onOrderChanged(o));
+  }
 
   /** At start-up, once the venue is up: every pending cancel is settled (sent again if never carried out). */
   resumePendingCancels(): void {
-    for (const o of this.book.openOrders()) if (o.pendingCancel) this.settle(o.clOrdId);
+    for (const o of this.book.openOrders()) {
+      if (!o.pendingCancel) continue;
+      if (this.createOutcomeKnown(o)) this.settle(o.clOrdId);
+      else this.heldForCreate.add(o.clOrdId);
+    }
   }
 
-  /** Sends the cancel saved on `order` (beginCancel) to the venue and follows it to its end. */
+  /**
+   * Sends the cancel saved on `order` (beginCancel) to the venue and follows it to its end. A cancel
+   * of an order the venue has not acknowledged is held until the create's outcome is known: sent
+   * at once it could overtake the create (another keep-alive socket) and come back "not found",
+   * which would be reported as too late while the order then goes live.
+   */
   async send(order: GatewayOrder): Promise<void> {
     const clOrdId = order.clOrdId;
+    if (!this.createOutcomeKnown(order)) {
+      this.heldForCreate.add(clOrdId);
+      return;
+    }
     this.requests.set(clOrdId, (this.requests.get(clOrdId) ?? 0) + 1);
     const ref = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol };
     const time = Date.now();
@@ -82,6 +99,18 @@ export class OrderCanceller {
       // The venue no longer has it open: bring our view up to date (fills before the cancel).
       if (err instanceof OrderNotFound || (err instanceof OrderRejected && err.reason === 'too_late')) await this.updater.refreshOrder(clOrdId, false);
     }
+  }
+
+  /** The venue has told us its id for the order, or the order has ended. */
+  private createOutcomeKnown(order: GatewayOrder): boolean {
+    return order.venueOrderId !== undefined || isTerminal(order);
+  }
+
+  private onOrderChanged(order: GatewayOrder): void {
+    if (!this.heldForCreate.has(order.clOrdId) || !this.createOutcomeKnown(order)) return;
+    this.heldForCreate.delete(order.clOrdId);
+    // Ended meanwhile: the state machine has already answered the cancel (35=9, too late).
+    if (order.pendingCancel && !isTerminal(order)) this.scheduler.run('held cancel', () => this.send(order));
   }
 
   private settleLater(clOrdId: string): void {

@@ -5,10 +5,12 @@ import { SessionHandle } from '../fix/application';
 import { OutboundMessage } from '../fix/message';
 import { executionReportFor, orderCancelRejectFor } from './execution-report';
 import { FileOrderBook, OutboxEntry } from './file-order-book';
+import { GatewayOrder } from './order';
 import { Transition } from './order-state';
 
 export class ReportCommitter {
   private session?: SessionHandle;
+  private readonly changeListeners: ((order: GatewayOrder) => void)[] = [];
 
   constructor(private readonly book: FileOrderBook) {}
 
@@ -16,8 +18,19 @@ export class ReportCommitter {
     this.session = session;
   }
 
+  /** Called after every committed change of an order (its new state). */
+  onChange(listener: (order: GatewayOrder) => void): void {
+    this.changeListeners.push(listener);
+  }
+
   /** Save the order with the reports it must send, send them, then mark them done. */
   async commit(t: Transition): Promise<void> {
+    const changed = t.order !== this.book.get(t.order.clOrdId) || t.reports.length > 0 || t.cancelRejects.length > 0;
+    await this.write(t);
+    if (changed) for (const l of this.changeListeners) l(t.order);
+  }
+
+  private async write(t: Transition): Promise<void> {
     if (t.reports.length === 0 && t.cancelRejects.length === 0) {
       if (t.order !== this.book.get(t.order.clOrdId)) await this.book.save(t.order);
       return;

@@ -67,3 +67,34 @@ test('the fake harness closes cleanly', async () => {
   h = await startHarness();
   await tick(10);
 });
+
+describe('a cancel of an order the venue has not acknowledged', () => {
+  test('is held until the create is answered, then sent: 150=4, never 102=0 "too late" from a cancel that overtook the create', async () => {
+    h = await startHarness();
+    const create = h.venue.script('placeOrder', 'hold');
+    await h.deliver(nos('C7'));
+    const held = await create.arrived;
+    await h.deliver(cancelReq('X7', 'C7'));
+    await tick(50);
+    expect(h.venue.calledTimes('cancelOrder')).toBe(0);
+    held.proceed();
+    await h.session.until(er('4', 'X7'), 2000, '150=4 for the held cancel');
+    expect(h.session.sent.filter((m) => m.msgType === '9')).toEqual([]);
+    const cancel = h.venue.calls.find((c) => c.op === 'cancelOrder')!.arg as { venueOrderId?: string };
+    expect(cancel.venueOrderId).toBe(h.book.get('C7')!.venueOrderId);
+  });
+
+  test('whose create is then refused: one 35=9 (too late: rejected), no venue cancel', async () => {
+    h = await startHarness();
+    const create = h.venue.script('placeOrder', 'hold');
+    await h.deliver(nos('C7b'));
+    const held = await create.arrived;
+    await h.deliver(cancelReq('X7b', 'C7b'));
+    const { OrderRejected } = await import('../../src/venues/venue');
+    held.reject(new OrderRejected('insufficient_funds', 'balance', '-1131', 'Insufficient balance'));
+    await h.session.until((s) => s.some((m) => m.msgType === '9' && m.get(11) === 'X7b'), 2000, '35=9');
+    await tick(50);
+    expect(h.venue.calledTimes('cancelOrder')).toBe(0);
+    expect(h.session.sent.filter((m) => m.msgType === '9')).toHaveLength(1);
+  });
+});
