@@ -52,20 +52,31 @@ export class OrderRouter {
   // ------------------------------------------------------------------------------------ D
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
-    const clOrdId = msg.get(11) ?? '';
-    const existing = this.book.get(clOrdId);
-    if (existing) {
-      // A resent order we already have (PossDup / PossResend) must never create a second venue order.
-      if (msg.possDup || msg.get(97) === 'Y') {
-        session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again`);
-        return;
-      }
-      const execId = `R-${this.book.nextCounter()}`;
-      // Accepted once the reject is stored: a crash before that makes the client resend the order.
-      return this.committer.send(newOrderRejectFor(msg, execId, '6', `Duplicate ClOrdID ${clOrdId}`, new Date())).then(() => undefined);
+    if (this.book.get(msg.get(11) ?? '')) return this.answerKnownClOrdId(msg, session);
+    // Orders arriving while the venue starts wait for it; an earlier one with the same ClOrdID may
+    // have been placed meanwhile, so look again afterwards.
+    if (!this.supervisor.isReady) {
+      return this.supervisor.whenReadyOrTimeout().then(() => (this.book.get(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg)));
     }
-    if (!this.supervisor.isReady) return this.supervisor.whenReadyOrTimeout().then(() => this.placeNew(msg));
     return this.placeNew(msg);
+  }
+
+  /** A NewOrderSingle whose ClOrdID the book already has: never a second order, never a book change. */
+  private answerKnownClOrdId(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    const clOrdId = msg.get(11) ?? '';
+    // A resent order we already have (PossDup / PossResend) must never create a second venue order.
+    if (msg.possDup || msg.get(97) === 'Y') {
+      session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again`);
+      return;
+    }
+    return this.rejectDuplicate(msg, `Duplicate ClOrdID ${clOrdId}`);
+  }
+
+  /** 150=8 103=6 for a NewOrderSingle reusing a ClOrdID: sent as is, the existing order untouched. */
+  private rejectDuplicate(msg: FixMessage, text: string): Promise<void> {
+    const execId = `R-${this.book.nextCounter()}`;
+    // Accepted once the reject is stored: a crash before that makes the client resend the order.
+    return this.committer.send(newOrderRejectFor(msg, execId, '6', text, new Date())).then(() => undefined);
   }
 
   private placeNew(msg: FixMessage): Promise<void> | void {
@@ -104,6 +115,8 @@ export class OrderRouter {
   /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
   private rejectNew(msg: FixMessage, ordRejReason: string, text: string): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
+    // A reject never overwrites a book entry (the live order its ClOrdID names).
+    if (this.book.get(clOrdId)) return this.rejectDuplicate(msg, text);
     const side = msg.get(54) === '2' ? '2' : '1';
     const ordType = msg.get(40) === '1' ? '1' : '2';
     const order = createOrder(
