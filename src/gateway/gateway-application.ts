@@ -94,7 +94,7 @@ export class GatewayApplication implements FixApplication {
     this.venue.onEvent((e) => this.updater.onVenueEvent(e));
     this.supervisor.start({
       onReady: () => {
-        this.resolver.resumeUnknownCreates();
+        this.scheduler.run('resuming unanswered creates', () => this.router.resumeUnansweredCreates());
         this.canceller.resumePendingCancels();
       },
       onStreamConnected: () => void this.reconciler.reconcileOpenOrders(this.session),

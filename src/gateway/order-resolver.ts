@@ -28,11 +28,6 @@ export class OrderResolver {
     private readonly opts: OrderResolverOptions,
   ) {}
 
-  /** At start-up, once the venue is up: orders saved but never acknowledged (a crash before the reply). */
-  resumeUnknownCreates(): void {
-    for (const o of this.book.openOrders()) if (o.status === 'A' && !o.venueOrderId) this.resolveUnknownCreate(o);
-  }
-
   /**
    * The create may or may not have reached the venue: query it with back-off until it is found, or
    * until it has been absent for unknownOutcomeProofMs (only then is it rejected).

@@ -23,7 +23,7 @@ import { beginCancel, cancelRejected, ordRejReasonFor, pendingNewReport, rejectR
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
-import { validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
+import { placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
 import { ReportCommitter } from './report-committer';
 import { VenueSupervisor } from './venue-supervisor';
 
@@ -134,6 +134,23 @@ export class OrderRouter {
       Date.now(),
     );
     return this.committer.commit(rejectReport(order, ordRejReason, text));
+  }
+
+  /**
+   * At start-up, once the venue is up: orders saved but never answered (the process died before
+   * or during the create). The client hears 150=A at once. Where the venue refuses a reused client
+   * order id, the create is simply re-submitted (a duplicate refusal proves the first attempt got
+   * through, and the order is then found by query); elsewhere the order is looked up until found
+   * or proven absent.
+   */
+  async resumeUnansweredCreates(): Promise<void> {
+    for (const o of this.book.openOrders()) {
+      if (o.status !== 'A' || o.venueOrderId) continue;
+      await this.committer.commit(pendingNewReport(o, Date.now()));
+      const order = this.book.get(o.clOrdId) ?? o;
+      if (this.venue.capabilities.refusesReusedClientOrderId) void this.place(order, placeRequestFor(order));
+      else this.resolver.resolveUnknownCreate(order);
+    }
   }
 
   private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {

@@ -456,10 +456,13 @@ function catchUpPrice(o: GatewayOrder, snapshot: VenueOrder, venueCum: Dec, qty:
   return undefined;
 }
 
-/** 150=A/39=A for an order sent to the venue whose outcome is not known yet. Nothing once acked or terminal. */
+/**
+ * 150=A/39=A for an order sent to the venue whose outcome is not known yet. Nothing once acked or
+ * terminal, nor a second time (an order still in A with an ExecID used has had its 150=A).
+ */
 export function pendingNewReport(order: GatewayOrder, now: number = order.updatedAt): Transition {
   const w = begin(order);
-  if (!order.acked && !isTerminal(order)) {
+  if (!order.acked && !isTerminal(order) && !(order.status === 'A' && order.execSeq > 0)) {
     setStatus(w, 'A');
     emit(w, 'A');
   }

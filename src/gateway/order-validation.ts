@@ -30,7 +30,7 @@ export interface NewOrderContext {
 /** The order fields for createOrder(), normalized. */
 export type ValidatedOrderFields = Pick<
   GatewayOrder,
-  'clOrdId' | 'account' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty' | 'price'
+  'clOrdId' | 'account' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty' | 'price' | 'postOnly'
 >;
 
 export type NewOrderValidation =
@@ -168,7 +168,28 @@ export function validateNewOrder(msg: FixMessage, ctx: NewOrderContext): NewOrde
   const account = msg.get(1);
   if (account !== undefined) order.account = account;
   if (request.price !== undefined) order.price = request.price;
+  if (postOnly) order.postOnly = true;
   return { ok: true, request, fixTif, order };
+}
+
+/**
+ * The venue create for a recorded order, rebuilt from what was validated (to re-submit a create
+ * whose outcome is unknown): the same request validateNewOrder made.
+ */
+export function placeRequestFor(order: GatewayOrder): PlaceOrderRequest {
+  const timeInForce = FIX_TIF[order.timeInForce];
+  if (!timeInForce) throw new Error(`order ${order.clOrdId}: TimeInForce ${order.timeInForce} has no venue equivalent`);
+  const req: PlaceOrderRequest = {
+    clientOrderId: order.venueClientOrderId,
+    symbol: order.symbol,
+    side: order.side === '1' ? 'buy' : 'sell',
+    type: order.ordType === '1' ? 'market' : 'limit',
+    quantity: order.orderQty,
+    timeInForce,
+  };
+  if (order.price !== undefined) req.price = order.price;
+  if (order.postOnly) req.postOnly = true;
+  return req;
 }
 
 function positive(text: string | undefined): Dec | undefined {

@@ -30,6 +30,8 @@ export interface GatewayOrder {
   /** Normalized decimal strings (no exponent, no trailing zeros). */
   orderQty: string;
   price?: string;
+  /** ExecInst 6: the venue create was post-only (kept to rebuild the create, see placeRequestFor). */
+  postOnly?: boolean;
   status: OrdStatus;
   /** Sum of the LastShares we reported. */
   cumQty: string;
@@ -72,6 +74,7 @@ export function createOrder(
   fields: Pick<GatewayOrder, 'clOrdId' | 'venueClientOrderId' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty'> & {
     account?: string;
     price?: string;
+    postOnly?: boolean;
   },
   now: number,
 ): GatewayOrder {
@@ -95,6 +98,7 @@ export function createOrder(
   };
   if (fields.account !== undefined) order.account = fields.account;
   if (fields.price !== undefined) order.price = formatDecimal(new Dec(fields.price));
+  if (fields.postOnly) order.postOnly = true;
   return order;
 }
 

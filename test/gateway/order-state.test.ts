@@ -489,3 +489,11 @@ describe('random event sequences', () => {
     }
   });
 });
+
+describe('pendingNewReport', () => {
+  it('reports 150=A once: a second call on an order still pending new emits nothing', () => {
+    const first = pendingNewReport(createOrder({ clOrdId: 'PA', venueClientOrderId: 'v-pa', symbol: 'BTCUSDT', side: '1', ordType: '2', timeInForce: '1', orderQty: '1', price: '1' }, 1), 2);
+    expect(first.reports.map((r) => r.execType)).toEqual(['A']);
+    expect(pendingNewReport(first.order, 3).reports).toEqual([]);
+  });
+});

@@ -7,6 +7,7 @@
 //   const held = fake.script('placeOrder', 'hold');   ...   (await held.arrived).resolve(order)
 import {
   CancelResult,
+  DuplicateOrder,
   Instrument,
   OrderEvent,
   OrderNotFound,
@@ -55,6 +56,8 @@ export const FAKE_CAPABILITIES: VenueCapabilities = {
   asyncCancel: true,
   cancel: true,
   maxClientOrderIdLength: 36,
+  refusesReusedClientOrderId: false,
+  cancelByClientOrderId: false,
 };
 
 export const FAKE_INSTRUMENTS: Instrument[] = [{ symbol: 'BTCUSDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001' }];
@@ -140,6 +143,9 @@ export class FakeVenueAdapter implements VenueAdapter {
 
   placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
     return this.call('placeOrder', req, async () => {
+      if (this.capabilities.refusesReusedClientOrderId && this.orders.has(req.clientOrderId)) {
+        throw new DuplicateOrder(`fake: client order id ${req.clientOrderId} already used`, '-1141', 'Duplicate order');
+      }
       const o = this.newVenueOrder(req);
       this.orders.set(req.clientOrderId, o);
       return { ...o };

@@ -78,6 +78,10 @@ export const HASHKEY_CAPABILITIES: VenueCapabilities = {
   cancel: true,
   // Unconfirmed venue maximum; hashkey.md and Hummingbot keep client ids to 32 chars.
   maxClientOrderIdLength: 32,
+  // -1141 "duplicate order" for a newClientOrderId already used.
+  refusesReusedClientOrderId: true,
+  // DELETE /api/v1/spot/order takes clientOrderId instead of orderId.
+  cancelByClientOrderId: true,
 };
 
 /** Venue status words → unified status. PENDING (Hummingbot) and ORDER_NEW (CCXT) included. */
