@@ -64,10 +64,12 @@ export class OrderRouter {
   /** A NewOrderSingle whose ClOrdID the book already has: never a second order, never a book change. */
   private answerKnownClOrdId(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     const clOrdId = msg.get(11) ?? '';
-    // A resent order we already have (PossDup / PossResend) must never create a second venue order.
-    if (msg.possDup || msg.get(97) === 'Y') {
-      session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again`);
-      return;
+    const order = this.book.get(clOrdId)!;
+    // A resent order we already have (PossDup / PossResend) must never create a second venue order;
+    // the client is told where it stands instead (ExecTransType 3, as for a status request).
+    if (isResend(msg) && order.clOrdId === clOrdId) {
+      session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again, status sent`);
+      return this.sendStatus(order, clOrdId);
     }
     return this.rejectDuplicate(msg, `Duplicate ClOrdID ${clOrdId}`);
   }
@@ -194,6 +196,9 @@ export class OrderRouter {
 
   async onCancel(msg: FixMessage): Promise<void> {
     const order = this.book.get(msg.get(41) ?? '');
+    const clOrdId = msg.get(11) ?? '';
+    // A resent cancel we already have (PossDup after a crash): its status, not a second cancel.
+    if (isResend(msg) && order && order.cancelClOrdIds?.includes(clOrdId)) return this.sendStatus(order, clOrdId);
     const v = validateCancel(msg, order, {
       capabilities: this.venue.capabilities,
       knownClOrdId: (id) => this.book.get(id) !== undefined,
@@ -234,6 +239,11 @@ export class OrderRouter {
     }
     // The reply names the order by the ClOrdID the client asked about (the original or a cancel's).
     const asked = clOrdId && this.book.get(clOrdId) === order ? clOrdId : order.clOrdId;
+    await this.sendStatus(order, asked);
+  }
+
+  /** ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'). */
+  private async sendStatus(order: GatewayOrder, asked: string): Promise<void> {
     const report = statusReport(order, asked);
     if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
     await this.committer.send(executionReportFor(order, report, new Date()));
@@ -254,6 +264,11 @@ export class OrderRouter {
       }),
     );
   }
+}
+
+/** PossDupFlag (43) or PossResend (97): the client may have sent this before. */
+function isResend(msg: FixMessage): boolean {
+  return msg.possDup || msg.get(97) === 'Y';
 }
 
 function validDecimal(v: string | undefined): string | undefined {

@@ -46,3 +46,43 @@ describe('start-up', () => {
     expect(h.venue.calledTimes('placeOrder')).toBe(1);
   });
 });
+
+describe('PossDup resends are answered with the order\'s current status (20=3), never acted on twice', () => {
+  const statusReplies = (h: Harness, clOrdId: string) => h.session.sent.filter((m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3');
+
+  test('D resent with PossDup for a known order: one 20=3 reply with its status, no second venue order', async () => {
+    h = await startHarness();
+    await h.deliver(nos('P1'));
+    await h.session.until((s) => s.some((m) => m.get(11) === 'P1' && m.get(150) === '0'), 2000, '150=0');
+    await h.deliver(nos('P1', { possDup: true }));
+    const replies = statusReplies(h, 'P1');
+    expect(replies).toHaveLength(1);
+    expect([replies[0].get(39), replies[0].get(150), replies[0].get(37)]).toEqual(['0', '0', h.book.get('P1')!.venueOrderId]);
+    expect(h.venue.calledTimes('placeOrder')).toBe(1);
+  });
+
+  test('F resent with PossDup while its cancel is in progress: a 20=3 reply (11 = the cancel, 41 = the order), not 35=9 "Duplicate ClOrdID", no second venue cancel', async () => {
+    h = await startHarness();
+    await h.deliver(nos('P2'));
+    await h.session.until((s) => s.some((m) => m.get(11) === 'P2' && m.get(150) === '0'), 2000, '150=0');
+    const cancel = h.venue.script('cancelOrder', 'hold');
+    await h.deliver(cancelReq('P2-X', 'P2'));
+    await cancel.arrived;
+    await h.deliver(cancelReq('P2-X', 'P2', { possDup: true }));
+    expect(h.session.sent.filter((m) => m.msgType === '9')).toEqual([]);
+    const replies = statusReplies(h, 'P2-X');
+    expect(replies).toHaveLength(1);
+    expect(replies[0].get(41)).toBe('P2');
+    expect(h.venue.calledTimes('cancelOrder')).toBe(1);
+  });
+
+  test('H resent with PossDup: answered like any status request', async () => {
+    h = await startHarness();
+    await h.deliver(nos('P3'));
+    await h.session.until((s) => s.some((m) => m.get(11) === 'P3' && m.get(150) === '0'), 2000, '150=0');
+    const h2 = statusReq('P3');
+    h2.fields.push({ tag: 43, value: 'Y' });
+    await h.deliver(h2);
+    expect(statusReplies(h, 'P3')).toHaveLength(1);
+  });
+});
