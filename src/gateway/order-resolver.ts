@@ -52,6 +52,7 @@ export class OrderResolver {
             const latest = this.book.get(order.clOrdId) ?? current;
             if (!latest.venueOrderId && !isTerminal(latest)) {
               await this.committer.commit(rejectReport(latest, '0', `Order not found at ${this.venue.name} after unknown outcome`, Date.now()));
+              if (this.venue.capabilities.cancelByClientOrderId) await this.cancelDefensively(order.clOrdId);
             }
             return 'done';
           }
@@ -69,5 +70,23 @@ export class OrderResolver {
         this.resolving.delete(order.clOrdId);
       }
     });
+  }
+
+  /**
+   * After an order was rejected as absent, a create still on its way could land and leave a live
+   * order nobody reports: cancel it by our client order id. "Not found" is the expected answer;
+   * if the venue had it, its true state is applied (restated, then canceled) as an incident.
+   */
+  private async cancelDefensively(clOrdId: string): Promise<void> {
+    const order = this.book.get(clOrdId);
+    if (!order) return;
+    try {
+      const result = await this.venue.cancelOrder({ clientOrderId: order.venueClientOrderId, symbol: order.symbol });
+      if (result.order) await this.updater.applySnapshot(clOrdId, result.order);
+      else await this.updater.refreshOrder(clOrdId, true);
+    } catch (err) {
+      if (err instanceof OrderNotFound) return;
+      this.logger.warn({ clOrdId, venueClientOrderId: order.venueClientOrderId, err: (err as Error).message }, 'defensive cancel of an order rejected as absent failed');
+    }
   }
 }

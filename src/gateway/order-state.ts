@@ -82,6 +82,8 @@ export interface Transition {
    * with no price to report it at): the lead should query the order (getOrder) and apply the snapshot.
    */
   fillsMissing: boolean;
+  /** Something that must not happen did (e.g. an order we rejected is live at the venue): log it as an incident. */
+  incident?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -92,6 +94,7 @@ interface Work {
   reports: Report[];
   cancelRejects: CancelRejectNotice[];
   fillsMissing: boolean;
+  incident?: string;
   dirty: boolean;
 }
 
@@ -104,7 +107,9 @@ function begin(order: GatewayOrder): Work {
 function finish(original: GatewayOrder, w: Work, time: number | undefined): Transition {
   if (!w.dirty) return { order: original, reports: [], cancelRejects: [], fillsMissing: w.fillsMissing };
   if (time !== undefined && Number.isFinite(time) && time > w.o.updatedAt) w.o.updatedAt = time;
-  return { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, fillsMissing: w.fillsMissing };
+  const t: Transition = { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, fillsMissing: w.fillsMissing };
+  if (w.incident !== undefined) t.incident = w.incident;
+  return t;
 }
 
 export function fillExecId(order: Pick<GatewayOrder, 'venueClientOrderId'>, fillId: string): string {
@@ -247,6 +252,20 @@ function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, o
 // ---------------------------------------------------------------------------------------------
 // Status changes
 
+/**
+ * The venue has an order we rejected without its ever acknowledging it (proven absent after an
+ * unknown create outcome, and then the create landed): the truth is restated (150=D, the order
+ * live again, 39=0) before whatever the venue says next is applied, and it is an incident.
+ */
+function restateIfRejectedButLive(w: Work): void {
+  const o = w.o;
+  if (o.status !== '8' || o.acked || o.venueOrderId !== undefined) return;
+  o.acked = true;
+  setStatus(w, '0');
+  emit(w, 'D', { text: 'Order rejected earlier is live at the venue: restated' });
+  w.incident = 'order rejected as absent is live at the venue (its create landed late)';
+}
+
 function applyAck(w: Work): void {
   ensureAck(w);
 }
@@ -353,6 +372,7 @@ export function ordRejReasonForVenueReject(code: string, text: string): string {
 /** Applies one venue event (stream or REST-derived). */
 export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transition {
   const w = begin(order);
+  if (event.kind !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, event.venueOrderId);
   const venueCum = event.cumQty !== undefined ? parseVenueDecimal(event.cumQty, 'cumQty') : undefined;
   switch (event.kind) {
@@ -389,6 +409,7 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
  */
 export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): Transition {
   const w = begin(order);
+  if (snapshot.status !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, snapshot.venueOrderId);
   const venueCum = parseVenueDecimal(snapshot.filledQty, 'filledQty');
 

@@ -5,7 +5,7 @@ import type { Logger } from 'pino';
 import { OrderEvent, OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
 import { Dec } from './order';
-import { applyVenueEvent, applyVenueSnapshot } from './order-state';
+import { Transition, applyVenueEvent, applyVenueSnapshot } from './order-state';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
@@ -37,6 +37,7 @@ export class OrderUpdater {
     if (!order) return;
     const t = applyVenueEvent(order, event);
     await this.committer.commit(t);
+    this.logIncident(t);
     if (t.fillsMissing) void this.refreshOrder(clOrdId, false);
   }
 
@@ -45,6 +46,7 @@ export class OrderUpdater {
     if (!order) return;
     const t = applyVenueSnapshot(order, snapshot);
     await this.committer.commit(t);
+    this.logIncident(t);
     if (t.fillsMissing) {
       // The venue counts executions we could not report (a create reply says FILLED without
       // listing its trades; a trade list lags). They normally come on the stream with their own
@@ -58,6 +60,12 @@ export class OrderUpdater {
         FILL_DETAIL_WAIT_MS,
       );
     }
+  }
+
+  private logIncident(t: Transition): void {
+    if (t.incident === undefined) return;
+    const o = t.order;
+    this.logger.error({ clOrdId: o.clOrdId, venueClientOrderId: o.venueClientOrderId, venueOrderId: o.venueOrderId, status: o.status }, `incident: ${t.incident}`);
   }
 
   /**
