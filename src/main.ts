@@ -14,7 +14,7 @@ import { MessageValidator } from './fix/validation';
 import { FixAcceptor } from './fix/acceptor';
 import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
-import { createGatewayApplication, runSimulatorCommand } from './wiring';
+import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
 
 export function sessionKey(cfg: SessionConfig): string {
   return `${cfg.beginString}-${cfg.senderCompId}-${cfg.targetCompId}`.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -29,6 +29,7 @@ export interface RunningGateway {
 
 export async function startGateway(configFile: string, logger: Logger): Promise<RunningGateway> {
   const configs = loadSessionSettings(configFile);
+  checkVenueIdPrefixes(configs);
   const dictionaries = new Map<string, FixDictionary>();
   for (const cfg of configs) {
     if (!dictionaries.has(cfg.dataDictionary)) dictionaries.set(cfg.dataDictionary, await loadDictionary(cfg.dataDictionary));

@@ -2,7 +2,8 @@
 // venue (timeout, 5xx, dropped connection, a crash before the reply) and a cancel the venue has
 // not confirmed. Both are settled through the venue's query path, with back-off.
 import type { Logger } from 'pino';
-import { OrderNotFound, VenueAdapter } from '../venues/venue';
+import { OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
+import { venueOrderMatches } from './order-validation';
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, isTerminal } from './order';
 import { rejectReport } from './order-state';
@@ -42,6 +43,11 @@ export class OrderResolver {
       try {
         const snapshot = await this.venue.getOrder({ clientOrderId: current.venueClientOrderId, symbol: current.symbol });
         this.resolving.delete(order.clOrdId);
+        // Our id, but is it our order? Another session on the account could have used the same id.
+        if (!venueOrderMatches(current, snapshot)) {
+          await this.refuseCollision(current, snapshot);
+          return 'done';
+        }
         await this.updater.applySnapshot(current.clOrdId, snapshot);
         return 'done';
       } catch (err) {
@@ -88,5 +94,21 @@ export class OrderResolver {
       if (err instanceof OrderNotFound) return;
       this.logger.warn({ clOrdId, venueClientOrderId: order.venueClientOrderId, err: (err as Error).message }, 'defensive cancel of an order rejected as absent failed');
     }
+  }
+
+  /** The venue has another order under our client order id: never adopted, the order is rejected. */
+  private async refuseCollision(order: GatewayOrder, found: VenueOrder): Promise<void> {
+    this.logger.error(
+      {
+        clOrdId: order.clOrdId,
+        venueClientOrderId: order.venueClientOrderId,
+        venueOrderId: found.venueOrderId,
+        ours: { symbol: order.symbol, side: order.side, qty: order.orderQty, price: order.price },
+        theirs: { symbol: found.symbol, side: found.side, qty: found.quantity, price: found.price },
+      },
+      'incident: venue client order id collision: the venue order under our id is not ours',
+    );
+    const text = `Venue client order id collision: ${this.venue.name} has another order (${found.venueOrderId}) under ${order.venueClientOrderId}`;
+    await this.committer.commit(rejectReport(order, '0', text, Date.now()));
   }
 }

@@ -168,7 +168,8 @@ export class OrderRouter {
     const order = this.book.get(clOrdId);
     if (!order) return;
     if (err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
-      // Our venue ids are unique, so a duplicate means an earlier attempt got through.
+      // Our venue ids are unique per session, so a duplicate means an earlier attempt got through;
+      // the resolver adopts the venue's order only if its content is ours.
       this.logger.warn({ clOrdId, err: (err as Error).message }, 'create outcome unknown; resolving through the venue');
       if (order.status === 'A' && !order.acked) await this.committer.commit(pendingNewReport(order, Date.now()));
       this.resolver.resolveUnknownCreate(this.book.get(clOrdId) ?? order);

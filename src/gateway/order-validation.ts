@@ -12,7 +12,7 @@
 //   The FIX 59 returned (`fixTif`) is the one in force, and is what every ER echoes.
 
 import { FixMessage } from '../fix/message';
-import { Instrument, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities } from '../venues/venue';
+import { Instrument, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities, VenueOrder } from '../venues/venue';
 import { CxlRejReason, Dec, GatewayOrder, OrdStatus, formatDecimal, isTerminal, parseFixDecimal } from './order';
 
 export const MAX_CLORDID_LENGTH = 64;
@@ -289,4 +289,24 @@ export function venueClientOrderIdFor(prefix: string, counter: number, maxLength
   const room = maxLength - suffix.length - 1;
   const p = room > 0 ? clean.slice(0, room) : '';
   return p ? `${p}-${suffix}` : suffix;
+}
+
+/**
+ * True when the venue's order has our order's content (symbol, side, type, quantity, and price
+ * for a limit order): the proof needed before adopting a venue order found by our client order id.
+ */
+export function venueOrderMatches(order: GatewayOrder, venue: Pick<VenueOrder, 'symbol' | 'side' | 'type' | 'quantity' | 'price'>): boolean {
+  const same = (a: string | undefined, b: string | undefined) => {
+    if (a === undefined || b === undefined) return a === b;
+    try {
+      return new Dec(a).eq(new Dec(b));
+    } catch {
+      return false;
+    }
+  };
+  if (venue.symbol !== order.symbol) return false;
+  if (venue.side !== (order.side === '1' ? 'buy' : 'sell')) return false;
+  if (venue.type !== (order.ordType === '1' ? 'market' : 'limit')) return false;
+  if (!same(venue.quantity, order.orderQty)) return false;
+  return order.ordType === '1' || same(venue.price, order.price);
 }
