@@ -62,6 +62,8 @@ export interface Report {
   text?: string;
   /** OrdRejReason(103) on 150=8. */
   ordRejReason?: string;
+  /** TransactTime(60), ms: the venue's time of the execution / event where it gave one. */
+  transactTime?: number;
 }
 
 /** An OrderCancelReject (35=9) the lead must send: orderCancelRejectFor's input plus an outbox id. */
@@ -95,6 +97,8 @@ interface Work {
   cancelRejects: CancelRejectNotice[];
   fillsMissing: boolean;
   incident?: string;
+  /** The venue's time of the event or snapshot being applied, when it gave one. */
+  venueTime?: number;
   dirty: boolean;
 }
 
@@ -139,6 +143,8 @@ function emit(w: Work, execType: ExecType, extra: Partial<Report> = {}): void {
   if (extra.lastPx !== undefined) r.lastPx = extra.lastPx;
   if (extra.text !== undefined && extra.text !== '') r.text = extra.text;
   if (extra.ordRejReason !== undefined) r.ordRejReason = extra.ordRejReason;
+  const time = extra.transactTime ?? w.venueTime;
+  if (time !== undefined && Number.isFinite(time) && time > 0) r.transactTime = time;
   w.reports.push(r);
   w.dirty = true;
 }
@@ -197,7 +203,7 @@ interface FillOptions {
   synthetic?: boolean;
 }
 
-function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, opts: FillOptions): void {
+function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'> & { time?: number }, opts: FillOptions): void {
   const o = w.o;
   if (o.fillIds.includes(fill.fillId)) return;
   let qty = parseVenueDecimal(fill.qty, `fill ${fill.fillId} qty`);
@@ -245,6 +251,7 @@ function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, o
     execId: fillExecId(o, fill.fillId),
     lastShares: formatDecimal(qty),
     lastPx: formatDecimal(px),
+    transactTime: fill.time,
   });
   if (complete) rejectPendingCancel(w, 'Too late to cancel: order is filled');
 }
@@ -372,6 +379,7 @@ export function ordRejReasonForVenueReject(code: string, text: string): string {
 /** Applies one venue event (stream or REST-derived). */
 export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transition {
   const w = begin(order);
+  w.venueTime = event.time;
   if (event.kind !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, event.venueOrderId);
   const venueCum = event.cumQty !== undefined ? parseVenueDecimal(event.cumQty, 'cumQty') : undefined;
@@ -409,6 +417,7 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
  */
 export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): Transition {
   const w = begin(order);
+  w.venueTime = snapshot.updateTime;
   if (snapshot.status !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, snapshot.venueOrderId);
   const venueCum = parseVenueDecimal(snapshot.filledQty, 'filledQty');
