@@ -98,6 +98,12 @@ async function main(): Promise<void> {
     await runSimulatorCommand(args.slice(1), logger);
     return;
   }
+  // Belt and braces: the gateway catches every failure it starts; one that escapes is a bug, and
+  // Node 20 would end the process on it anyway. Say so loudly, with what escaped, and exit non-zero.
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection; exiting');
+    process.exit(70);
+  });
   const configFile = path.resolve(argValue(args, '--config') ?? 'sessions.cfg');
   let gateway: RunningGateway;
   try {

@@ -69,7 +69,7 @@ export class GatewayApplication implements FixApplication {
     this.book = opts.book;
     const logger = (this.logger = opts.logger.child({ component: 'gateway', venue: opts.venue.name }));
     this.scheduler = new Scheduler((what, err) => logger.error({ err: (err as Error)?.message ?? String(err) }, `${what} failed`));
-    this.committer = new ReportCommitter(this.book);
+    this.committer = new ReportCommitter(this.book, this.scheduler, logger);
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
     this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
@@ -77,7 +77,7 @@ export class GatewayApplication implements FixApplication {
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
-    this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, logger, {
+    this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, this.scheduler, logger, {
       venueIdPrefix: opts.venueIdPrefix,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
@@ -97,7 +97,7 @@ export class GatewayApplication implements FixApplication {
         this.scheduler.run('resuming unanswered creates', () => this.router.resumeUnansweredCreates());
         this.canceller.resumePendingCancels();
       },
-      onStreamConnected: () => void this.reconciler.reconcileOpenOrders(this.session),
+      onStreamConnected: () => this.scheduler.run('reconciliation', () => this.reconciler.reconcileOpenOrders(this.session)),
       onStreamState: (s) => session.event(`Venue stream ${s}`),
     });
   }

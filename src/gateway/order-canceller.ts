@@ -83,7 +83,7 @@ export class OrderCanceller {
       if (result.status === 'pending_cancel') this.settleLater(clOrdId);
       else this.requests.delete(clOrdId);
     } catch (err) {
-      const current = this.book.get(clOrdId) ?? order;
+      const current = this.committer.current(clOrdId) ?? order;
       if (err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
         // Keep 39=6 and find out what happened.
         await this.updater.applyEvent(clOrdId, { ...base, kind: 'pending_cancel', rawStatus: 'UNKNOWN' });
@@ -125,7 +125,7 @@ export class OrderCanceller {
       let next: (() => Promise<void> | void) | undefined;
       try {
         await this.scheduler.retry(async () => {
-          const order = this.book.get(clOrdId);
+          const order = this.committer.current(clOrdId);
           if (!order || !order.pendingCancel || isTerminal(order)) return 'done';
           let status: string;
           try {
@@ -140,7 +140,7 @@ export class OrderCanceller {
             this.logger.warn({ clOrdId, err: (err as Error).message }, 'order query for a pending cancel failed; retrying');
             return 'retry';
           }
-          const after = this.book.get(clOrdId);
+          const after = this.committer.current(clOrdId);
           if (!after || !after.pendingCancel || isTerminal(after)) return 'done';
           if (status === 'pending_cancel') {
             next = () => this.settleLater(clOrdId);
@@ -165,7 +165,7 @@ export class OrderCanceller {
 
   private async refuse(clOrdId: string, reason: '0' | '1' | '2', text: string): Promise<void> {
     this.requests.delete(clOrdId);
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (order?.pendingCancel) await this.committer.commit(cancelRejected(order, reason, text, Date.now()));
   }
 }

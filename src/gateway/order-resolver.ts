@@ -38,7 +38,7 @@ export class OrderResolver {
     this.resolving.add(order.clOrdId);
     let firstAbsentAt: number | undefined;
     const step = async (): Promise<'done' | 'retry'> => {
-      const current = this.book.get(order.clOrdId);
+      const current = this.committer.current(order.clOrdId);
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
         const snapshot = await this.venue.getOrder({ clientOrderId: current.venueClientOrderId, symbol: current.symbol });
@@ -55,7 +55,7 @@ export class OrderResolver {
           firstAbsentAt ??= Date.now();
           if (Date.now() - firstAbsentAt >= this.opts.unknownOutcomeProofMs) {
             this.resolving.delete(order.clOrdId);
-            const latest = this.book.get(order.clOrdId) ?? current;
+            const latest = this.committer.current(order.clOrdId) ?? current;
             if (!latest.venueOrderId && !isTerminal(latest)) {
               await this.committer.commit(rejectReport(latest, '0', `Order not found at ${this.venue.name} after unknown outcome`, Date.now()));
               if (this.venue.capabilities.cancelByClientOrderId) await this.cancelDefensively(order.clOrdId);
@@ -84,7 +84,7 @@ export class OrderResolver {
    * if the venue had it, its true state is applied (restated, then canceled) as an incident.
    */
   private async cancelDefensively(clOrdId: string): Promise<void> {
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (!order) return;
     try {
       const result = await this.venue.cancelOrder({ clientOrderId: order.venueClientOrderId, symbol: order.symbol });

@@ -24,7 +24,8 @@ import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
 import { placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
-import { ReportCommitter } from './report-committer';
+import { ReportCommitter, storageErrorCode } from './report-committer';
+import { Scheduler } from './scheduler';
 import { VenueSupervisor } from './venue-supervisor';
 
 export interface OrderRouterOptions {
@@ -45,6 +46,7 @@ export class OrderRouter {
     private readonly updater: OrderUpdater,
     private readonly resolver: OrderResolver,
     private readonly canceller: OrderCanceller,
+    private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly opts: OrderRouterOptions,
   ) {}
@@ -52,11 +54,11 @@ export class OrderRouter {
   // ------------------------------------------------------------------------------------ D
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
-    if (this.book.get(msg.get(11) ?? '')) return this.answerKnownClOrdId(msg, session);
+    if (this.committer.current(msg.get(11) ?? '')) return this.answerKnownClOrdId(msg, session);
     // Orders arriving while the venue starts wait for it; an earlier one with the same ClOrdID may
     // have been placed meanwhile, so look again afterwards.
     if (!this.supervisor.isReady) {
-      return this.supervisor.whenReadyOrTimeout().then(() => (this.book.get(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg)));
+      return this.supervisor.whenReadyOrTimeout().then(() => (this.committer.current(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg)));
     }
     return this.placeNew(msg);
   }
@@ -64,7 +66,7 @@ export class OrderRouter {
   /** A NewOrderSingle whose ClOrdID the book already has: never a second order, never a book change. */
   private answerKnownClOrdId(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     const clOrdId = msg.get(11) ?? '';
-    const order = this.book.get(clOrdId)!;
+    const order = this.committer.current(clOrdId)!;
     // A resent order we already have (PossDup / PossResend) must never create a second venue order;
     // the client is told where it stands instead (ExecTransType 3, as for a status request).
     if (isResend(msg) && order.clOrdId === clOrdId) {
@@ -88,7 +90,7 @@ export class OrderRouter {
     const v = validateNewOrder(msg, {
       instruments: this.supervisor.instruments,
       capabilities: this.venue.capabilities,
-      knownClOrdId: (id) => this.book.get(id) !== undefined,
+      knownClOrdId: (id) => this.committer.current(id) !== undefined,
       dayTimeInForce: this.opts.dayTimeInForce,
     });
     if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
@@ -102,14 +104,13 @@ export class OrderRouter {
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
     return saved.then(
       () => {
-        void this.place(order, { ...v.request, clientOrderId: venueClientOrderId });
+        this.scheduler.run('placing an order', () => this.place(order, { ...v.request, clientOrderId: venueClientOrderId }));
       },
-      (err: Error) => {
-        // Not recorded, so not placed: tell the client rather than leave the order unanswered.
-        this.logger.error({ err: err.message, clOrdId: order.clOrdId }, 'order book write failed');
-        void this.committer.send(
-          newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `Order not accepted: gateway storage failure (${err.message})`, new Date()),
-        );
+      (err: unknown) => {
+        // Not recorded, so not placed: the client hears it at once (retried while the session cannot store it).
+        const code = storageErrorCode(err);
+        this.logger.error({ err: code, clOrdId: order.clOrdId }, 'order book write failed; order rejected, not placed');
+        return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `gateway storage failure: ${code}`, new Date()));
       },
     );
   }
@@ -118,7 +119,7 @@ export class OrderRouter {
   private rejectNew(msg: FixMessage, ordRejReason: string, text: string): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
     // A reject never overwrites a book entry (the live order its ClOrdID names).
-    if (this.book.get(clOrdId)) return this.rejectDuplicate(msg, text);
+    if (this.committer.current(clOrdId)) return this.rejectDuplicate(msg, text);
     const side = msg.get(54) === '2' ? '2' : '1';
     const ordType = msg.get(40) === '1' ? '1' : '2';
     const order = createOrder(
@@ -149,8 +150,8 @@ export class OrderRouter {
     for (const o of this.book.openOrders()) {
       if (o.status !== 'A' || o.venueOrderId) continue;
       await this.committer.commit(pendingNewReport(o, Date.now()));
-      const order = this.book.get(o.clOrdId) ?? o;
-      if (this.venue.capabilities.refusesReusedClientOrderId) void this.place(order, placeRequestFor(order));
+      const order = this.committer.current(o.clOrdId) ?? o;
+      if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order)));
       else this.resolver.resolveUnknownCreate(order);
     }
   }
@@ -165,14 +166,14 @@ export class OrderRouter {
   }
 
   private async onPlaceFailed(clOrdId: string, err: unknown): Promise<void> {
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (!order) return;
     if (err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
       // Our venue ids are unique per session, so a duplicate means an earlier attempt got through;
       // the resolver adopts the venue's order only if its content is ours.
       this.logger.warn({ clOrdId, err: (err as Error).message }, 'create outcome unknown; resolving through the venue');
       if (order.status === 'A' && !order.acked) await this.committer.commit(pendingNewReport(order, Date.now()));
-      this.resolver.resolveUnknownCreate(this.book.get(clOrdId) ?? order);
+      this.resolver.resolveUnknownCreate(this.committer.current(clOrdId) ?? order);
       return;
     }
     let text: string;
@@ -196,13 +197,13 @@ export class OrderRouter {
   // ------------------------------------------------------------------------------------ F
 
   async onCancel(msg: FixMessage): Promise<void> {
-    const order = this.book.get(msg.get(41) ?? '');
+    const order = this.committer.current(msg.get(41) ?? '');
     const clOrdId = msg.get(11) ?? '';
     // A resent cancel we already have (PossDup after a crash): its status, not a second cancel.
     if (isResend(msg) && order && order.cancelClOrdIds?.includes(clOrdId)) return this.sendStatus(order, clOrdId);
     const v = validateCancel(msg, order, {
       capabilities: this.venue.capabilities,
-      knownClOrdId: (id) => this.book.get(id) !== undefined,
+      knownClOrdId: (id) => this.committer.current(id) !== undefined,
     });
     if (!v.ok) {
       await this.committer.send(
@@ -219,8 +220,26 @@ export class OrderRouter {
       return;
     }
     const pending = beginCancel(order!, v.clOrdId, Date.now());
-    await this.book.save(pending);
-    void this.canceller.send(pending);
+    try {
+      await this.committer.saveNow(pending);
+    } catch (err) {
+      // Not recorded, so not sent to the venue: refused at once.
+      const code = storageErrorCode(err);
+      this.logger.error({ err: code, clOrdId: order!.clOrdId, cancelClOrdId: v.clOrdId }, 'order book write failed; cancel refused, not sent');
+      await this.committer.sendUntilStored(
+        orderCancelRejectFor({
+          clOrdId: v.clOrdId,
+          origClOrdId: v.origClOrdId,
+          orderId: order!.venueOrderId ?? 'NONE',
+          ordStatus: order!.status,
+          reason: '2',
+          text: `gateway storage failure: ${code}`,
+          account: order!.account,
+        }),
+      );
+      return;
+    }
+    this.scheduler.run('cancel', () => this.canceller.send(pending));
   }
 
   // ------------------------------------------------------------------------------------ H, G
@@ -228,7 +247,7 @@ export class OrderRouter {
   async onStatusRequest(msg: FixMessage): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
     const orderId = msg.get(37);
-    let order = this.book.get(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
+    let order = this.committer.current(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
     if (!order) {
       await this.committer.send(rejectUnknownOrderStatus(msg, `Unknown order ClOrdID ${clOrdId}`, new Date()));
       return;
@@ -236,10 +255,10 @@ export class OrderRouter {
     const stale = !isTerminal(order) && (!this.supervisor.streamConnected || Date.now() - order.updatedAt > this.opts.statusStaleMs);
     if (stale && order.venueOrderId !== undefined) {
       await this.updater.refreshOrder(clOrdId, false).catch(() => undefined);
-      order = this.book.get(clOrdId) ?? order;
+      order = this.committer.current(clOrdId) ?? order;
     }
     // The reply names the order by the ClOrdID the client asked about (the original or a cancel's).
-    const asked = clOrdId && this.book.get(clOrdId) === order ? clOrdId : order.clOrdId;
+    const asked = clOrdId && this.committer.current(clOrdId) === order ? clOrdId : order.clOrdId;
     await this.sendStatus(order, asked);
   }
 
@@ -251,7 +270,7 @@ export class OrderRouter {
   }
 
   async rejectReplace(msg: FixMessage): Promise<void> {
-    const order = this.book.get(msg.get(41) ?? '');
+    const order = this.committer.current(msg.get(41) ?? '');
     await this.committer.send(
       orderCancelRejectFor({
         clOrdId: msg.get(11) ?? 'NONE',

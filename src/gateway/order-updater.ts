@@ -29,20 +29,20 @@ export class OrderUpdater {
       this.logger.debug({ event }, 'event for an order of another session or unknown');
       return;
     }
-    void this.applyEvent(order.clOrdId, event).catch((err) => this.logger.error({ err }, 'failed to apply venue event'));
+    this.scheduler.run('applying a venue event', () => this.applyEvent(order.clOrdId, event));
   }
 
   async applyEvent(clOrdId: string, event: OrderEvent): Promise<void> {
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (!order) return;
     const t = applyVenueEvent(order, event);
     await this.committer.commit(t);
     this.logIncident(t);
-    if (t.fillsMissing) void this.refreshOrder(clOrdId, false);
+    if (t.fillsMissing) this.scheduler.run('fill query', () => this.refreshOrder(clOrdId, false));
   }
 
   async applySnapshot(clOrdId: string, snapshot: VenueOrder): Promise<void> {
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (!order) return;
     const t = applyVenueSnapshot(order, snapshot);
     await this.committer.commit(t);
@@ -54,7 +54,7 @@ export class OrderUpdater {
       this.scheduler.later(
         'fill detail query',
         async () => {
-          const o = this.book.get(clOrdId);
+          const o = this.committer.current(clOrdId);
           if (o && new Dec(o.cumQty).lt(snapshot.filledQty)) await this.refreshOrder(clOrdId, true);
         },
         FILL_DETAIL_WAIT_MS,
@@ -73,14 +73,14 @@ export class OrderUpdater {
    * does not list the fills): query the order, so its fills are reported before what follows.
    */
   async refreshIfExecutedDiffers(clOrdId: string, venueFilledQty: string | undefined): Promise<void> {
-    const order = this.book.get(clOrdId);
+    const order = this.committer.current(clOrdId);
     if (order && venueFilledQty !== undefined && venueFilledQty !== order.cumQty) await this.refreshOrder(clOrdId, false);
   }
 
   /** Query one order and apply what the venue says; with retry, until the venue answers. */
   async refreshOrder(clOrdId: string, retry: boolean): Promise<void> {
     await this.scheduler.retry(async () => {
-      const order = this.book.get(clOrdId);
+      const order = this.committer.current(clOrdId);
       if (!order) return 'done';
       try {
         const snapshot = await this.venue.getOrder({ clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol });
