@@ -54,7 +54,6 @@ export class GatewayApplication implements FixApplication {
   private session?: SessionHandle;
   private readonly venue: VenueAdapter;
   private readonly book: FileOrderBook;
-  private readonly logger: Logger;
   private readonly scheduler: Scheduler;
   private readonly committer: ReportCommitter;
   private readonly supervisor: VenueSupervisor;
@@ -67,12 +66,12 @@ export class GatewayApplication implements FixApplication {
   constructor(opts: GatewayOptions) {
     this.venue = opts.venue;
     this.book = opts.book;
-    const logger = (this.logger = opts.logger.child({ component: 'gateway', venue: opts.venue.name }));
+    const logger = (opts.logger.child({ component: 'gateway', venue: opts.venue.name }));
     this.scheduler = new Scheduler((what, err) => logger.error({ err: (err as Error)?.message ?? String(err) }, `${what} failed`));
     this.committer = new ReportCommitter(this.book, this.scheduler, logger);
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
-    this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
+    this.resolver = new OrderResolver(this.venue, this.committer, this.updater, this.scheduler, logger, {
       unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? 10_000,
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);

@@ -4,7 +4,6 @@
 import type { Logger } from 'pino';
 import { OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
 import { venueOrderMatches } from './order-validation';
-import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, isTerminal } from './order';
 import { rejectReport } from './order-state';
 import { OrderUpdater } from './order-updater';
@@ -21,7 +20,6 @@ export class OrderResolver {
 
   constructor(
     private readonly venue: VenueAdapter,
-    private readonly book: FileOrderBook,
     private readonly committer: ReportCommitter,
     private readonly updater: OrderUpdater,
     private readonly scheduler: Scheduler,

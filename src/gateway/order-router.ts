@@ -6,8 +6,6 @@ import { FixMessage } from '../fix/message';
 import {
   AuthenticationFailed,
   DuplicateOrder,
-  OrderEvent,
-  OrderNotFound,
   OrderRejected,
   OutcomeUnknown,
   PlaceOrderRequest,
@@ -19,7 +17,7 @@ import {
 import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnknownOrderStatus } from './execution-report';
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, createOrder, isTerminal } from './order';
-import { beginCancel, cancelRejected, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { beginCancel, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
