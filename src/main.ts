@@ -14,7 +14,7 @@ import { MessageValidator } from './fix/validation';
 import { FixAcceptor } from './fix/acceptor';
 import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
-import { createGatewayApplication, runSimulatorCommand } from './wiring';
+import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
 
 export function sessionKey(cfg: SessionConfig): string {
   return `${cfg.beginString}-${cfg.senderCompId}-${cfg.targetCompId}`.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -29,6 +29,7 @@ export interface RunningGateway {
 
 export async function startGateway(configFile: string, logger: Logger): Promise<RunningGateway> {
   const configs = loadSessionSettings(configFile);
+  checkVenueIdPrefixes(configs);
   const dictionaries = new Map<string, FixDictionary>();
   for (const cfg of configs) {
     if (!dictionaries.has(cfg.dataDictionary)) dictionaries.set(cfg.dataDictionary, await loadDictionary(cfg.dataDictionary));
@@ -97,6 +98,12 @@ async function main(): Promise<void> {
     await runSimulatorCommand(args.slice(1), logger);
     return;
   }
+  // Belt and braces: the gateway catches every failure it starts; one that escapes is a bug, and
+  // Node 20 would end the process on it anyway. Say so loudly, with what escaped, and exit non-zero.
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection; exiting');
+    process.exit(70);
+  });
   const configFile = path.resolve(argValue(args, '--config') ?? 'sessions.cfg');
   let gateway: RunningGateway;
   try {

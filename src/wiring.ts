@@ -1,5 +1,6 @@
 // Gateway sessions and simulators are wired here: this is the one place that turns a session's
 // Venue* keys into an adapter (and, for VenueEnvironment=simulator, a simulator in this process).
+import { createHash } from 'crypto';
 import * as path from 'path';
 import type { Logger } from 'pino';
 import { configErrorFor, SessionConfig, sessionPeriodStart } from './fix/config/session-settings';
@@ -15,6 +16,33 @@ function venueModule(cfg: SessionConfig): VenueModule {
   const mod = VENUES[name.toLowerCase()];
   if (!mod) throw configErrorFor(cfg, 'Venue', `unknown venue "${name}"; known: ${Object.keys(VENUES).join(', ')}`);
   return mod;
+}
+
+/**
+ * Prefix of the client order ids a gateway session sends to its venue: up to 4 characters of the
+ * TargetCompID (for people reading venue screens) and 6 base-36 characters of a hash of the whole
+ * session identity (BeginString, SenderCompID, TargetCompID: the session id). Fixed length, so two
+ * different prefixes never produce the same id; checkVenueIdPrefixes makes sure they differ.
+ */
+export function venueIdPrefixFor(cfg: Pick<SessionConfig, 'sessionId' | 'targetCompId'>): string {
+  const readable = cfg.targetCompId.replace(/[^A-Za-z0-9]/g, '').slice(0, 4).padEnd(4, 'x');
+  const digest = createHash('sha256').update(cfg.sessionId).digest();
+  const hash = (digest.readUIntBE(0, 6) % 36 ** 6).toString(36).padStart(6, '0');
+  return `${readable}${hash}`;
+}
+
+/** Start-up check: no two gateway sessions may share a venue id prefix (they could share a venue account). */
+export function checkVenueIdPrefixes(configs: SessionConfig[]): void {
+  const seen = new Map<string, SessionConfig>();
+  for (const cfg of configs) {
+    if (cfg.application !== 'gateway') continue;
+    const prefix = venueIdPrefixFor(cfg);
+    const other = seen.get(prefix);
+    if (other) {
+      throw configErrorFor(cfg, 'TargetCompID', `venue client order id prefix ${prefix} is also that of session ${other.sessionId}; change a CompID`);
+    }
+    seen.set(prefix, cfg);
+  }
 }
 
 export async function createGatewayApplication(
@@ -77,7 +105,7 @@ export async function createGatewayApplication(
     venue: adapter,
     book,
     logger,
-    venueIdPrefix: cfg.targetCompId.replace(/[^A-Za-z0-9]/g, '').slice(0, 8) || 'fix',
+    venueIdPrefix: venueIdPrefixFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
   });
   return {

@@ -28,7 +28,8 @@ function body(pairs: Array<[number, string | undefined]>): FixField[] {
 /**
  * ExecutionReport for one Report of an order: 1 (if account), 6, 11, 14, 17, 20, 31/32 (fills;
  * 32=0 on status replies), 37 (venue order id or NONE), 38, 39, 40, 41 (if set), 44 (limit only),
- * 54, 55, 58 (if text), 59, 60, 103 (rejects), 150, 151.
+ * 54, 55, 58 (if text), 59, 60, 103 (rejects), 150, 151. TransactTime (60) is the venue's time of
+ * the execution or event where the report carries one, else `now`.
  */
 export function executionReportFor(order: GatewayOrder, report: Report, now: Date): OutboundMessage {
   return {
@@ -52,7 +53,7 @@ export function executionReportFor(order: GatewayOrder, report: Report, now: Dat
       [55, order.symbol],
       [58, report.text !== undefined ? fixText(report.text) : undefined],
       [59, order.timeInForce],
-      [60, utcTimestamp(now)],
+      [60, utcTimestamp(report.transactTime !== undefined ? new Date(report.transactTime) : now)],
       [103, report.ordRejReason],
       [150, report.execType],
       [151, report.leavesQty],

@@ -1,6 +1,6 @@
 // The order state machine: venue events and snapshots in, FIX ExecutionReports (as `Report`s) out.
 // Pure: no I/O, no clock (times come from the events or are passed in), inputs never mutated.
-// The FIX mapping follows /work/shared/venues/README.md §2 and the invariants a strict FIX 4.2
+// The FIX mapping follows ../shared/venues/README.md §2 and the invariants a strict FIX 4.2
 // client checks (qfclient fixinvariants.py):
 //
 // - Fills are deduped on the venue fill id. A fill's ExecID is `F-<venueClientOrderId>-<fillId>`
@@ -62,6 +62,8 @@ export interface Report {
   text?: string;
   /** OrdRejReason(103) on 150=8. */
   ordRejReason?: string;
+  /** TransactTime(60), ms: the venue's time of the execution / event where it gave one. */
+  transactTime?: number;
 }
 
 /** An OrderCancelReject (35=9) the lead must send: orderCancelRejectFor's input plus an outbox id. */
@@ -81,7 +83,9 @@ export interface Transition {
    * The venue says more was executed than we could report (a fill not seen yet, or a catch-up fill
    * with no price to report it at): the lead should query the order (getOrder) and apply the snapshot.
    */
-  reconcile: boolean;
+  fillsMissing: boolean;
+  /** Something that must not happen did (e.g. an order we rejected is live at the venue): log it as an incident. */
+  incident?: string;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -91,20 +95,25 @@ interface Work {
   o: GatewayOrder;
   reports: Report[];
   cancelRejects: CancelRejectNotice[];
-  reconcile: boolean;
+  fillsMissing: boolean;
+  incident?: string;
+  /** The venue's time of the event or snapshot being applied, when it gave one. */
+  venueTime?: number;
   dirty: boolean;
 }
 
 function begin(order: GatewayOrder): Work {
   const o: GatewayOrder = { ...order }; // fillIds is immutable: no copy
   if (order.pendingCancel) o.pendingCancel = { ...order.pendingCancel };
-  return { o, reports: [], cancelRejects: [], reconcile: false, dirty: false };
+  return { o, reports: [], cancelRejects: [], fillsMissing: false, dirty: false };
 }
 
 function finish(original: GatewayOrder, w: Work, time: number | undefined): Transition {
-  if (!w.dirty) return { order: original, reports: [], cancelRejects: [], reconcile: w.reconcile };
+  if (!w.dirty) return { order: original, reports: [], cancelRejects: [], fillsMissing: w.fillsMissing };
   if (time !== undefined && Number.isFinite(time) && time > w.o.updatedAt) w.o.updatedAt = time;
-  return { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, reconcile: w.reconcile };
+  const t: Transition = { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, fillsMissing: w.fillsMissing };
+  if (w.incident !== undefined) t.incident = w.incident;
+  return t;
 }
 
 export function fillExecId(order: Pick<GatewayOrder, 'venueClientOrderId'>, fillId: string): string {
@@ -134,6 +143,8 @@ function emit(w: Work, execType: ExecType, extra: Partial<Report> = {}): void {
   if (extra.lastPx !== undefined) r.lastPx = extra.lastPx;
   if (extra.text !== undefined && extra.text !== '') r.text = extra.text;
   if (extra.ordRejReason !== undefined) r.ordRejReason = extra.ordRejReason;
+  const time = extra.transactTime ?? w.venueTime;
+  if (time !== undefined && Number.isFinite(time) && time > 0) r.transactTime = time;
   w.reports.push(r);
   w.dirty = true;
 }
@@ -192,7 +203,7 @@ interface FillOptions {
   synthetic?: boolean;
 }
 
-function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, opts: FillOptions): void {
+function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'> & { time?: number }, opts: FillOptions): void {
   const o = w.o;
   if (o.fillIds.has(fill.fillId)) return;
   let qty = parseVenueDecimal(fill.qty, `fill ${fill.fillId} qty`);
@@ -240,12 +251,27 @@ function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'>, o
     execId: fillExecId(o, fill.fillId),
     lastShares: formatDecimal(qty),
     lastPx: formatDecimal(px),
+    transactTime: fill.time,
   });
   if (complete) rejectPendingCancel(w, 'Too late to cancel: order is filled');
 }
 
 // ---------------------------------------------------------------------------------------------
 // Status changes
+
+/**
+ * The venue has an order we rejected without its ever acknowledging it (proven absent after an
+ * unknown create outcome, and then the create landed): the truth is restated (150=D, the order
+ * live again, 39=0) before whatever the venue says next is applied, and it is an incident.
+ */
+function restateIfRejectedButLive(w: Work): void {
+  const o = w.o;
+  if (o.status !== '8' || o.acked || o.venueOrderId !== undefined) return;
+  o.acked = true;
+  setStatus(w, '0');
+  emit(w, 'D', { text: 'Order rejected earlier is live at the venue: restated' });
+  w.incident = 'order rejected as absent is live at the venue (its create landed late)';
+}
 
 function applyAck(w: Work): void {
   ensureAck(w);
@@ -353,6 +379,8 @@ export function ordRejReasonForVenueReject(code: string, text: string): string {
 /** Applies one venue event (stream or REST-derived). */
 export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transition {
   const w = begin(order);
+  w.venueTime = event.time;
+  if (event.kind !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, event.venueOrderId);
   const venueCum = event.cumQty !== undefined ? parseVenueDecimal(event.cumQty, 'cumQty') : undefined;
   switch (event.kind) {
@@ -375,7 +403,7 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
       applyRejected(w, ordRejReasonForVenueReject(event.code, event.text), venueRejectText(event.code, event.text));
       break;
   }
-  if (venueCum !== undefined && venueCum.gt(w.o.cumQty)) w.reconcile = true;
+  if (venueCum !== undefined && venueCum.gt(w.o.cumQty)) w.fillsMissing = true;
   return finish(order, w, event.time);
 }
 
@@ -389,6 +417,8 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
  */
 export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): Transition {
   const w = begin(order);
+  w.venueTime = snapshot.updateTime;
+  if (snapshot.status !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, snapshot.venueOrderId);
   const venueCum = parseVenueDecimal(snapshot.filledQty, 'filledQty');
 
@@ -435,7 +465,7 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
       break;
     }
   }
-  if (venueCum.gt(w.o.cumQty)) w.reconcile = true;
+  if (venueCum.gt(w.o.cumQty)) w.fillsMissing = true;
   return finish(order, w, snapshot.updateTime);
 }
 
@@ -452,14 +482,17 @@ function catchUpPrice(o: GatewayOrder, snapshot: VenueOrder, venueCum: Dec, qty:
     return formatDecimal(avg);
   }
   // No venue average: any price would be a guess (the limit price is only a bound), so no
-  // catch-up fill; the caller is told to fetch the fills (Transition.reconcile).
+  // catch-up fill; the caller is told to fetch the fills (Transition.fillsMissing).
   return undefined;
 }
 
-/** 150=A/39=A for an order sent to the venue whose outcome is not known yet. Nothing once acked or terminal. */
+/**
+ * 150=A/39=A for an order sent to the venue whose outcome is not known yet. Nothing once acked or
+ * terminal, nor a second time (an order still in A with an ExecID used has had its 150=A).
+ */
 export function pendingNewReport(order: GatewayOrder, now: number = order.updatedAt): Transition {
   const w = begin(order);
-  if (!order.acked && !isTerminal(order)) {
+  if (!order.acked && !isTerminal(order) && !(order.status === 'A' && order.execSeq > 0)) {
     setStatus(w, 'A');
     emit(w, 'A');
   }

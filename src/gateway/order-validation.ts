@@ -12,7 +12,7 @@
 //   The FIX 59 returned (`fixTif`) is the one in force, and is what every ER echoes.
 
 import { FixMessage } from '../fix/message';
-import { Instrument, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities } from '../venues/venue';
+import { Instrument, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities, VenueOrder } from '../venues/venue';
 import { CxlRejReason, Dec, GatewayOrder, OrdStatus, formatDecimal, isTerminal, parseFixDecimal } from './order';
 
 export const MAX_CLORDID_LENGTH = 64;
@@ -30,7 +30,7 @@ export interface NewOrderContext {
 /** The order fields for createOrder(), normalized. */
 export type ValidatedOrderFields = Pick<
   GatewayOrder,
-  'clOrdId' | 'account' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty' | 'price'
+  'clOrdId' | 'account' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty' | 'price' | 'postOnly'
 >;
 
 export type NewOrderValidation =
@@ -168,7 +168,28 @@ export function validateNewOrder(msg: FixMessage, ctx: NewOrderContext): NewOrde
   const account = msg.get(1);
   if (account !== undefined) order.account = account;
   if (request.price !== undefined) order.price = request.price;
+  if (postOnly) order.postOnly = true;
   return { ok: true, request, fixTif, order };
+}
+
+/**
+ * The venue create for a recorded order, rebuilt from what was validated (to re-submit a create
+ * whose outcome is unknown): the same request validateNewOrder made.
+ */
+export function placeRequestFor(order: GatewayOrder): PlaceOrderRequest {
+  const timeInForce = FIX_TIF[order.timeInForce];
+  if (!timeInForce) throw new Error(`order ${order.clOrdId}: TimeInForce ${order.timeInForce} has no venue equivalent`);
+  const req: PlaceOrderRequest = {
+    clientOrderId: order.venueClientOrderId,
+    symbol: order.symbol,
+    side: order.side === '1' ? 'buy' : 'sell',
+    type: order.ordType === '1' ? 'market' : 'limit',
+    quantity: order.orderQty,
+    timeInForce,
+  };
+  if (order.price !== undefined) req.price = order.price;
+  if (order.postOnly) req.postOnly = true;
+  return req;
 }
 
 function positive(text: string | undefined): Dec | undefined {
@@ -268,4 +289,24 @@ export function venueClientOrderIdFor(prefix: string, counter: number, maxLength
   const room = maxLength - suffix.length - 1;
   const p = room > 0 ? clean.slice(0, room) : '';
   return p ? `${p}-${suffix}` : suffix;
+}
+
+/**
+ * True when the venue's order has our order's content (symbol, side, type, quantity, and price
+ * for a limit order): the proof needed before adopting a venue order found by our client order id.
+ */
+export function venueOrderMatches(order: GatewayOrder, venue: Pick<VenueOrder, 'symbol' | 'side' | 'type' | 'quantity' | 'price'>): boolean {
+  const same = (a: string | undefined, b: string | undefined) => {
+    if (a === undefined || b === undefined) return a === b;
+    try {
+      return new Dec(a).eq(new Dec(b));
+    } catch {
+      return false;
+    }
+  };
+  if (venue.symbol !== order.symbol) return false;
+  if (venue.side !== (order.side === '1' ? 'buy' : 'sell')) return false;
+  if (venue.type !== (order.ordType === '1' ? 'market' : 'limit')) return false;
+  if (!same(venue.quantity, order.orderQty)) return false;
+  return order.ordType === '1' || same(venue.price, order.price);
 }

@@ -9,8 +9,8 @@ import Decimal from 'decimal.js';
 
 /** FIX 4.2 OrdStatus(39) values the gateway uses. */
 export type OrdStatus = 'A' | '0' | '1' | '2' | '4' | '6' | '8' | 'C';
-/** FIX 4.2 ExecType(150) values the gateway sends (status replies send ExecType = OrdStatus). */
-export type ExecType = '0' | '1' | '2' | '4' | '6' | '8' | 'A' | 'C';
+/** FIX 4.2 ExecType(150) values the gateway sends (status replies send ExecType = OrdStatus; D = Restated). */
+export type ExecType = '0' | '1' | '2' | '4' | '6' | '8' | 'A' | 'C' | 'D';
 /** FIX 4.2 CxlRejReason(102): 0 too late, 1 unknown order, 2 broker option, 3 already pending cancel. */
 export type CxlRejReason = '0' | '1' | '2' | '3';
 
@@ -30,6 +30,8 @@ export interface GatewayOrder {
   /** Normalized decimal strings (no exponent, no trailing zeros). */
   orderQty: string;
   price?: string;
+  /** ExecInst 6: the venue create was post-only (kept to rebuild the create, see placeRequestFor). */
+  postOnly?: boolean;
   status: OrdStatus;
   /** Sum of the LastShares we reported. */
   cumQty: string;
@@ -123,6 +125,7 @@ export function createOrder(
   fields: Pick<GatewayOrder, 'clOrdId' | 'venueClientOrderId' | 'symbol' | 'side' | 'ordType' | 'timeInForce' | 'orderQty'> & {
     account?: string;
     price?: string;
+    postOnly?: boolean;
   },
   now: number,
 ): GatewayOrder {
@@ -146,6 +149,7 @@ export function createOrder(
   };
   if (fields.account !== undefined) order.account = fields.account;
   if (fields.price !== undefined) order.price = formatDecimal(new Dec(fields.price));
+  if (fields.postOnly) order.postOnly = true;
   return order;
 }
 

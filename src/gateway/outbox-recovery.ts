@@ -4,7 +4,7 @@
 // unconfirmed report can have (each entry records the session's next sender seqnum when saved),
 // in chunks, and only the ids of the unconfirmed reports are kept.
 import type { SessionHandle } from '../fix/application';
-import type { OutboxEntry } from './file-order-book';
+import type { FileOrderBook, OutboxEntry } from './file-order-book';
 
 /** Messages read from the session store at a time. */
 export const OUTBOX_RECOVERY_CHUNK = 1000;
@@ -52,4 +52,13 @@ export async function resendUnstoredReports(
     }
   }
   return sent;
+}
+
+/** After a crash: send the unconfirmed reports the session store lacks, then confirm them all. */
+export async function recoverOutbox(book: FileOrderBook, session: SessionHandle | undefined): Promise<void> {
+  const pending = book.unconfirmedOutbox();
+  if (pending.length === 0 || !session) return;
+  const resent = await resendUnstoredReports(pending, session);
+  book.confirm(pending.map((e) => e.execId));
+  session.event(`Recovered outbox: ${pending.length} unconfirmed reports, ${resent} were not in the store and were sent`);
 }

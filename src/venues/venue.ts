@@ -45,6 +45,14 @@ export interface VenueCapabilities {
   cancel: boolean;
   /** Longest client order id the venue accepts. */
   maxClientOrderIdLength: number;
+  /**
+   * True when the venue refuses a create whose client order id it already has (DuplicateOrder):
+   * re-submitting a create of unknown outcome is then safe, and a duplicate refusal proves the
+   * earlier attempt got through.
+   */
+  refusesReusedClientOrderId: boolean;
+  /** True when cancelOrder works with our client order id alone (no venue order id needed). */
+  cancelByClientOrderId: boolean;
 }
 
 /** A venue's published request limits; the adapter queues to stay inside them. */

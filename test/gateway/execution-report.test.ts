@@ -89,7 +89,7 @@ describe('the FIX42.xml reader used here', () => {
 
 describe('executionReportFor', () => {
   it('builds an ack with every required ExecutionReport field, in ascending tag order', () => {
-    const tr = applyVenueEvent(base(), ev('acknowledged'));
+    const tr = applyVenueEvent(base(), ev('acknowledged', { time: NOW.getTime() - 250 }));
     const msg = executionReportFor(tr.order, tr.reports[0], NOW);
     validate(msg);
     expect(msg.msgType).toBe('8');
@@ -108,7 +108,7 @@ describe('executionReportFor', () => {
       '54=2',
       '55=BTCUSDT',
       '59=1',
-      '60=20240102-03:04:05.067',
+      '60=20240102-03:04:04.817', // the venue's event time
       '150=0',
       '151=2',
     ]);
@@ -285,5 +285,21 @@ describe('helpers', () => {
     expect(fixText('bad\x01thing\nhere')).toBe('bad thing here');
     expect(fixText('价格')).toBe('??');
     expect(fixText('')).toBe('?');
+  });
+});
+
+describe('TransactTime (60)', () => {
+  it("is the venue's execution time on a fill (VenueFill.time), not when the report was built", () => {
+    const execTime = Date.UTC(2024, 0, 2, 3, 0, 0, 123);
+    const t = applyVenueEvent(base(), ev('fill', { time: execTime + 500, cumQty: '0.1', fill: { fillId: 'f9', qty: '0.1', price: '100', time: execTime } }));
+    const fillReport = t.reports.find((r) => r.execType === '1')!;
+    expect(get(executionReportFor(t.order, fillReport, NOW), 60)).toBe('20240102-03:00:00.123');
+  });
+
+  it("is the venue's event time on other venue reports, and the build time when no venue time is known", () => {
+    const evTime = Date.UTC(2024, 0, 2, 3, 1, 0, 5);
+    const t = applyVenueEvent(base(), ev('acknowledged', { time: evTime }));
+    expect(get(executionReportFor(t.order, t.reports[0], NOW), 60)).toBe('20240102-03:01:00.005');
+    expect(get(executionReportFor(t.order, statusReport(t.order), NOW), 60)).toBe('20240102-03:04:05.067');
   });
 });

@@ -230,6 +230,21 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     checkInvariants();
   });
 
+  test('cancel whose reply is lost (503 before the venue acted, order still NEW there): the gateway re-sends it and confirms 150=4; a second F is never answered 102=3', async () => {
+    const ack = await resting('CX-5', { qty: '0.2', price: nextBid() });
+    await sim.armFaults({ kind: 'error5xxBefore', operation: 'cancel' });
+    client.send('F', cancelFields('CX-5-C', 'CX-5'));
+    await er('CX-5-C', execType('6'));
+    const done = await er('CX-5-C', execType('4'), 10_000);
+    expect(f(done, 11, 41, 39, 150)).toEqual({ 11: 'CX-5-C', 41: 'CX-5', 39: '4', 150: '4' });
+    expect((await venueOrder(ack.get(37)!)).status).toBe('canceled');
+    // A further cancel is "too late" (terminal), not "already pending".
+    client.send('F', cancelFields('CX-5-D', 'CX-5'));
+    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CX-5-D', { from: rxFrom, what: '35=9 for CX-5-D' });
+    expect(rej.get(102)).toBe('0');
+    checkInvariants();
+  });
+
   test('partial fills then full fill of a resting order (external trades in three pieces): exact 32/31/14/151/6, CumQty = Σ LastShares, unique ExecIDs', async () => {
     const px = nextBid();
     const ack = await resting('FL-1', { qty: '0.1', price: px });

@@ -211,9 +211,9 @@ describe('fills', () => {
     expect(reports).toEqual([]);
   });
 
-  it('flags reconcile when the venue cumulative quantity is above what we could report', () => {
+  it('flags fillsMissing when the venue cumulative quantity is above what we could report', () => {
     const tr = applyVenueEvent(order(), fill('t2', '0.2', '100', '0.5'));
-    expect(tr.reconcile).toBe(true);
+    expect(tr.fillsMissing).toBe(true);
     expect(tr.order.cumQty).toBe('0.2');
   });
 
@@ -402,7 +402,7 @@ describe('snapshots', () => {
   it('never guesses a fill price: a filled snapshot without fills or average is acked, and the fills come with their own prices', () => {
     const first = applyVenueSnapshot(order(), snap({ status: 'filled', filledQty: '1' }));
     expect(first.reports.map(brief)).toEqual(['0/0']);
-    expect(first.reconcile).toBe(true);
+    expect(first.fillsMissing).toBe(true);
     expect(first.order.cumQty).toBe('0');
     const { order: o, reports } = run(first.order, E(fill('t1', '0.4', '100', '0.4')), E(fill('t2', '0.6', '101', '1')));
     expect(reports.map(brief)).toEqual(['1/1', '2/2']);
@@ -439,10 +439,10 @@ describe('snapshots', () => {
     expect(tr.reports.map(brief)).toEqual(['1/4']);
   });
 
-  it('flags reconcile when no price is known for the missing quantity', () => {
+  it('flags fillsMissing when no price is known for the missing quantity', () => {
     const mkt = order({ ordType: '1', price: undefined, timeInForce: '3' });
     const tr = applyVenueSnapshot(mkt, snap({ type: 'market', price: undefined, status: 'filled', filledQty: '1' }));
-    expect(tr.reconcile).toBe(true);
+    expect(tr.fillsMissing).toBe(true);
     expect(tr.order.cumQty).toBe('0');
   });
 });
@@ -488,5 +488,13 @@ describe('random event sequences', () => {
       checkInvariants(o, reports, true);
       expect(o.cumQty).toBe(cum.toFixed());
     }
+  });
+});
+
+describe('pendingNewReport', () => {
+  it('reports 150=A once: a second call on an order still pending new emits nothing', () => {
+    const first = pendingNewReport(createOrder({ clOrdId: 'PA', venueClientOrderId: 'v-pa', symbol: 'BTCUSDT', side: '1', ordType: '2', timeInForce: '1', orderQty: '1', price: '1' }, 1), 2);
+    expect(first.reports.map((r) => r.execType)).toEqual(['A']);
+    expect(pendingNewReport(first.order, 3).reports).toEqual([]);
   });
 });

@@ -1,7 +1,7 @@
 import { FixField, FixMessage } from '../../src/fix/message';
 import { createOrder, GatewayOrder } from '../../src/gateway/order';
 import { beginCancel } from '../../src/gateway/order-state';
-import { NewOrderContext, validateCancel, validateNewOrder, venueClientOrderIdFor } from '../../src/gateway/order-validation';
+import { NewOrderContext, placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from '../../src/gateway/order-validation';
 import { Instrument, VenueCapabilities } from '../../src/venues/venue';
 
 function msg(fields: Record<number, string | undefined>): FixMessage {
@@ -19,6 +19,8 @@ const caps: VenueCapabilities = {
   asyncCancel: true,
   cancel: true,
   maxClientOrderIdLength: 36,
+  refusesReusedClientOrderId: false,
+  cancelByClientOrderId: false,
 };
 const used = new Set(['OLD1']);
 const ctx = (over: Partial<NewOrderContext> = {}): NewOrderContext => ({
@@ -204,5 +206,18 @@ describe('venueClientOrderIdFor', () => {
     expect(venueClientOrderIdFor('ABCDEFGHIJ', 35, 5)).toBe('ABC-z');
     expect(venueClientOrderIdFor('ABC', 36 ** 3, 4)).toBe('1000');
     expect(() => venueClientOrderIdFor('A', 36 ** 5, 4)).toThrow();
+  });
+});
+
+describe('placeRequestFor', () => {
+  it.each([
+    ['a GTC limit', LIMIT],
+    ['a post-only limit', { ...LIMIT, 18: '6' }],
+    ['a market order without TimeInForce', { ...LIMIT, 40: '1', 44: undefined, 59: undefined }],
+  ])('rebuilds exactly the create validateNewOrder made (%s)', (_what, fields) => {
+    const v = validateNewOrder(msg(fields), ctx());
+    if (!v.ok) throw new Error(v.text);
+    const order = createOrder({ ...v.order, venueClientOrderId: 'p-1' }, 1);
+    expect(placeRequestFor(order)).toEqual({ ...v.request, clientOrderId: 'p-1' });
   });
 });

@@ -1,5 +1,5 @@
 // HashKey Global (spot) venue facts as data: hosts, paths, limits, status words and the error-code
-// map. Source: /work/shared/venues/hashkey.md (readme.io docs, CCXT `hashkey`, Hummingbot `hashkey`).
+// map. Source: ../shared/venues/hashkey.md (readme.io docs, CCXT `hashkey`, Hummingbot `hashkey`).
 // Nothing here does I/O; the REST client, the user stream and the mapping read these tables.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
@@ -78,6 +78,10 @@ export const HASHKEY_CAPABILITIES: VenueCapabilities = {
   cancel: true,
   // Unconfirmed venue maximum; hashkey.md and Hummingbot keep client ids to 32 chars.
   maxClientOrderIdLength: 32,
+  // -1141 "duplicate order" for a newClientOrderId already used.
+  refusesReusedClientOrderId: true,
+  // DELETE /api/v1/spot/order takes clientOrderId instead of orderId.
+  cancelByClientOrderId: true,
 };
 
 /** Venue status words → unified status. PENDING (Hummingbot) and ORDER_NEW (CCXT) included. */

@@ -1,4 +1,4 @@
-// A wire-faithful HashKey Global spot simulator (see /work/shared/venues/hashkey.md): the venue's
+// A wire-faithful HashKey Global spot simulator (see ../shared/venues/hashkey.md): the venue's
 // REST paths, parameters, signature and error shapes over node:http, and its user data stream
 // (listenKey, executionReport frames, JSON ping/pong) over `ws` on the same port. Orders go to the
 // shared MatchingEngine; faults and the /__sim/ control API come from src/venues/sim.

@@ -1,0 +1,295 @@
+// FIX intake: NewOrderSingle (D), OrderCancelRequest (F), OrderStatusRequest (H) and
+// Cancel/Replace (G, refused) become venue calls and their answers become reports.
+import type { Logger } from 'pino';
+import { SessionHandle } from '../fix/application';
+import { FixMessage } from '../fix/message';
+import {
+  AuthenticationFailed,
+  DuplicateOrder,
+  OrderRejected,
+  OutcomeUnknown,
+  PlaceOrderRequest,
+  RateLimited,
+  TimeInForce,
+  VenueAdapter,
+  VenueError,
+} from '../venues/venue';
+import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnknownOrderStatus } from './execution-report';
+import { FileOrderBook } from './file-order-book';
+import { GatewayOrder, createOrder, isTerminal } from './order';
+import { beginCancel, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { OrderCanceller } from './order-canceller';
+import { OrderResolver } from './order-resolver';
+import { OrderUpdater } from './order-updater';
+import { placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
+import { ReportCommitter, storageErrorCode } from './report-committer';
+import { Scheduler } from './scheduler';
+import { VenueSupervisor } from './venue-supervisor';
+
+export interface OrderRouterOptions {
+  /** Prefix of the client order ids we send to the venue (names the session). */
+  venueIdPrefix: string;
+  /** Venue TIF used for FIX Day (59=0) where the venue has no Day orders; undefined = reject Day. */
+  dayTimeInForce?: TimeInForce;
+  /** An open order's state older than this is refreshed from the venue for a status request. */
+  statusStaleMs: number;
+}
+
+export class OrderRouter {
+  constructor(
+    private readonly venue: VenueAdapter,
+    private readonly book: FileOrderBook,
+    private readonly supervisor: VenueSupervisor,
+    private readonly committer: ReportCommitter,
+    private readonly updater: OrderUpdater,
+    private readonly resolver: OrderResolver,
+    private readonly canceller: OrderCanceller,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+    private readonly opts: OrderRouterOptions,
+  ) {}
+
+  // ------------------------------------------------------------------------------------ D
+
+  onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    if (this.committer.current(msg.get(11) ?? '')) return this.answerKnownClOrdId(msg, session);
+    // Orders arriving while the venue starts wait for it; an earlier one with the same ClOrdID may
+    // have been placed meanwhile, so look again afterwards.
+    if (!this.supervisor.isReady) {
+      return this.supervisor.whenReadyOrTimeout().then(() => (this.committer.current(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg)));
+    }
+    return this.placeNew(msg);
+  }
+
+  /** A NewOrderSingle whose ClOrdID the book already has: never a second order, never a book change. */
+  private answerKnownClOrdId(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    const clOrdId = msg.get(11) ?? '';
+    const order = this.committer.current(clOrdId)!;
+    // A resent order we already have (PossDup / PossResend) must never create a second venue order;
+    // the client is told where it stands instead (ExecTransType 3, as for a status request).
+    if (isResend(msg) && order.clOrdId === clOrdId) {
+      session.event(`Resent NewOrderSingle ${clOrdId} already known; not placed again, status sent`);
+      return this.sendStatus(order, clOrdId);
+    }
+    return this.rejectDuplicate(msg, `Duplicate ClOrdID ${clOrdId}`);
+  }
+
+  /** 150=8 103=6 for a NewOrderSingle reusing a ClOrdID: sent as is, the existing order untouched. */
+  private rejectDuplicate(msg: FixMessage, text: string): Promise<void> {
+    const execId = `R-${this.book.nextCounter()}`;
+    // Accepted once the reject is stored: a crash before that makes the client resend the order.
+    return this.committer.send(newOrderRejectFor(msg, execId, '6', text, new Date())).then(() => undefined);
+  }
+
+  private placeNew(msg: FixMessage): Promise<void> | void {
+    if (!this.supervisor.isReady) {
+      return this.rejectNew(msg, '0', `Venue ${this.venue.name} not available: ${this.supervisor.notReadyReason}`);
+    }
+    const v = validateNewOrder(msg, {
+      instruments: this.supervisor.instruments,
+      capabilities: this.venue.capabilities,
+      knownClOrdId: (id) => this.committer.current(id) !== undefined,
+      dayTimeInForce: this.opts.dayTimeInForce,
+    });
+    if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
+    const venueClientOrderId = venueClientOrderIdFor(
+      this.opts.venueIdPrefix,
+      this.book.nextCounter(),
+      this.venue.capabilities.maxClientOrderIdLength,
+    );
+    const order = createOrder({ ...v.order, venueClientOrderId }, Date.now());
+    const saved = this.book.save(order);
+    // Accepted once saved: the venue call follows, whatever the FIX session does next.
+    return saved.then(
+      () => {
+        this.scheduler.run('placing an order', () => this.place(order, { ...v.request, clientOrderId: venueClientOrderId }));
+      },
+      (err: unknown) => {
+        // Not recorded, so not placed: the client hears it at once (retried while the session cannot store it).
+        const code = storageErrorCode(err);
+        this.logger.error({ err: code, clOrdId: order.clOrdId }, 'order book write failed; order rejected, not placed');
+        return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `gateway storage failure: ${code}`, new Date()));
+      },
+    );
+  }
+
+  /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
+  private rejectNew(msg: FixMessage, ordRejReason: string, text: string): Promise<void> {
+    const clOrdId = msg.get(11) ?? '';
+    // A reject never overwrites a book entry (the live order its ClOrdID names).
+    if (this.committer.current(clOrdId)) return this.rejectDuplicate(msg, text);
+    const side = msg.get(54) === '2' ? '2' : '1';
+    const ordType = msg.get(40) === '1' ? '1' : '2';
+    const order = createOrder(
+      {
+        clOrdId,
+        venueClientOrderId: `rejected-${this.book.nextCounter()}`,
+        symbol: msg.get(55) ?? '',
+        side,
+        ordType,
+        timeInForce: msg.get(59) ?? '0',
+        orderQty: validDecimal(msg.get(38)) ?? '0',
+        price: validDecimal(msg.get(44)),
+        account: msg.get(1),
+      },
+      Date.now(),
+    );
+    return this.committer.commit(rejectReport(order, ordRejReason, text));
+  }
+
+  /**
+   * At start-up, once the venue is up: orders saved but never answered (the process died before
+   * or during the create). The client hears 150=A at once. Where the venue refuses a reused client
+   * order id, the create is simply re-submitted (a duplicate refusal proves the first attempt got
+   * through, and the order is then found by query); elsewhere the order is looked up until found
+   * or proven absent.
+   */
+  async resumeUnansweredCreates(): Promise<void> {
+    for (const o of this.book.openOrders()) {
+      if (o.status !== 'A' || o.venueOrderId) continue;
+      await this.committer.commit(pendingNewReport(o, Date.now()));
+      const order = this.committer.current(o.clOrdId) ?? o;
+      if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order)));
+      else this.resolver.resolveUnknownCreate(order);
+    }
+  }
+
+  private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {
+    try {
+      const snapshot = await this.venue.placeOrder(request);
+      await this.updater.applySnapshot(order.clOrdId, snapshot);
+    } catch (err) {
+      await this.onPlaceFailed(order.clOrdId, err);
+    }
+  }
+
+  private async onPlaceFailed(clOrdId: string, err: unknown): Promise<void> {
+    const order = this.committer.current(clOrdId);
+    if (!order) return;
+    if (err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
+      // Our venue ids are unique per session, so a duplicate means an earlier attempt got through;
+      // the resolver adopts the venue's order only if its content is ours.
+      this.logger.warn({ clOrdId, err: (err as Error).message }, 'create outcome unknown; resolving through the venue');
+      if (order.status === 'A' && !order.acked) await this.committer.commit(pendingNewReport(order, Date.now()));
+      this.resolver.resolveUnknownCreate(this.committer.current(clOrdId) ?? order);
+      return;
+    }
+    let text: string;
+    let reason: string;
+    if (err instanceof OrderRejected) {
+      reason = ordRejReasonFor(err.reason);
+      text = venueRejectText(err.code, err.venueText ?? err.message);
+    } else if (err instanceof RateLimited) {
+      reason = '0';
+      text = `Venue rate limit: ${err.message}`;
+    } else if (err instanceof AuthenticationFailed) {
+      reason = '0';
+      text = `Venue authentication failed: ${venueRejectText(err.code, err.venueText ?? err.message)}`;
+    } else {
+      reason = '0';
+      text = venueRejectText(err.code, err.venueText ?? err.message);
+    }
+    await this.committer.commit(rejectReport(order, reason, text, Date.now()));
+  }
+
+  // ------------------------------------------------------------------------------------ F
+
+  async onCancel(msg: FixMessage): Promise<void> {
+    const order = this.committer.current(msg.get(41) ?? '');
+    const clOrdId = msg.get(11) ?? '';
+    // A resent cancel we already have (PossDup after a crash): its status, not a second cancel.
+    if (isResend(msg) && order && order.cancelClOrdIds?.includes(clOrdId)) return this.sendStatus(order, clOrdId);
+    const v = validateCancel(msg, order, {
+      capabilities: this.venue.capabilities,
+      knownClOrdId: (id) => this.committer.current(id) !== undefined,
+    });
+    if (!v.ok) {
+      await this.committer.send(
+        orderCancelRejectFor({
+          clOrdId: v.clOrdId,
+          origClOrdId: v.origClOrdId,
+          orderId: v.orderId,
+          ordStatus: v.ordStatus,
+          reason: v.cxlRejReason,
+          text: v.text,
+          account: order?.account,
+        }),
+      );
+      return;
+    }
+    const pending = beginCancel(order!, v.clOrdId, Date.now());
+    try {
+      await this.committer.saveNow(pending);
+    } catch (err) {
+      // Not recorded, so not sent to the venue: refused at once.
+      const code = storageErrorCode(err);
+      this.logger.error({ err: code, clOrdId: order!.clOrdId, cancelClOrdId: v.clOrdId }, 'order book write failed; cancel refused, not sent');
+      await this.committer.sendUntilStored(
+        orderCancelRejectFor({
+          clOrdId: v.clOrdId,
+          origClOrdId: v.origClOrdId,
+          orderId: order!.venueOrderId ?? 'NONE',
+          ordStatus: order!.status,
+          reason: '2',
+          text: `gateway storage failure: ${code}`,
+          account: order!.account,
+        }),
+      );
+      return;
+    }
+    this.scheduler.run('cancel', () => this.canceller.send(pending));
+  }
+
+  // ------------------------------------------------------------------------------------ H, G
+
+  async onStatusRequest(msg: FixMessage): Promise<void> {
+    const clOrdId = msg.get(11) ?? '';
+    const orderId = msg.get(37);
+    // A ClOrdID of an earlier period's finished order: the latest order that had it answers.
+    let order = this.committer.current(clOrdId) ?? this.book.latestWithClOrdId(clOrdId) ?? (orderId ? this.book.byVenueOrderId(orderId) : undefined);
+    if (!order) {
+      await this.committer.send(rejectUnknownOrderStatus(msg, `Unknown order ClOrdID ${clOrdId}`, new Date()));
+      return;
+    }
+    const stale = !isTerminal(order) && (!this.supervisor.streamConnected || Date.now() - order.updatedAt > this.opts.statusStaleMs);
+    if (stale && order.venueOrderId !== undefined) {
+      await this.updater.refreshOrder(clOrdId, false).catch(() => undefined);
+      order = this.committer.current(clOrdId) ?? order;
+    }
+    // The reply names the order by the ClOrdID the client asked about (the original or a cancel's).
+    const asked = clOrdId && this.committer.current(clOrdId) === order ? clOrdId : order.clOrdId;
+    await this.sendStatus(order, asked);
+  }
+
+  /** ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'). */
+  private async sendStatus(order: GatewayOrder, asked: string): Promise<void> {
+    const report = statusReport(order, asked);
+    if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
+    await this.committer.send(executionReportFor(order, report, new Date()));
+  }
+
+  async rejectReplace(msg: FixMessage): Promise<void> {
+    const order = this.committer.current(msg.get(41) ?? '');
+    await this.committer.send(
+      orderCancelRejectFor({
+        clOrdId: msg.get(11) ?? 'NONE',
+        origClOrdId: msg.get(41) ?? 'NONE',
+        orderId: order?.venueOrderId ?? 'NONE',
+        ordStatus: order?.status ?? '8',
+        reason: '2',
+        text: 'Cancel/replace is not supported; cancel and send a new order',
+        responseTo: '2',
+        account: order?.account,
+      }),
+    );
+  }
+}
+
+/** PossDupFlag (43) or PossResend (97): the client may have sent this before. */
+function isResend(msg: FixMessage): boolean {
+  return msg.possDup || msg.get(97) === 'Y';
+}
+
+function validDecimal(v: string | undefined): string | undefined {
+  return v !== undefined && /^-?\d+(\.\d+)?$/.test(v) ? v : undefined;
+}

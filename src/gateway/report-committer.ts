@@ -1,0 +1,158 @@
+// Transactional outbox, the writing side: an order's new state is saved together with the reports
+// it must send, then the reports are handed to the FIX session (which stores them before the
+// wire), then they are confirmed. Reports of one order leave in the order they were produced.
+//
+// Write failures (a full disk, an I/O error): reject and continue, never an unhandled rejection.
+// A change the book cannot save stays pending here, in memory, and is retried with back-off until
+// it is durable; meanwhile later changes of that order are merged into it (the book records whole
+// orders, so the latest state covers the earlier ones) and nothing more is sent for the order, so
+// its reports still leave in order once the disk has room. Other orders are not held up.
+import type { Logger } from 'pino';
+import { SessionHandle } from '../fix/application';
+import { OutboundMessage } from '../fix/message';
+import { executionReportFor, orderCancelRejectFor } from './execution-report';
+import { FileOrderBook, OutboxEntry } from './file-order-book';
+import { GatewayOrder } from './order';
+import { Transition } from './order-state';
+import { Scheduler } from './scheduler';
+import { BackoffOptions } from '../venues/common/backoff';
+
+/** Back-off for retrying a write the order book or the session store refused: 100 ms doubling to 5 s. */
+export const STORAGE_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5_000, jitter: 0.2 };
+
+/** A change of one order not durable yet: the latest state and every report waiting on it. */
+interface Undurable {
+  order: GatewayOrder;
+  outbox: OutboxEntry[];
+  done: Promise<void>;
+}
+
+/** The errno code of a storage error ("ENOSPC"), else its message: for a client-facing Text. */
+export function storageErrorCode(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException)?.code;
+  return typeof code === 'string' && code !== '' ? code : ((err as Error)?.message ?? String(err));
+}
+
+export class ReportCommitter {
+  private session?: SessionHandle;
+  private readonly changeListeners: ((order: GatewayOrder) => void)[] = [];
+  private readonly undurable = new Map<string, Undurable>();
+
+  constructor(
+    private readonly book: FileOrderBook,
+    private readonly scheduler: Scheduler,
+    private readonly logger: Logger,
+  ) {}
+
+  attach(session: SessionHandle): void {
+    this.session = session;
+  }
+
+  /** Called after every committed change of an order (its new state). */
+  onChange(listener: (order: GatewayOrder) => void): void {
+    this.changeListeners.push(listener);
+  }
+
+  /**
+   * The order's current state: the latest change, even if it is not durable yet (the book's copy
+   * may be older then). `clOrdId` may be the order's or one of its cancels' ClOrdIDs.
+   */
+  current(clOrdId: string): GatewayOrder | undefined {
+    const o = this.book.get(clOrdId);
+    return o ? (this.undurable.get(o.clOrdId)?.order ?? o) : undefined;
+  }
+
+  /** Save the order with the reports it must send, send them, then mark them done. */
+  async commit(t: Transition): Promise<void> {
+    const clOrdId = t.order.clOrdId;
+    const before = this.current(clOrdId);
+    if (t.order === before && t.reports.length === 0 && t.cancelRejects.length === 0) return;
+    const now = new Date();
+    const outbox: OutboxEntry[] = [];
+    // The reports get seqnums from here on: outbox recovery reads the store only from there.
+    const minSeq = this.session?.nextSenderSeqNum();
+    for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now), minSeq });
+    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c), minSeq });
+    const pending = this.undurable.get(clOrdId);
+    if (pending) {
+      // An earlier change is not durable yet: this one waits with it, in order.
+      pending.order = t.order;
+      pending.outbox.push(...outbox);
+      for (const l of this.changeListeners) l(t.order);
+      return pending.done;
+    }
+    try {
+      await this.book.save(t.order, outbox.length > 0 ? outbox : undefined);
+    } catch (err) {
+      this.logger.error({ clOrdId, err: storageErrorCode(err) }, 'order book write failed; the change is kept and retried until durable');
+      const u: Undurable = { order: t.order, outbox, done: Promise.resolve() };
+      u.done = this.retryUntilDurable(clOrdId, u);
+      this.undurable.set(clOrdId, u);
+      for (const l of this.changeListeners) l(t.order);
+      return u.done;
+    }
+    for (const l of this.changeListeners) l(t.order);
+    await this.sendAndConfirm(outbox);
+  }
+
+  /**
+   * Saves an order change that must be durable before anything else happens (a cancel before its
+   * venue call); throws when it cannot be saved now, for the caller to refuse the request.
+   */
+  async saveNow(order: GatewayOrder): Promise<void> {
+    if (this.undurable.has(order.clOrdId)) throw new Error(`an earlier change of order ${order.clOrdId} is not durable yet`);
+    await this.book.save(order);
+    for (const l of this.changeListeners) l(order);
+  }
+
+  private async retryUntilDurable(clOrdId: string, u: Undurable): Promise<void> {
+    await this.scheduler.sleep(0); // let the caller record `u` first
+    await this.scheduler.retry(async () => {
+      const outbox = u.outbox.slice();
+      const order = u.order;
+      try {
+        await this.book.save(order, outbox.length > 0 ? outbox : undefined);
+      } catch (err) {
+        this.logger.warn({ clOrdId, err: storageErrorCode(err) }, 'order book write failed again; retrying');
+        return 'retry';
+      }
+      // Changes merged while that write was in flight wait for the next round.
+      u.outbox.splice(0, outbox.length);
+      if (u.order !== order || u.outbox.length > 0) {
+        await this.sendAndConfirm(outbox);
+        return 'retry';
+      }
+      this.undurable.delete(clOrdId);
+      this.logger.info({ clOrdId }, 'order book write succeeded after failures');
+      await this.sendAndConfirm(outbox);
+      return 'done';
+    }, STORAGE_BACKOFF);
+  }
+
+  private async sendAndConfirm(outbox: OutboxEntry[]): Promise<void> {
+    if (outbox.length === 0) return;
+    // Handed over together (the session numbers them in this order and stores them as one group).
+    const results = await Promise.allSettled(outbox.map((e) => this.send(e.message)));
+    for (let i = 0; i < results.length; i++) if (results[i].status === 'rejected') await this.sendUntilStored(outbox[i].message);
+    this.book.confirm(outbox.map((e) => e.execId));
+  }
+
+  /** A message that changes no order (a reply to a request): straight to the session. */
+  send(msg: OutboundMessage): Promise<number> {
+    if (!this.session) throw new Error('gateway used before its session was created');
+    return this.session.send(msg);
+  }
+
+  /** send(), retried with back-off while the session cannot store it. */
+  async sendUntilStored(msg: OutboundMessage): Promise<void> {
+    await this.scheduler.retry(async () => {
+      try {
+        await this.send(msg);
+        return 'done';
+      } catch (err) {
+        this.logger.error({ msgType: msg.msgType, err: storageErrorCode(err) }, 'session could not store a message; retrying');
+        return 'retry';
+      }
+    }, STORAGE_BACKOFF);
+  }
+}
