@@ -321,7 +321,7 @@ export class FixSession implements SessionHandle {
     if (msg.get(8) !== this.config.beginString) {
       if (msgType === '5') return this.onLogout(msg);
       this.sendLogout('Incorrect BeginString');
-      this.nextTarget++;
+      this.advanceTarget(); // consumed, as QuickFIX does, and persisted like every other advance
       return;
     }
     if (this.validator) {
@@ -330,6 +330,14 @@ export class FixSession implements SessionHandle {
         this.sendReject(msg, problem);
         return;
       }
+    }
+    // Without a dictionary nothing else guarantees a usable MsgSeqNum (a missing one would be NaN
+    // and pass every sequence check): answer as the dictionary would, consuming no seqnum.
+    const seqText = msg.get(34);
+    if (seqText === undefined || !/^\d+$/.test(seqText)) {
+      const reason = seqText === undefined ? RejectReason.RequiredTagMissing : RejectReason.IncorrectDataFormat;
+      this.sendReject(msg, new SessionReject(reason, 34));
+      return;
     }
     switch (msgType) {
       case '0':
@@ -428,6 +436,12 @@ export class FixSession implements SessionHandle {
   private async onResendRequest(msg: FixMessage): Promise<void> {
     if (!this.verify(msg, false, false)) return;
     const begin = Number(msg.get(7));
+    if (!(begin >= 1)) {
+      // No message has MsgSeqNum 0: answering would mean a SequenceReset with 34=0.
+      this.sendReject(msg, new SessionReject(RejectReason.ValueOutOfRange, 7));
+      this.processQueued();
+      return;
+    }
     let end = Number(msg.get(16));
     const last = this.nextSender - 1;
     if (end === 0 || end > last) end = last;
