@@ -26,6 +26,8 @@ const LOGOUT_TIMEOUT_MS = 2000;
 /** How long the next expected seqnum waits to share an fsync with an outgoing message. */
 const TARGET_PERSIST_DELAY_MS = 20;
 const TIMER_TICK_MS = 200;
+/** Silence beyond HeartBtInt after which a connection counts as dead when a new Logon arrives. */
+const SILENCE_GRACE_MIN_MS = 1000;
 
 export interface FixSessionDeps {
   config: SessionConfig;
@@ -78,6 +80,8 @@ export class FixSession implements SessionHandle {
   private inboxHead = 0;
   private processing = false;
   private awaitingLogon = false;
+  /** ResetOnDisconnect in progress (set when the previous connection ended). */
+  private disconnectReset?: Promise<void>;
 
   // outbound ordering
   private out: OutItem[] = [];
@@ -172,6 +176,25 @@ export class FixSession implements SessionHandle {
     this.pump();
   }
 
+  /**
+   * How long (ms) the current connection has been silent beyond HeartBtInt + grace, or undefined
+   * while it is alive. A peer that is still there sends something at least every HeartBtInt.
+   */
+  silentPastHeartbeatMs(now: number): number | undefined {
+    if (!this.socket || !this.isLoggedOn || this.heartBtIntMs <= 0) return undefined;
+    const silent = now - this.lastReceivedAt;
+    return silent > this.heartBtIntMs + Math.max(SILENCE_GRACE_MIN_MS, this.heartBtIntMs / 5) ? silent : undefined;
+  }
+
+  /** Close a connection found dead (silentPastHeartbeatMs) so that a new Logon can take over. */
+  dropSilentConnection(silentMs: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.event(`Closing silent connection (nothing received for ${silentMs} ms, HeartBtInt ${this.heartBtIntMs / 1000} s): new Logon`);
+    this.resetConnectionState();
+    socket.destroy();
+  }
+
   /** Graceful stop: Logout to a logged-on client, wait briefly for its reply, flush the store. */
   async shutdown(): Promise<void> {
     const socket = this.socket;
@@ -205,6 +228,8 @@ export class FixSession implements SessionHandle {
       }
       throw err;
     }
+    // Any frame proves the peer is there, even one the session then ignores or rejects.
+    if (frames.length) this.lastReceivedAt = Date.now();
     for (const f of frames) this.inbox.push(f);
     this.pump();
   }
@@ -250,7 +275,15 @@ export class FixSession implements SessionHandle {
     this.timer = undefined;
     if (wasLoggedOn) {
       this.app.onLogout?.(this);
-      if (this.config.resetOnDisconnect) void this.resetSequences('ResetOnDisconnect');
+      if (this.config.resetOnDisconnect) {
+        // A new connection's Logon waits for this reset (a quick reconnect must not race it).
+        const resetting: Promise<void> = this.resetSequences('ResetOnDisconnect')
+          .catch((err) => this.logger.error({ err }, 'sequence reset failed'))
+          .finally(() => {
+            if (this.disconnectReset === resetting) this.disconnectReset = undefined;
+          });
+        this.disconnectReset = resetting;
+      }
     }
   }
 
@@ -302,6 +335,7 @@ export class FixSession implements SessionHandle {
     const msg = parsed.message;
     if (this.awaitingLogon) {
       this.awaitingLogon = false;
+      if (this.disconnectReset) return this.disconnectReset.then(() => this.onLogon(msg));
       return this.onLogon(msg);
     }
     if (!this.isLoggedOn) {

@@ -1,5 +1,8 @@
 // Session-layer edge cases over real TCP against the gateway process (echo sessions): header
-// problems that must not corrupt sequence numbers, and a ResendRequest that asks for seqnum 0.
+// problems that must not corrupt sequence numbers, a ResendRequest that asks for seqnum 0, and
+// liveness (HeartBtInt=0, TCP keep-alive, a half-open connection holding the session).
+import * as fs from 'fs';
+import * as path from 'path';
 import { FixTestClient, fixTime, frameFix } from '../support/fix-test-client';
 import { GatewayProcess, buildConfig, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
 
@@ -9,6 +12,7 @@ const CONFIG = buildConfig([
   { SenderCompID: 'ISLD', TargetCompID: 'TW42', ResetOnLogon: 'Y' },
   { SenderCompID: 'ISLD', TargetCompID: 'NODICT', ResetOnLogon: 'Y', UseDataDictionary: 'N' },
   { SenderCompID: 'ISLD', TargetCompID: 'KEEP', ResetOnLogon: 'N' },
+  { SenderCompID: 'ISLD', TargetCompID: 'LIVE', ResetOnLogon: 'Y' },
 ]);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -106,6 +110,92 @@ describe('ResendRequest', () => {
     expect(reply.get(45)).toBe('2');
     c.send('1', [[112, 'AFTER']]);
     expect((await c.next()).get(112)).toBe('AFTER');
+    await c.logout();
+  });
+});
+
+function eventLog(g: GatewayProcess, target: string): string {
+  const file = path.join(g.dir, 'log', `FIX.4.2-ISLD-${target}.event.log`);
+  return fs.existsSync(file) ? fs.readFileSync(file, 'latin1') : '';
+}
+
+/** The kernel's timer for the gateway's end of a connection (/proc/net/tcp "tr": 2 = keep-alive timer). */
+function gatewaySideTimer(gatewayPort: number, clientPort: number): number | undefined {
+  const hex = (n: number) => n.toString(16).toUpperCase().padStart(4, '0');
+  for (const file of ['/proc/net/tcp', '/proc/net/tcp6']) {
+    if (!fs.existsSync(file)) continue;
+    for (const line of fs.readFileSync(file, 'latin1').split('\n').slice(1)) {
+      const cols = line.trim().split(/\s+/);
+      if (cols.length < 6) continue;
+      if (cols[1].endsWith(`:${hex(gatewayPort)}`) && cols[2].endsWith(`:${hex(clientPort)}`)) return Number(cols[5].split(':')[0]);
+    }
+  }
+  return undefined;
+}
+
+describe('liveness', () => {
+  test('a Logon with HeartBtInt=0 (no liveness checks at all) is refused: connection closed, reason in the event log', async () => {
+    const c = await client('LIVE');
+    c.sendLogon({ heartBtInt: 0 });
+    await c.waitClosed(5000);
+    expect(c.received.map(String)).toEqual([]);
+    expect(eventLog(gw, 'LIVE')).toMatch(/Refused connection .*HeartBtInt 0/);
+  });
+
+  test('accepted sockets have TCP keep-alive on (the kernel runs a keep-alive timer on the gateway side)', async () => {
+    if (!fs.existsSync('/proc/net/tcp')) return; // Linux only
+    const c = await client('LIVE');
+    await c.logon({ heartBtInt: 30 });
+    const clientPort = (c as unknown as { socket: { localPort: number } }).socket.localPort;
+    expect(gatewaySideTimer(gw.port, clientPort)).toBe(2);
+    await c.logout();
+  });
+
+  test('a new Logon for a session whose connection has been silent past HeartBtInt + grace closes the old one (logged) and proceeds', async () => {
+    const old = await client('LIVE');
+    await old.logon({ heartBtInt: 2 });
+    const t0 = Date.now();
+    // The old peer is gone without a FIN (half-open): it sends nothing and answers nothing.
+    await sleep(3600);
+    expect(old.closedNow).toBe(false); // the heartbeat timeout (2.4 x 2 s) has not closed it yet
+    const fresh = await client('LIVE');
+    const reply = await fresh.logon({ heartBtInt: 2 }, 3000); // before the fix: closed without a reply
+    expect(reply.msgType).toBe('A');
+    await old.waitClosed(2000);
+    expect(Date.now() - t0).toBeLessThan(4700);
+    expect(eventLog(gw, 'LIVE')).toMatch(/Closing silent connection .* new Logon/);
+    await fresh.logout();
+  });
+
+  test('a second Logon while the live connection is talking is still refused', async () => {
+    const live = await client('LIVE');
+    await live.logon({ heartBtInt: 2 });
+    await sleep(1500);
+    live.send('0');
+    await sleep(1500);
+    const second = await client('LIVE');
+    second.sendLogon({ heartBtInt: 2 });
+    await second.waitClosed(3000);
+    expect(second.received).toEqual([]);
+    live.send('1', [[112, 'STILL']]);
+    expect((await live.next((m) => m.msgType === '0' && m.get(112) === 'STILL')).get(112)).toBe('STILL');
+    await live.logout();
+  });
+
+  test('every received frame counts as life: PossDup duplicates (ignored by the session) keep the gateway from sending a TestRequest', async () => {
+    const c = await client('LIVE');
+    await c.logon({ heartBtInt: 1 });
+    const logonSent = c.sent.get(1)!;
+    const ticker = setInterval(() => {
+      if (!c.closedNow) c.send('0', [], { seqNum: 1, possDup: true, origSendingTime: logonSent.sendingTime });
+    }, 300);
+    try {
+      await sleep(3000);
+    } finally {
+      clearInterval(ticker);
+    }
+    expect(c.closedNow).toBe(false);
+    expect(c.received.filter((m) => m.msgType === '1').map(String)).toEqual([]);
     await c.logout();
   });
 });
