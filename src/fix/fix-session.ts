@@ -14,6 +14,7 @@ import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder'
 import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './config/session-settings';
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
+import { DeliveryMark } from './store/delivery-mark';
 import { SessionLog } from './session-log';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
 
@@ -26,6 +27,8 @@ const LOGOUT_TIMEOUT_MS = 2000;
 /** How long the next expected seqnum waits to share an fsync with an outgoing message. */
 const TARGET_PERSIST_DELAY_MS = 20;
 const TIMER_TICK_MS = 200;
+/** Stored messages read from the store at a time (resend, undelivered messages before a reset). */
+export const STORE_READ_CHUNK = 1000;
 /** Silence beyond HeartBtInt after which a connection counts as dead when a new Logon arrives. */
 const SILENCE_GRACE_MIN_MS = 1000;
 
@@ -39,6 +42,8 @@ export interface FixSessionDeps {
   headerTags: ReadonlySet<number>;
   app: FixApplication;
   logger: Logger;
+  /** Highest outbound seqnum proven delivered (sidecar of the store); absent = nothing is ever proven. */
+  deliveryMark?: DeliveryMark;
 }
 
 interface OutItem {
@@ -58,6 +63,7 @@ export class FixSession implements SessionHandle {
   private readonly headerTags: ReadonlySet<number>;
   private readonly app: FixApplication;
   private readonly logger: Logger;
+  private readonly deliveryMark?: DeliveryMark;
 
   private nextSender = 1;
   private nextTarget = 1;
@@ -74,6 +80,13 @@ export class FixSession implements SessionHandle {
   private resendRange?: { begin: number; end: number };
   private readonly queued = new Map<number, FixMessage>();
   private timer?: NodeJS.Timeout;
+  /** TestReqID -> MsgSeqNum of the first TestRequest we sent with it and have no answer to. */
+  private readonly testRequestSeqs = new Map<string, number>();
+  private logoutSeq = 0;
+
+  // application messages of reset sequences not proven delivered, for the application after the next Logon
+  private undelivered: StoredMessage[] = [];
+  private resetSinceLogon = false;
 
   // inbound processing
   private inbox: string[] = [];
@@ -109,10 +122,12 @@ export class FixSession implements SessionHandle {
     this.headerTags = deps.headerTags;
     this.app = deps.app;
     this.logger = deps.logger.child({ session: this.sessionId });
+    this.deliveryMark = deps.deliveryMark;
   }
 
   async open(): Promise<void> {
     await this.store.open();
+    this.deliveryMark?.load();
     this.nextSender = this.store.nextSenderSeqNum();
     this.nextTarget = this.store.nextTargetSeqNum();
     this.targetWanted = this.targetPersisted = this.nextTarget;
@@ -210,6 +225,7 @@ export class FixSession implements SessionHandle {
     }
     this.disconnect('shutdown');
     await this.flushTargetPersistence();
+    await this.deliveryMark?.flush();
     await this.app.close?.();
     await this.store.close();
     await this.log.close();
@@ -266,6 +282,7 @@ export class FixSession implements SessionHandle {
     this.logoutSentAt = 0;
     this.resendRange = undefined;
     this.queued.clear();
+    this.testRequestSeqs.clear();
     this.inbox = [];
     this.inboxHead = 0;
     this.out = [];
@@ -375,7 +392,10 @@ export class FixSession implements SessionHandle {
     }
     switch (msgType) {
       case '0':
-        if (this.verify(msg, true, true)) this.advanceTarget();
+        if (this.verify(msg, true, true)) {
+          this.onHeartbeat(msg);
+          this.advanceTarget();
+        }
         break;
       case '1':
         if (this.verify(msg, true, true)) {
@@ -430,6 +450,7 @@ export class FixSession implements SessionHandle {
         this.processQueued();
       }
       this.app.onLogon?.(this);
+      if (this.resetSinceLogon) this.handUndelivered();
     };
     const periodStart = sessionPeriodStart(this.config, new Date());
     const newPeriod = periodStart !== undefined && this.store.creationTime() < periodStart;
@@ -446,7 +467,10 @@ export class FixSession implements SessionHandle {
       this.event('Received logout request');
       this.sendLogout();
       this.event('Sending logout response');
-    } else this.event('Received logout response');
+    } else {
+      this.event('Received logout response');
+      this.markDelivered(this.logoutSeq); // the client read up to our Logout
+    }
     this.nextTarget++;
     this.persistTarget(this.nextTarget);
     if (this.config.resetOnLogout) void this.resetSequences('ResetOnLogout');
@@ -476,6 +500,8 @@ export class FixSession implements SessionHandle {
       this.processQueued();
       return;
     }
+    // The client asks from its next expected seqnum: it has everything before.
+    this.markDelivered(Math.min(begin - 1, this.nextSender - 1));
     let end = Number(msg.get(16));
     const last = this.nextSender - 1;
     if (end === 0 || end > last) end = last;
@@ -654,12 +680,58 @@ export class FixSession implements SessionHandle {
   private async resetSequences(why: string): Promise<void> {
     this.generation++;
     await this.flushTargetPersistence();
+    if (this.app.onSequenceReset) {
+      await this.collectUndelivered();
+      this.resetSinceLogon = true;
+    }
     await this.store.reset();
     this.nextSender = 1;
     this.nextTarget = 1;
     this.targetWanted = this.targetPersisted = 1;
     this.event(`Sequence numbers reset (${why})`);
     this.app.onReset?.(this);
+  }
+
+  // ---------------------------------------------------------------------------------- delivery proof
+
+  private markDelivered(seq: number): void {
+    if (seq >= 1) this.deliveryMark?.raise(seq, this.store.creationTime());
+  }
+
+  private onHeartbeat(msg: FixMessage): void {
+    const id = msg.get(112);
+    const seq = id === undefined ? undefined : this.testRequestSeqs.get(id);
+    if (seq === undefined) return;
+    this.testRequestSeqs.delete(id!);
+    this.markDelivered(seq); // TCP is ordered: everything sent before that TestRequest arrived too
+  }
+
+  /**
+   * Before the store forgets the current sequence: its application messages not proven delivered,
+   * read in chunks, kept for the application (handed over after the next Logon).
+   */
+  private async collectUndelivered(): Promise<void> {
+    const last = this.nextSender - 1;
+    const from = (this.deliveryMark?.deliveredThrough(this.store.creationTime()) ?? 0) + 1;
+    let found = 0;
+    for (let begin = from; begin <= last; begin += STORE_READ_CHUNK) {
+      const chunk = await this.store.getSent(begin, Math.min(last, begin + STORE_READ_CHUNK - 1));
+      for (const m of chunk) {
+        if (m.raw !== '' && !isAdmin(msgTypeOf(m.raw))) {
+          this.undelivered.push(m);
+          found++;
+        }
+      }
+    }
+    this.event(`Sequence reset: ${found} application messages after ${from - 1} not proven delivered, kept for the application`);
+  }
+
+  private handUndelivered(): void {
+    const undelivered = this.undelivered;
+    this.undelivered = [];
+    this.resetSinceLogon = false;
+    const handled = (async () => this.app.onSequenceReset?.(undelivered, this))();
+    handled.catch((err) => this.logger.error({ err }, 'application failed to handle the sequence reset'));
   }
 
   // ---------------------------------------------------------------------------------- outbound
@@ -764,7 +836,7 @@ export class FixSession implements SessionHandle {
   }
 
   private sendLogout(text?: string): void {
-    this.sendMessage('5', text ? [{ tag: 58, value: text }] : []);
+    this.logoutSeq = this.sendMessage('5', text ? [{ tag: 58, value: text }] : []).seq;
     this.logoutSentAt = Date.now();
   }
 
@@ -820,7 +892,8 @@ export class FixSession implements SessionHandle {
       this.event('Timed out waiting for heartbeat');
       this.disconnect('heartbeat timeout');
     } else if (sinceRecv >= 1.2 * (this.testRequests + 1) * hb) {
-      this.sendMessage('1', [{ tag: 112, value: 'TEST' }]);
+      const { seq } = this.sendMessage('1', [{ tag: 112, value: 'TEST' }]);
+      if (!this.testRequestSeqs.has('TEST')) this.testRequestSeqs.set('TEST', seq);
       this.testRequests++;
       this.event('Sent test request TEST');
     } else if (sinceSent >= hb && this.testRequests === 0) {
@@ -829,3 +902,11 @@ export class FixSession implements SessionHandle {
   }
 }
 
+
+/** MsgType (35) of a stored wire message ('' when absent). */
+function msgTypeOf(raw: string): string {
+  const i = raw.indexOf('\x0135=');
+  if (i < 0) return '';
+  const end = raw.indexOf('\x01', i + 4);
+  return raw.slice(i + 4, end < 0 ? raw.length : end);
+}

@@ -12,6 +12,8 @@
 import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from '../fix/application';
 import { FixMessage, OutboundMessage } from '../fix/message';
+import { StoredMessage } from '../fix/store/message-store';
+import { messagesAfterReset } from './reset-recovery';
 import {
   Instrument,
   OrderEvent,
@@ -125,6 +127,14 @@ export class GatewayApplication implements FixApplication {
     for (const t of this.timers) clearTimeout(t);
     await this.venue.stop().catch(() => undefined);
     await this.book.close();
+  }
+
+  /** After a FIX sequence reset: the client's missed reports again, then every open order restated (reset-recovery.ts). */
+  async onSequenceReset(undelivered: StoredMessage[], session: SessionHandle): Promise<void> {
+    const open = this.book.openOrders();
+    const msgs = messagesAfterReset(undelivered, open, () => `RS-${this.book.nextCounter()}`, new Date());
+    session.event(`After the sequence reset: ${msgs.length - open.length} reports sent again, ${open.length} open orders restated`);
+    await Promise.all(msgs.map((m) => session.send(m)));
   }
 
   // ------------------------------------------------------------------------------------ FIX in

@@ -10,7 +10,7 @@ import Decimal from 'decimal.js';
 /** FIX 4.2 OrdStatus(39) values the gateway uses. */
 export type OrdStatus = 'A' | '0' | '1' | '2' | '4' | '6' | '8' | 'C';
 /** FIX 4.2 ExecType(150) values the gateway sends (status replies send ExecType = OrdStatus). */
-export type ExecType = '0' | '1' | '2' | '4' | '6' | '8' | 'A' | 'C';
+export type ExecType = '0' | '1' | '2' | '4' | '6' | '8' | 'A' | 'C' | 'D';
 /** FIX 4.2 CxlRejReason(102): 0 too late, 1 unknown order, 2 broker option, 3 already pending cancel. */
 export type CxlRejReason = '0' | '1' | '2' | '3';
 
