@@ -506,18 +506,25 @@ export class FixSession implements SessionHandle {
     const last = this.nextSender - 1;
     if (end === 0 || end > last) end = last;
     this.event(`Received ResendRequest FROM: ${begin} TO: ${msg.get(16)}`);
-    const stored = begin <= end ? await this.store.getSent(begin, end) : [];
-    if (!this.socket) return;
+    // In chunks, each written before the next is read (and the socket drained when it backs up), so
+    // memory stays bounded whatever the range; a run of missing messages spans chunks as one GapFill.
+    const socket = this.socket;
     let gapStart = begin;
     let sentAny = false;
-    for (const m of stored) {
-      if (m.seqNum > gapStart) {
-        this.sendGapFill(gapStart, m.seqNum);
+    for (let from = begin; from <= end; from += STORE_READ_CHUNK) {
+      const stored = await this.store.getSent(from, Math.min(end, from + STORE_READ_CHUNK - 1));
+      if (this.socket !== socket || !socket) return;
+      for (const m of stored) {
+        if (m.seqNum > gapStart) {
+          this.sendGapFill(gapStart, m.seqNum);
+          sentAny = true;
+        }
+        this.resendStored(m);
         sentAny = true;
+        gapStart = m.seqNum + 1;
       }
-      this.resendStored(m);
-      sentAny = true;
-      gapStart = m.seqNum + 1;
+      if (socket.writableNeedDrain) await drained(socket);
+      if (this.socket !== socket) return;
     }
     if (gapStart <= end) {
       this.sendGapFill(gapStart, end + 1);
@@ -909,4 +916,17 @@ function msgTypeOf(raw: string): string {
   if (i < 0) return '';
   const end = raw.indexOf('\x01', i + 4);
   return raw.slice(i + 4, end < 0 ? raw.length : end);
+}
+
+/** Resolves when the socket's write buffer has drained, or it closed. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
 }
