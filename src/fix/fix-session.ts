@@ -49,6 +49,8 @@ export interface FixSessionDeps {
 interface OutItem {
   raw: string;
   ready: boolean;
+  /** Its store append failed: it is never written. */
+  dropped?: boolean;
 }
 
 export class FixSession implements SessionHandle {
@@ -766,7 +768,15 @@ export class FixSession implements SessionHandle {
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
     if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);
-    durable.catch((err) => this.fatal(err));
+    // A failed append (e.g. ENOSPC; the store stays usable): the message never goes on the wire and
+    // its seqnum stays consumed, never reused while we run. The client sees a gap, asks for it and
+    // gets a GapFill, since nothing is stored under it. An application message's send() rejects and
+    // the session goes on; an admin message is part of the protocol, so the connection is dropped.
+    durable.catch((err: Error) => {
+      this.logger.error({ err, seq, msgType }, 'message store append failed; message not sent');
+      this.event(`Message ${seq} (35=${msgType}) not sent: store append failed (${err?.message ?? err})`);
+      if (!app) this.disconnect('store append failed');
+    });
     return { seq, durable };
   }
 
@@ -776,8 +786,9 @@ export class FixSession implements SessionHandle {
     this.lastSentAt = Date.now();
     if (durable) {
       const out = this.out;
-      durable.then(() => {
+      const settled = (stored: boolean) => {
         item.ready = true;
+        item.dropped = !stored;
         // Messages of one group commit resolve together: write them with one socket write.
         if (out === this.out && !this.flushScheduled) {
           this.flushScheduled = true;
@@ -786,7 +797,8 @@ export class FixSession implements SessionHandle {
             if (out === this.out) this.flushOut();
           });
         }
-      }, () => undefined);
+      };
+      durable.then(() => settled(true), () => settled(false));
     } else this.flushOut();
   }
 
@@ -795,9 +807,10 @@ export class FixSession implements SessionHandle {
     if (!socket) return;
     let chunk = '';
     while (this.outHead < this.out.length && this.out[this.outHead].ready) {
-      const raw = this.out[this.outHead++].raw;
-      this.log.outgoing(raw);
-      chunk += raw;
+      const item = this.out[this.outHead++];
+      if (item.dropped) continue;
+      this.log.outgoing(item.raw);
+      chunk += item.raw;
     }
     if (this.outHead === this.out.length) {
       this.out = [];

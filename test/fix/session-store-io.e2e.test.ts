@@ -82,3 +82,65 @@ describe('ResendRequest over a large range', () => {
     await c.logout();
   });
 });
+
+describe('a store append that fails (ENOSPC)', () => {
+  test('send() rejects for that message, it never reaches the wire, its seqnum is gap-filled, and the session goes on', async () => {
+    const unhandled: unknown[] = [];
+    const onUnhandled = (r: unknown) => unhandled.push(r);
+    process.on('unhandledRejection', onUnhandled);
+    const outcomes = new Map<string, string>();
+    try {
+      running = await startInProcessSession({
+        wrapStore: (store) =>
+          new Proxy(store, {
+            get(target, prop, receiver) {
+              if (prop === 'appendSent') {
+                return (seq: number, raw: string) => {
+                  if (raw.includes('\x0111=FAIL-')) return Promise.reject(Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' }));
+                  return target.appendSent(seq, raw);
+                };
+              }
+              const v = Reflect.get(target, prop, receiver);
+              return typeof v === 'function' ? v.bind(target) : v;
+            },
+          }),
+        // The echo application, with each send's outcome recorded.
+        app: (echo) => ({
+          onLogon: () => echo.onLogon(),
+          fromApp: (msg, session) => {
+            const id = msg.get(11)!;
+            const r = echo.fromApp(msg, session);
+            return Promise.resolve(r).then(
+              () => void outcomes.set(id, 'stored'),
+              (err: Error) => void outcomes.set(id, `rejected: ${err.message}`),
+            );
+          },
+        }),
+      });
+      const c = await FixTestClient.connect({ port: running.port });
+      clients.push(c);
+      await c.logon({ heartBtInt: 30 });
+      c.send('D', nos('OK-1')); // 2 -> echo 2
+      c.send('D', nos('FAIL-1')); // 3 -> echo 3 fails to store
+      c.send('D', nos('OK-2')); // 4 -> echo 4
+      const ok2 = await c.next((m) => m.get(11) === 'OK-2', 5000);
+      expect(ok2.seqNum).toBe(4);
+      expect(c.received.filter((m) => m.get(11) === 'FAIL-1')).toEqual([]);
+      expect(outcomes.get('FAIL-1')).toMatch(/^rejected: .*ENOSPC/);
+      expect(outcomes.get('OK-1')).toBe('stored');
+      // The client saw 2 then 4: it asks for 3 and gets a GapFill (the message was never stored, never sent).
+      expect(c.gaps).toEqual([{ expected: 3, received: 4 }]);
+      c.send('2', [[7, 3], [16, 3]]);
+      const fill = await c.next();
+      expect([fill.msgType, fill.seqNum, fill.get(36), fill.get(123)]).toEqual(['4', 3, '4', 'Y']);
+      c.send('D', nos('OK-3'));
+      expect((await c.next((m) => m.get(11) === 'OK-3')).seqNum).toBe(5);
+      await c.logout();
+      expect(running.session.nextSenderSeqNum()).toBe(7);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(unhandled).toEqual([]);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
+});
