@@ -43,6 +43,9 @@ export interface FixApplication {
    * An application message, in sequence order, after session-level validation. Resolve once the
    * application has durably taken responsibility for it: the session persists the next expected
    * MsgSeqNum only after that, so after a crash the client resends what was not yet accepted.
+   * The session does not await it before handing over the next message (pipelining): whatever
+   * ordering an application needs between messages (e.g. per order) it keeps itself, starting
+   * from this synchronous, in-order call.
    */
   fromApp(msg: FixMessage, session: SessionHandle): Promise<void> | void;
   /** Stop: called on shutdown after the session logged out. */

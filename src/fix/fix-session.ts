@@ -2,9 +2,15 @@
 // FIX 4.2 session rules as QuickFIX implements them, step for step where a QuickFIX peer can tell
 // the difference (which check comes first, when the target seqnum advances, which Text is sent).
 //
-// Inbound frames are processed strictly one after another (a resend reads the store
-// asynchronously; later frames wait). Outbound messages are durably stored before they are written,
-// through one ordered out-queue, so the wire order is the order in which messages were produced.
+// Inbound frames are processed by the session strictly one after another (a resend reads the store
+// asynchronously; later frames wait). Application messages are handed to the application in
+// sequence order, each before the next frame is looked at, but the session does not wait for the
+// application to finish one before handing over the next: fromApp's promise (the application has
+// durably taken the message) only gates persisting the next expected seqnum (target-seqnum-
+// persistence.ts). Consecutive orders thus pipeline and share fsyncs; ordering per order is the
+// application's to keep, and it can, as it sees every message in order and synchronously.
+// Outbound messages are durably stored before they are written, through one ordered out-queue, so
+// the wire order is the order in which messages were produced.
 import type { Socket } from 'net';
 import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from './application';
@@ -16,6 +22,7 @@ import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
 import { DeliveryMark } from './store/delivery-mark';
 import { SessionLog } from './session-log';
+import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
 
 /** Routing fields and their counterparts, reversed on session Rejects. */
@@ -24,8 +31,6 @@ const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
 ];
 
 const LOGOUT_TIMEOUT_MS = 2000;
-/** How long the next expected seqnum waits to share an fsync with an outgoing message. */
-const TARGET_PERSIST_DELAY_MS = 20;
 const TIMER_TICK_MS = 200;
 /** Stored messages read from the store at a time (resend, undelivered messages before a reset). */
 export const STORE_READ_CHUNK = 1000;
@@ -104,14 +109,8 @@ export class FixSession implements SessionHandle {
   private closeWhenFlushed = false;
   private flushScheduled = false;
 
-  // persistence of the next expected seqnum, after the application accepted the messages before it
-  private targetWanted = 1;
-  private targetPersisted = 1;
-  private targetBarrier: Array<Promise<void> | void> = [];
-  private targetPersisting?: Promise<void>;
-  private targetReady?: { n: number; done: () => void; fail: (err: unknown) => void };
-  private targetTimer?: NodeJS.Timeout;
-  private generation = 0;
+  /** Persistence of the next expected seqnum, after the application accepted the messages before it. */
+  private targetPersistence: TargetSeqNumPersistence;
 
   constructor(deps: FixSessionDeps) {
     this.config = deps.config;
@@ -125,6 +124,11 @@ export class FixSession implements SessionHandle {
     this.app = deps.app;
     this.logger = deps.logger.child({ session: this.sessionId });
     this.deliveryMark = deps.deliveryMark;
+    this.targetPersistence = this.newTargetPersistence(1);
+  }
+
+  private newTargetPersistence(initial: number): TargetSeqNumPersistence {
+    return new TargetSeqNumPersistence(this.store, initial, (err) => this.logger.error({ err }, 'failed to persist target seqnum'));
   }
 
   async open(): Promise<void> {
@@ -132,7 +136,7 @@ export class FixSession implements SessionHandle {
     this.deliveryMark?.load();
     this.nextSender = this.store.nextSenderSeqNum();
     this.nextTarget = this.store.nextTargetSeqNum();
-    this.targetWanted = this.targetPersisted = this.nextTarget;
+    this.targetPersistence = this.newTargetPersistence(this.nextTarget);
     this.event(`Created session; next sender ${this.nextSender}, next target ${this.nextTarget}`);
     await this.app.onCreate?.(this);
   }
@@ -226,7 +230,7 @@ export class FixSession implements SessionHandle {
       });
     }
     this.disconnect('shutdown');
-    await this.flushTargetPersistence();
+    await this.targetPersistence.flush();
     await this.deliveryMark?.flush();
     await this.app.close?.();
     await this.store.close();
@@ -474,7 +478,7 @@ export class FixSession implements SessionHandle {
       this.markDelivered(this.logoutSeq); // the client read up to our Logout
     }
     this.nextTarget++;
-    this.persistTarget(this.nextTarget);
+    this.targetPersistence.request(this.nextTarget);
     if (this.config.resetOnLogout) void this.resetSequences('ResetOnLogout');
     this.disconnectAfterFlush('logout');
   }
@@ -487,7 +491,7 @@ export class FixSession implements SessionHandle {
     this.event(`Received SequenceReset from ${msg.seqNum} to ${newSeqNo}`);
     if (newSeqNo > this.nextTarget) {
       this.nextTarget = newSeqNo;
-      this.persistTarget(newSeqNo);
+      this.targetPersistence.request(newSeqNo);
     } else if (newSeqNo < this.nextTarget) {
       this.sendReject(msg, new SessionReject(RejectReason.ValueOutOfRange, undefined));
     }
@@ -638,57 +642,11 @@ export class FixSession implements SessionHandle {
 
   private advanceTarget(accepted?: Promise<void> | void): void {
     this.nextTarget++;
-    this.persistTarget(this.nextTarget, accepted);
-  }
-
-  private persistTarget(n: number, accepted?: Promise<void> | void): void {
-    this.targetWanted = n;
-    if (accepted) this.targetBarrier.push(accepted.catch(() => undefined));
-    if (!this.targetPersisting) this.targetPersisting = this.runTargetPersistence();
-  }
-
-  private async runTargetPersistence(): Promise<void> {
-    try {
-      while (this.targetWanted !== this.targetPersisted) {
-        const n = this.targetWanted;
-        const gen = this.generation;
-        const barrier = this.targetBarrier;
-        this.targetBarrier = [];
-        if (barrier.length) await Promise.all(barrier);
-        if (gen !== this.generation) continue;
-        // Ride along with the next message we store (one fsync for both), or go alone shortly.
-        await new Promise<void>((done, fail) => {
-          this.targetReady = { n, done, fail };
-          this.targetTimer = setTimeout(() => this.writeTarget(), TARGET_PERSIST_DELAY_MS);
-          this.targetTimer.unref();
-        });
-        if (gen === this.generation) this.targetPersisted = n;
-      }
-    } catch (err) {
-      this.logger.error({ err }, 'failed to persist target seqnum');
-    } finally {
-      this.targetPersisting = undefined;
-    }
-  }
-
-  private writeTarget(): void {
-    const r = this.targetReady;
-    if (!r) return;
-    this.targetReady = undefined;
-    if (this.targetTimer) clearTimeout(this.targetTimer);
-    this.store.setNextTargetSeqNum(r.n).then(r.done, r.fail);
-  }
-
-  private async flushTargetPersistence(): Promise<void> {
-    while (this.targetPersisting) {
-      this.writeTarget();
-      await Promise.race([this.targetPersisting, new Promise((r) => setTimeout(r, 1))]);
-    }
+    this.targetPersistence.request(this.nextTarget, accepted);
   }
 
   private async resetSequences(why: string): Promise<void> {
-    this.generation++;
-    await this.flushTargetPersistence();
+    await this.targetPersistence.beginReset();
     if (this.app.onSequenceReset) {
       await this.collectUndelivered();
       this.resetSinceLogon = true;
@@ -696,7 +654,7 @@ export class FixSession implements SessionHandle {
     await this.store.reset();
     this.nextSender = 1;
     this.nextTarget = 1;
-    this.targetWanted = this.targetPersisted = 1;
+    this.targetPersistence.resetTo(1);
     this.event(`Sequence numbers reset (${why})`);
     this.app.onReset?.(this);
   }
@@ -764,7 +722,7 @@ export class FixSession implements SessionHandle {
     const seq = this.nextSender++;
     const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
     const app = !isAdmin(msgType);
-    if (this.targetReady) this.writeTarget(); // same store batch, same fsync
+    this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
     if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);
