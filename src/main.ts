@@ -9,6 +9,7 @@ import { ConfigError, loadSessionSettings, loggableSessionConfig, SessionConfig 
 import { FixDictionary, loadDictionary } from './fix/dictionary';
 import { FixSession } from './fix/fix-session';
 import { FileSessionStore } from './fix/store/file-session-store';
+import { DeliveryMark } from './fix/store/delivery-mark';
 import { SessionLog } from './fix/session-log';
 import { MessageValidator } from './fix/validation';
 import { FixAcceptor } from './fix/acceptor';
@@ -63,7 +64,8 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
         cleanups.push(gw.close);
       }
       const validator = cfg.useDataDictionary ? new MessageValidator(dict) : undefined;
-      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger });
+      const deliveryMark = new DeliveryMark(path.join(cfg.fileStorePath, `${key}.delivered`));
+      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark });
       await session.open();
       if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
       sessions.push(session);

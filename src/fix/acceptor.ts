@@ -13,6 +13,7 @@ import { FixSession } from './fix-session';
 import { MessageValidator } from './validation';
 
 const LOGON_TIMEOUT_MS = 10_000;
+const TCP_KEEPALIVE_IDLE_MS = 30_000;
 
 export class FixAcceptor {
   private readonly servers: net.Server[] = [];
@@ -59,6 +60,9 @@ export class FixAcceptor {
 
   private onConnection(socket: net.Socket, sessions: FixSession[]): void {
     socket.setNoDelay(true);
+    // The kernel notices a peer that vanished without a FIN even when the session's own heartbeat
+    // checks are slower (or the connection never logs on).
+    socket.setKeepAlive(true, TCP_KEEPALIVE_IDLE_MS);
     this.pendingSockets.add(socket);
     const framer = new FixFramer();
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
@@ -124,12 +128,20 @@ export class FixAcceptor {
     const invalid = validator?.validate(msg);
     if (invalid) return { reason: `invalid Logon: ${invalid.text}${invalid.refTagId !== undefined ? ` (${invalid.refTagId})` : ''}`, session };
     if (!/^\d+$/.test(msg.get(34) ?? '') || !/^\d+$/.test(msg.get(108) ?? '')) return { reason: 'invalid Logon: MsgSeqNum or HeartBtInt', session };
+    // QuickFIX accepts 0 and then checks nothing; a half-open connection would then hold the
+    // session for good. Refused like any other unacceptable Logon.
+    if (Number(msg.get(108)) < 1) return { reason: 'invalid Logon: HeartBtInt 0 (heartbeats are required)', session };
     const sendingTime = parseUtcTimestamp(msg.get(52) ?? '');
     if (session.config.checkLatency && !(Math.abs(Date.now() - sendingTime) <= session.config.maxLatencySeconds * 1000)) {
       return { reason: `SendingTime ${msg.get(52)} outside MaxLatency`, session };
     }
     if (!isWithinSessionWindow(session.config, new Date())) return { reason: 'outside the session time window', session };
-    if (session.connected) return { reason: 'session already logged on; the live connection is kept', session };
+    if (session.connected) {
+      const silentMs = session.silentPastHeartbeatMs(Date.now());
+      if (silentMs === undefined) return { reason: 'session already logged on; the live connection is kept', session };
+      this.logger.warn({ session: session.sessionId, remote: socket.remoteAddress, silentMs }, 'closing a silent (half-open) connection for a new Logon');
+      session.dropSilentConnection(silentMs);
+    }
     session.attach(socket, msg, rest, framer);
     return undefined;
   }

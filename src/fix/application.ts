@@ -33,9 +33,19 @@ export interface FixApplication {
   /** After our sequence numbers were reset (ResetOnLogon, 141=Y, ResetOnLogout/Disconnect). */
   onReset?(session: SessionHandle): void;
   /**
+   * Once logged on after one or more sequence resets (called even when nothing is undelivered):
+   * the application messages of the old sequence(s) not proven delivered to the client (MsgSeqNum
+   * after the last delivery proof), in the order sent. The session decides nothing about them;
+   * the application may send again what the client must not miss (new MsgSeqNums, e.g. 97=Y).
+   */
+  onSequenceReset?(undelivered: StoredMessage[], session: SessionHandle): Promise<void> | void;
+  /**
    * An application message, in sequence order, after session-level validation. Resolve once the
    * application has durably taken responsibility for it: the session persists the next expected
    * MsgSeqNum only after that, so after a crash the client resends what was not yet accepted.
+   * The session does not await it before handing over the next message (pipelining): whatever
+   * ordering an application needs between messages (e.g. per order) it keeps itself, starting
+   * from this synchronous, in-order call.
    */
   fromApp(msg: FixMessage, session: SessionHandle): Promise<void> | void;
   /** Stop: called on shutdown after the session logged out. */

@@ -2,9 +2,15 @@
 // FIX 4.2 session rules as QuickFIX implements them, step for step where a QuickFIX peer can tell
 // the difference (which check comes first, when the target seqnum advances, which Text is sent).
 //
-// Inbound frames are processed strictly one after another (a resend reads the store
-// asynchronously; later frames wait). Outbound messages are durably stored before they are written,
-// through one ordered out-queue, so the wire order is the order in which messages were produced.
+// Inbound frames are processed by the session strictly one after another (a resend reads the store
+// asynchronously; later frames wait). Application messages are handed to the application in
+// sequence order, each before the next frame is looked at, but the session does not wait for the
+// application to finish one before handing over the next: fromApp's promise (the application has
+// durably taken the message) only gates persisting the next expected seqnum (target-seqnum-
+// persistence.ts). Consecutive orders thus pipeline and share fsyncs; ordering per order is the
+// application's to keep, and it can, as it sees every message in order and synchronously.
+// Outbound messages are durably stored before they are written, through one ordered out-queue, so
+// the wire order is the order in which messages were produced.
 import type { Socket } from 'net';
 import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from './application';
@@ -14,7 +20,9 @@ import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder'
 import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './config/session-settings';
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
+import { DeliveryMark } from './store/delivery-mark';
 import { SessionLog } from './session-log';
+import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
 
 /** Routing fields and their counterparts, reversed on session Rejects. */
@@ -23,9 +31,11 @@ const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
 ];
 
 const LOGOUT_TIMEOUT_MS = 2000;
-/** How long the next expected seqnum waits to share an fsync with an outgoing message. */
-const TARGET_PERSIST_DELAY_MS = 20;
 const TIMER_TICK_MS = 200;
+/** Stored messages read from the store at a time (resend, undelivered messages before a reset). */
+export const STORE_READ_CHUNK = 1000;
+/** Silence beyond HeartBtInt after which a connection counts as dead when a new Logon arrives. */
+const SILENCE_GRACE_MIN_MS = 1000;
 
 export interface FixSessionDeps {
   config: SessionConfig;
@@ -37,11 +47,15 @@ export interface FixSessionDeps {
   headerTags: ReadonlySet<number>;
   app: FixApplication;
   logger: Logger;
+  /** Highest outbound seqnum proven delivered (sidecar of the store); absent = nothing is ever proven. */
+  deliveryMark?: DeliveryMark;
 }
 
 interface OutItem {
   raw: string;
   ready: boolean;
+  /** Its store append failed: it is never written. */
+  dropped?: boolean;
 }
 
 export class FixSession implements SessionHandle {
@@ -56,6 +70,7 @@ export class FixSession implements SessionHandle {
   private readonly headerTags: ReadonlySet<number>;
   private readonly app: FixApplication;
   private readonly logger: Logger;
+  private readonly deliveryMark?: DeliveryMark;
 
   private nextSender = 1;
   private nextTarget = 1;
@@ -72,12 +87,21 @@ export class FixSession implements SessionHandle {
   private resendRange?: { begin: number; end: number };
   private readonly queued = new Map<number, FixMessage>();
   private timer?: NodeJS.Timeout;
+  /** TestReqID -> MsgSeqNum of the first TestRequest we sent with it and have no answer to. */
+  private readonly testRequestSeqs = new Map<string, number>();
+  private logoutSeq = 0;
+
+  // application messages of reset sequences not proven delivered, for the application after the next Logon
+  private undelivered: StoredMessage[] = [];
+  private resetSinceLogon = false;
 
   // inbound processing
   private inbox: string[] = [];
   private inboxHead = 0;
   private processing = false;
   private awaitingLogon = false;
+  /** ResetOnDisconnect in progress (set when the previous connection ended). */
+  private disconnectReset?: Promise<void>;
 
   // outbound ordering
   private out: OutItem[] = [];
@@ -85,14 +109,8 @@ export class FixSession implements SessionHandle {
   private closeWhenFlushed = false;
   private flushScheduled = false;
 
-  // persistence of the next expected seqnum, after the application accepted the messages before it
-  private targetWanted = 1;
-  private targetPersisted = 1;
-  private targetBarrier: Array<Promise<void> | void> = [];
-  private targetPersisting?: Promise<void>;
-  private targetReady?: { n: number; done: () => void; fail: (err: unknown) => void };
-  private targetTimer?: NodeJS.Timeout;
-  private generation = 0;
+  /** Persistence of the next expected seqnum, after the application accepted the messages before it. */
+  private targetPersistence: TargetSeqNumPersistence;
 
   constructor(deps: FixSessionDeps) {
     this.config = deps.config;
@@ -105,13 +123,20 @@ export class FixSession implements SessionHandle {
     this.headerTags = deps.headerTags;
     this.app = deps.app;
     this.logger = deps.logger.child({ session: this.sessionId });
+    this.deliveryMark = deps.deliveryMark;
+    this.targetPersistence = this.newTargetPersistence(1);
+  }
+
+  private newTargetPersistence(initial: number): TargetSeqNumPersistence {
+    return new TargetSeqNumPersistence(this.store, initial, (err) => this.logger.error({ err }, 'failed to persist target seqnum'));
   }
 
   async open(): Promise<void> {
     await this.store.open();
+    this.deliveryMark?.load();
     this.nextSender = this.store.nextSenderSeqNum();
     this.nextTarget = this.store.nextTargetSeqNum();
-    this.targetWanted = this.targetPersisted = this.nextTarget;
+    this.targetPersistence = this.newTargetPersistence(this.nextTarget);
     this.event(`Created session; next sender ${this.nextSender}, next target ${this.nextTarget}`);
     await this.app.onCreate?.(this);
   }
@@ -172,6 +197,25 @@ export class FixSession implements SessionHandle {
     this.pump();
   }
 
+  /**
+   * How long (ms) the current connection has been silent beyond HeartBtInt + grace, or undefined
+   * while it is alive. A peer that is still there sends something at least every HeartBtInt.
+   */
+  silentPastHeartbeatMs(now: number): number | undefined {
+    if (!this.socket || !this.isLoggedOn || this.heartBtIntMs <= 0) return undefined;
+    const silent = now - this.lastReceivedAt;
+    return silent > this.heartBtIntMs + Math.max(SILENCE_GRACE_MIN_MS, this.heartBtIntMs / 5) ? silent : undefined;
+  }
+
+  /** Close a connection found dead (silentPastHeartbeatMs) so that a new Logon can take over. */
+  dropSilentConnection(silentMs: number): void {
+    const socket = this.socket;
+    if (!socket) return;
+    this.event(`Closing silent connection (nothing received for ${silentMs} ms, HeartBtInt ${this.heartBtIntMs / 1000} s): new Logon`);
+    this.resetConnectionState();
+    socket.destroy();
+  }
+
   /** Graceful stop: Logout to a logged-on client, wait briefly for its reply, flush the store. */
   async shutdown(): Promise<void> {
     const socket = this.socket;
@@ -186,7 +230,8 @@ export class FixSession implements SessionHandle {
       });
     }
     this.disconnect('shutdown');
-    await this.flushTargetPersistence();
+    await this.targetPersistence.flush();
+    await this.deliveryMark?.flush();
     await this.app.close?.();
     await this.store.close();
     await this.log.close();
@@ -205,6 +250,8 @@ export class FixSession implements SessionHandle {
       }
       throw err;
     }
+    // Any frame proves the peer is there, even one the session then ignores or rejects.
+    if (frames.length) this.lastReceivedAt = Date.now();
     for (const f of frames) this.inbox.push(f);
     this.pump();
   }
@@ -241,6 +288,7 @@ export class FixSession implements SessionHandle {
     this.logoutSentAt = 0;
     this.resendRange = undefined;
     this.queued.clear();
+    this.testRequestSeqs.clear();
     this.inbox = [];
     this.inboxHead = 0;
     this.out = [];
@@ -250,7 +298,15 @@ export class FixSession implements SessionHandle {
     this.timer = undefined;
     if (wasLoggedOn) {
       this.app.onLogout?.(this);
-      if (this.config.resetOnDisconnect) void this.resetSequences('ResetOnDisconnect');
+      if (this.config.resetOnDisconnect) {
+        // A new connection's Logon waits for this reset (a quick reconnect must not race it).
+        const resetting: Promise<void> = this.resetSequences('ResetOnDisconnect')
+          .catch((err) => this.logger.error({ err }, 'sequence reset failed'))
+          .finally(() => {
+            if (this.disconnectReset === resetting) this.disconnectReset = undefined;
+          });
+        this.disconnectReset = resetting;
+      }
     }
   }
 
@@ -302,6 +358,7 @@ export class FixSession implements SessionHandle {
     const msg = parsed.message;
     if (this.awaitingLogon) {
       this.awaitingLogon = false;
+      if (this.disconnectReset) return this.disconnectReset.then(() => this.onLogon(msg));
       return this.onLogon(msg);
     }
     if (!this.isLoggedOn) {
@@ -321,7 +378,7 @@ export class FixSession implements SessionHandle {
     if (msg.get(8) !== this.config.beginString) {
       if (msgType === '5') return this.onLogout(msg);
       this.sendLogout('Incorrect BeginString');
-      this.nextTarget++;
+      this.advanceTarget(); // consumed, as QuickFIX does, and persisted like every other advance
       return;
     }
     if (this.validator) {
@@ -331,9 +388,20 @@ export class FixSession implements SessionHandle {
         return;
       }
     }
+    // Without a dictionary nothing else guarantees a usable MsgSeqNum (a missing one would be NaN
+    // and pass every sequence check): answer as the dictionary would, consuming no seqnum.
+    const seqText = msg.get(34);
+    if (seqText === undefined || !/^\d+$/.test(seqText)) {
+      const reason = seqText === undefined ? RejectReason.RequiredTagMissing : RejectReason.IncorrectDataFormat;
+      this.sendReject(msg, new SessionReject(reason, 34));
+      return;
+    }
     switch (msgType) {
       case '0':
-        if (this.verify(msg, true, true)) this.advanceTarget();
+        if (this.verify(msg, true, true)) {
+          this.onHeartbeat(msg);
+          this.advanceTarget();
+        }
         break;
       case '1':
         if (this.verify(msg, true, true)) {
@@ -388,6 +456,7 @@ export class FixSession implements SessionHandle {
         this.processQueued();
       }
       this.app.onLogon?.(this);
+      if (this.resetSinceLogon) this.handUndelivered();
     };
     const periodStart = sessionPeriodStart(this.config, new Date());
     const newPeriod = periodStart !== undefined && this.store.creationTime() < periodStart;
@@ -404,9 +473,12 @@ export class FixSession implements SessionHandle {
       this.event('Received logout request');
       this.sendLogout();
       this.event('Sending logout response');
-    } else this.event('Received logout response');
+    } else {
+      this.event('Received logout response');
+      this.markDelivered(this.logoutSeq); // the client read up to our Logout
+    }
     this.nextTarget++;
-    this.persistTarget(this.nextTarget);
+    this.targetPersistence.request(this.nextTarget);
     if (this.config.resetOnLogout) void this.resetSequences('ResetOnLogout');
     this.disconnectAfterFlush('logout');
   }
@@ -419,7 +491,7 @@ export class FixSession implements SessionHandle {
     this.event(`Received SequenceReset from ${msg.seqNum} to ${newSeqNo}`);
     if (newSeqNo > this.nextTarget) {
       this.nextTarget = newSeqNo;
-      this.persistTarget(newSeqNo);
+      this.targetPersistence.request(newSeqNo);
     } else if (newSeqNo < this.nextTarget) {
       this.sendReject(msg, new SessionReject(RejectReason.ValueOutOfRange, undefined));
     }
@@ -428,22 +500,37 @@ export class FixSession implements SessionHandle {
   private async onResendRequest(msg: FixMessage): Promise<void> {
     if (!this.verify(msg, false, false)) return;
     const begin = Number(msg.get(7));
+    if (!(begin >= 1)) {
+      // No message has MsgSeqNum 0: answering would mean a SequenceReset with 34=0.
+      this.sendReject(msg, new SessionReject(RejectReason.ValueOutOfRange, 7));
+      this.processQueued();
+      return;
+    }
+    // The client asks from its next expected seqnum: it has everything before.
+    this.markDelivered(Math.min(begin - 1, this.nextSender - 1));
     let end = Number(msg.get(16));
     const last = this.nextSender - 1;
     if (end === 0 || end > last) end = last;
     this.event(`Received ResendRequest FROM: ${begin} TO: ${msg.get(16)}`);
-    const stored = begin <= end ? await this.store.getSent(begin, end) : [];
-    if (!this.socket) return;
+    // In chunks, each written before the next is read (and the socket drained when it backs up), so
+    // memory stays bounded whatever the range; a run of missing messages spans chunks as one GapFill.
+    const socket = this.socket;
     let gapStart = begin;
     let sentAny = false;
-    for (const m of stored) {
-      if (m.seqNum > gapStart) {
-        this.sendGapFill(gapStart, m.seqNum);
+    for (let from = begin; from <= end; from += STORE_READ_CHUNK) {
+      const stored = await this.store.getSent(from, Math.min(end, from + STORE_READ_CHUNK - 1));
+      if (this.socket !== socket || !socket) return;
+      for (const m of stored) {
+        if (m.seqNum > gapStart) {
+          this.sendGapFill(gapStart, m.seqNum);
+          sentAny = true;
+        }
+        this.resendStored(m);
         sentAny = true;
+        gapStart = m.seqNum + 1;
       }
-      this.resendStored(m);
-      sentAny = true;
-      gapStart = m.seqNum + 1;
+      if (socket.writableNeedDrain) await drained(socket);
+      if (this.socket !== socket) return;
     }
     if (gapStart <= end) {
       this.sendGapFill(gapStart, end + 1);
@@ -555,63 +642,63 @@ export class FixSession implements SessionHandle {
 
   private advanceTarget(accepted?: Promise<void> | void): void {
     this.nextTarget++;
-    this.persistTarget(this.nextTarget, accepted);
-  }
-
-  private persistTarget(n: number, accepted?: Promise<void> | void): void {
-    this.targetWanted = n;
-    if (accepted) this.targetBarrier.push(accepted.catch(() => undefined));
-    if (!this.targetPersisting) this.targetPersisting = this.runTargetPersistence();
-  }
-
-  private async runTargetPersistence(): Promise<void> {
-    try {
-      while (this.targetWanted !== this.targetPersisted) {
-        const n = this.targetWanted;
-        const gen = this.generation;
-        const barrier = this.targetBarrier;
-        this.targetBarrier = [];
-        if (barrier.length) await Promise.all(barrier);
-        if (gen !== this.generation) continue;
-        // Ride along with the next message we store (one fsync for both), or go alone shortly.
-        await new Promise<void>((done, fail) => {
-          this.targetReady = { n, done, fail };
-          this.targetTimer = setTimeout(() => this.writeTarget(), TARGET_PERSIST_DELAY_MS);
-          this.targetTimer.unref();
-        });
-        if (gen === this.generation) this.targetPersisted = n;
-      }
-    } catch (err) {
-      this.logger.error({ err }, 'failed to persist target seqnum');
-    } finally {
-      this.targetPersisting = undefined;
-    }
-  }
-
-  private writeTarget(): void {
-    const r = this.targetReady;
-    if (!r) return;
-    this.targetReady = undefined;
-    if (this.targetTimer) clearTimeout(this.targetTimer);
-    this.store.setNextTargetSeqNum(r.n).then(r.done, r.fail);
-  }
-
-  private async flushTargetPersistence(): Promise<void> {
-    while (this.targetPersisting) {
-      this.writeTarget();
-      await Promise.race([this.targetPersisting, new Promise((r) => setTimeout(r, 1))]);
-    }
+    this.targetPersistence.request(this.nextTarget, accepted);
   }
 
   private async resetSequences(why: string): Promise<void> {
-    this.generation++;
-    await this.flushTargetPersistence();
+    await this.targetPersistence.beginReset();
+    if (this.app.onSequenceReset) {
+      await this.collectUndelivered();
+      this.resetSinceLogon = true;
+    }
     await this.store.reset();
     this.nextSender = 1;
     this.nextTarget = 1;
-    this.targetWanted = this.targetPersisted = 1;
+    this.targetPersistence.resetTo(1);
     this.event(`Sequence numbers reset (${why})`);
     this.app.onReset?.(this);
+  }
+
+  // ---------------------------------------------------------------------------------- delivery proof
+
+  private markDelivered(seq: number): void {
+    if (seq >= 1) this.deliveryMark?.raise(seq, this.store.creationTime());
+  }
+
+  private onHeartbeat(msg: FixMessage): void {
+    const id = msg.get(112);
+    const seq = id === undefined ? undefined : this.testRequestSeqs.get(id);
+    if (seq === undefined) return;
+    this.testRequestSeqs.delete(id!);
+    this.markDelivered(seq); // TCP is ordered: everything sent before that TestRequest arrived too
+  }
+
+  /**
+   * Before the store forgets the current sequence: its application messages not proven delivered,
+   * read in chunks, kept for the application (handed over after the next Logon).
+   */
+  private async collectUndelivered(): Promise<void> {
+    const last = this.nextSender - 1;
+    const from = (this.deliveryMark?.deliveredThrough(this.store.creationTime()) ?? 0) + 1;
+    let found = 0;
+    for (let begin = from; begin <= last; begin += STORE_READ_CHUNK) {
+      const chunk = await this.store.getSent(begin, Math.min(last, begin + STORE_READ_CHUNK - 1));
+      for (const m of chunk) {
+        if (m.raw !== '' && !isAdmin(msgTypeOf(m.raw))) {
+          this.undelivered.push(m);
+          found++;
+        }
+      }
+    }
+    this.event(`Sequence reset: ${found} application messages after ${from - 1} not proven delivered, kept for the application`);
+  }
+
+  private handUndelivered(): void {
+    const undelivered = this.undelivered;
+    this.undelivered = [];
+    this.resetSinceLogon = false;
+    const handled = (async () => this.app.onSequenceReset?.(undelivered, this))();
+    handled.catch((err) => this.logger.error({ err }, 'application failed to handle the sequence reset'));
   }
 
   // ---------------------------------------------------------------------------------- outbound
@@ -635,11 +722,19 @@ export class FixSession implements SessionHandle {
     const seq = this.nextSender++;
     const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
     const app = !isAdmin(msgType);
-    if (this.targetReady) this.writeTarget(); // same store batch, same fsync
+    this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
     if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);
-    durable.catch((err) => this.fatal(err));
+    // A failed append (e.g. ENOSPC; the store stays usable): the message never goes on the wire and
+    // its seqnum stays consumed, never reused while we run. The client sees a gap, asks for it and
+    // gets a GapFill, since nothing is stored under it. An application message's send() rejects and
+    // the session goes on; an admin message is part of the protocol, so the connection is dropped.
+    durable.catch((err: Error) => {
+      this.logger.error({ err, seq, msgType }, 'message store append failed; message not sent');
+      this.event(`Message ${seq} (35=${msgType}) not sent: store append failed (${err?.message ?? err})`);
+      if (!app) this.disconnect('store append failed');
+    });
     return { seq, durable };
   }
 
@@ -649,8 +744,9 @@ export class FixSession implements SessionHandle {
     this.lastSentAt = Date.now();
     if (durable) {
       const out = this.out;
-      durable.then(() => {
+      const settled = (stored: boolean) => {
         item.ready = true;
+        item.dropped = !stored;
         // Messages of one group commit resolve together: write them with one socket write.
         if (out === this.out && !this.flushScheduled) {
           this.flushScheduled = true;
@@ -659,7 +755,8 @@ export class FixSession implements SessionHandle {
             if (out === this.out) this.flushOut();
           });
         }
-      }, () => undefined);
+      };
+      durable.then(() => settled(true), () => settled(false));
     } else this.flushOut();
   }
 
@@ -668,9 +765,10 @@ export class FixSession implements SessionHandle {
     if (!socket) return;
     let chunk = '';
     while (this.outHead < this.out.length && this.out[this.outHead].ready) {
-      const raw = this.out[this.outHead++].raw;
-      this.log.outgoing(raw);
-      chunk += raw;
+      const item = this.out[this.outHead++];
+      if (item.dropped) continue;
+      this.log.outgoing(item.raw);
+      chunk += item.raw;
     }
     if (this.outHead === this.out.length) {
       this.out = [];
@@ -716,7 +814,7 @@ export class FixSession implements SessionHandle {
   }
 
   private sendLogout(text?: string): void {
-    this.sendMessage('5', text ? [{ tag: 58, value: text }] : []);
+    this.logoutSeq = this.sendMessage('5', text ? [{ tag: 58, value: text }] : []).seq;
     this.logoutSentAt = Date.now();
   }
 
@@ -772,7 +870,8 @@ export class FixSession implements SessionHandle {
       this.event('Timed out waiting for heartbeat');
       this.disconnect('heartbeat timeout');
     } else if (sinceRecv >= 1.2 * (this.testRequests + 1) * hb) {
-      this.sendMessage('1', [{ tag: 112, value: 'TEST' }]);
+      const { seq } = this.sendMessage('1', [{ tag: 112, value: 'TEST' }]);
+      if (!this.testRequestSeqs.has('TEST')) this.testRequestSeqs.set('TEST', seq);
       this.testRequests++;
       this.event('Sent test request TEST');
     } else if (sinceSent >= hb && this.testRequests === 0) {
@@ -781,3 +880,24 @@ export class FixSession implements SessionHandle {
   }
 }
 
+
+/** MsgType (35) of a stored wire message ('' when absent). */
+function msgTypeOf(raw: string): string {
+  const i = raw.indexOf('\x0135=');
+  if (i < 0) return '';
+  const end = raw.indexOf('\x01', i + 4);
+  return raw.slice(i + 4, end < 0 ? raw.length : end);
+}
+
+/** Resolves when the socket's write buffer has drained, or it closed. */
+function drained(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const done = () => {
+      socket.off('drain', done);
+      socket.off('close', done);
+      resolve();
+    };
+    socket.on('drain', done);
+    socket.on('close', done);
+  });
+}

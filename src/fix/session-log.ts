@@ -7,11 +7,31 @@ import { utcTimestamp } from './codec/fix-encoder';
 const LOG_FLUSH_MS = 20;
 const LOG_FLUSH_BYTES = 256 * 1024;
 
-const SECRET_FIELD = /(^|\x01)(96|554|925)=[^\x01]*/g;
+const SECRET_TAGS = new Set(['96', '554', '925']);
 
+/**
+ * The message with the values of RawData (96), Password (554) and NewPassword (925) replaced by
+ * `****`. RawData is a data field: it may contain SOH, so the length announced by RawDataLength
+ * (95) is masked, and further up to the next SOH should the announced length fall short of it.
+ */
 export function maskSecrets(raw: string): string {
   if (raw.indexOf('96=') < 0 && raw.indexOf('554=') < 0 && raw.indexOf('925=') < 0) return raw;
-  return raw.replace(SECRET_FIELD, '$1$2=****');
+  let out = '';
+  let pos = 0;
+  let rawDataLength: number | undefined;
+  while (pos < raw.length) {
+    const eq = raw.indexOf('=', pos);
+    if (eq < 0) return out + raw.slice(pos);
+    const tag = raw.slice(pos, eq);
+    let end = raw.indexOf('\x01', tag === '96' && rawDataLength !== undefined ? Math.min(eq + 1 + rawDataLength, raw.length) : eq + 1);
+    if (end < 0) end = raw.length;
+    const value = raw.slice(eq + 1, end);
+    rawDataLength = tag === '95' && /^\d+$/.test(value) ? Number(value) : undefined;
+    out += SECRET_TAGS.has(tag) ? `${tag}=****` : raw.slice(pos, end);
+    if (end < raw.length) out += '\x01';
+    pos = end + 1;
+  }
+  return out;
 }
 
 export class SessionLog {

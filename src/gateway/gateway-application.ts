@@ -22,6 +22,7 @@
 import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from '../fix/application';
 import { FixMessage } from '../fix/message';
+import { StoredMessage } from '../fix/store/message-store';
 import { TimeInForce, VenueAdapter } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
 import { OrderCanceller } from './order-canceller';
@@ -29,6 +30,7 @@ import { OrderResolver } from './order-resolver';
 import { OrderRouter } from './order-router';
 import { OrderUpdater } from './order-updater';
 import { recoverOutbox } from './outbox-recovery';
+import { messagesAfterReset } from './reset-recovery';
 import { Reconciler } from './reconciler';
 import { ReportCommitter } from './report-committer';
 import { Scheduler } from './scheduler';
@@ -99,6 +101,15 @@ export class GatewayApplication implements FixApplication {
       onStreamConnected: () => this.scheduler.run('reconciliation', () => this.reconciler.reconcileOpenOrders(this.session)),
       onStreamState: (s) => session.event(`Venue stream ${s}`),
     });
+  }
+
+  /** After a FIX sequence reset: the client's missed reports again, then every open order restated (reset-recovery.ts). */
+  async onSequenceReset(undelivered: StoredMessage[], session: SessionHandle): Promise<void> {
+    // The latest state of each open order, even a change still waiting for the disk.
+    const open = this.book.openOrders().map((o) => this.committer.current(o.clOrdId) ?? o);
+    const msgs = messagesAfterReset(undelivered, open, () => `RS-${this.book.nextCounter()}`, new Date());
+    session.event(`After the sequence reset: ${msgs.length - open.length} reports sent again, ${open.length} open orders restated`);
+    await Promise.all(msgs.map((m) => session.send(m)));
   }
 
   async close(): Promise<void> {

@@ -129,7 +129,7 @@ describe('reading the realistic example', () => {
       senderCompId: 'GATEWAY',
       targetCompId: 'ECHO_CLIENT',
       sessionId: 'FIX.4.2:GATEWAY->ECHO_CLIENT',
-      acceptHost: '0.0.0.0',
+      acceptHost: '127.0.0.1',
       acceptPort: 9876,
       heartBtInt: 30,
       fileStorePath: path.join(dir, 'store'),
@@ -445,6 +445,44 @@ describe('venue keys', () => {
   });
 });
 
+describe('client authentication and exposure (a session that trades on a real venue)', () => {
+  const trading = (env: string, extra = '') =>
+    session(`Venue=hashkey\nVenueEnvironment=${env}\nVenueApiKey=env:K\nVenueApiSecret=env:K\n${extra}`).replace('Application=echo', 'Application=gateway');
+  const ENV_K = { K: 'k', PW: 'pw' };
+
+  it.each(['production', 'sandbox'])('with VenueEnvironment=%s and neither LogonPassword nor AllowedRemoteAddresses: start-up fails naming file, line and session', (env) => {
+    const err = expectConfigError(trading(env), { line: 1, key: undefined, problem: /FIX\.4\.2:GATEWAY->CLIENT.*LogonPassword or AllowedRemoteAddresses/ }, ENV_K);
+    expect(err.problem).toContain(`VenueEnvironment=${env}`);
+  });
+
+  it('either LogonPassword or AllowedRemoteAddresses (own or from DEFAULT) is enough', () => {
+    expect(parse(trading('production', 'LogonPassword=env:PW\n'), ENV_K)[0].logonPassword).toBe('pw');
+    expect(parse(trading('sandbox', 'AllowedRemoteAddresses=10.0.0.0/8\n'), ENV_K)[0].allowedRemoteAddresses).toEqual(['10.0.0.0/8']);
+    expect(parse(`[DEFAULT]\nAllowedRemoteAddresses=10.1.2.3\n${trading('production')}`, ENV_K)).toHaveLength(1);
+  });
+
+  it('the simulator and echo sessions need neither', () => {
+    expect(parse(trading('simulator').replace(/VenueApi\w+=env:K\n/g, ''))).toHaveLength(1);
+    expect(parse(session())).toHaveLength(1);
+  });
+
+  it('SocketAcceptHost defaults to loopback (127.0.0.1); a configured address is kept', () => {
+    expect(parse(session())[0].acceptHost).toBe('127.0.0.1');
+    expect(parse(session('SocketAcceptHost=0.0.0.0\n'))[0].acceptHost).toBe('0.0.0.0');
+  });
+});
+
+describe('PersistMessages', () => {
+  it('must be Y on a gateway session: recovery would otherwise resend every unconfirmed report', () => {
+    const text = session('Venue=hashkey\nPersistMessages=N\n').replace('Application=echo', 'Application=gateway');
+    expectConfigError(text, { line: 10, key: 'PersistMessages', problem: /must be Y with Application=gateway/ });
+  });
+
+  it('may be N on an echo session', () => {
+    expect(parse(session('PersistMessages=N\n'))[0].persistMessages).toBe(false);
+  });
+});
+
 describe('across sessions', () => {
   it('rejects a duplicate session at the second [SESSION] line', () => {
     expectConfigError(`${session()}${session('HeartBtInt=10\n')}`, { line: 9, key: undefined, problem: /duplicate session FIX\.4\.2:GATEWAY->CLIENT \(first at line 1\)/ });
@@ -455,7 +493,7 @@ describe('across sessions', () => {
   });
 
   it('rejects sessions sharing a port with different hosts', () => {
-    expectConfigError(`${session()}${session('SocketAcceptHost=127.0.0.1\n', 'OTHER')}`, {
+    expectConfigError(`${session()}${session('SocketAcceptHost=0.0.0.0\n', 'OTHER')}`, {
       line: 17,
       key: 'SocketAcceptHost',
       problem: /sharing SocketAcceptPort 9876 must share SocketAcceptHost/,

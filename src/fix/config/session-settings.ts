@@ -385,7 +385,8 @@ function buildSession(r: SessionReader): SessionConfig {
     senderCompId,
     targetCompId,
     sessionId: `${beginString}:${senderCompId}->${targetCompId}`,
-    acceptHost: r.optional('SocketAcceptHost') ?? '0.0.0.0',
+    // Loopback unless configured: exposing a FIX port is a decision, not a default.
+    acceptHost: r.optional('SocketAcceptHost') ?? '127.0.0.1',
     acceptPort,
     heartBtInt: r.int('HeartBtInt', 30),
     fileStorePath: r.path('FileStorePath')!,
@@ -416,6 +417,21 @@ function buildSession(r: SessionReader): SessionConfig {
 
   const venue = buildVenue(r, application, secretRefs);
   if (venue) cfg.venue = venue;
+  if (venue && venue.environment !== 'simulator' && cfg.logonPassword === undefined && cfg.allowedRemoteAddresses === undefined) {
+    // Real money behind an unauthenticated port: anyone who can reach it could trade.
+    throw new ConfigError(
+      r.file,
+      r.section.line,
+      undefined,
+      `session ${cfg.sessionId} trades on VenueEnvironment=${venue.environment} without client authentication: ` +
+        'set LogonPassword or AllowedRemoteAddresses (or both)',
+    );
+  }
+  if (application === 'gateway' && !cfg.persistMessages) {
+    // The gateway's outbox recovery looks its reports up in the store; without them every
+    // unconfirmed report would be sent again after a crash.
+    throw r.error('PersistMessages', 'must be Y with Application=gateway (reports are recovered from the message store)');
+  }
 
   // An echo session ignores venue keys it inherits from [DEFAULT]; origin does not list them either.
   if (application === 'echo') for (const key of VENUE_KEYS) delete cfg.origin[key];
