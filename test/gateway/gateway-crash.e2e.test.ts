@@ -109,7 +109,9 @@ function liveReports(client: FixTestClient, clOrdId: string): FixMsg[] {
     byExecId.set(id, m);
     out.push(m);
   }
-  return out;
+  // In the order a FIX engine processes them: a resend (43=Y) that fills a gap comes before the
+  // live messages that arrived while it was outstanding (no sequence reset in these tests).
+  return out.sort((a, b) => Number(a.get(34)) - Number(b.get(34)));
 }
 
 function fillReports(client: FixTestClient, clOrdId: string): FixMsg[] {
