@@ -51,3 +51,20 @@ export function jsonObjectBody(body: string): Record<string, unknown> | undefine
   }
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : undefined;
 }
+
+/** A JSON number given as its exact text, for replies that send numbers (not strings) on the wire. */
+export class JsonNumber {
+  constructor(readonly text: string) {
+    if (!JSON_NUMBER.test(text)) throw new Error(`not a JSON number: ${JSON.stringify(text)}`);
+  }
+}
+
+/** JSON.stringify for plain data in which JsonNumber values are written as bare numbers, digit for digit. */
+export function stringifyWithNumbers(value: unknown): string {
+  if (value instanceof JsonNumber) return value.text;
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return '[' + value.map((v) => (v === undefined ? 'null' : stringifyWithNumbers(v))).join(',') + ']';
+  const parts: string[] = [];
+  for (const [k, v] of Object.entries(value)) if (v !== undefined) parts.push(JSON.stringify(k) + ':' + stringifyWithNumbers(v));
+  return '{' + parts.join(',') + '}';
+}

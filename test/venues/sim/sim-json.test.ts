@@ -34,3 +34,13 @@ describe('parseJsonNumbersAsText', () => {
     expect(jsonObjectBody('{')).toBeUndefined();
   });
 });
+
+describe('stringifyWithNumbers', () => {
+  it('writes JsonNumber values as bare numbers, exactly, and the rest as JSON.stringify does', async () => {
+    const { JsonNumber, stringifyWithNumbers } = await import('../../../src/venues/sim/sim-json');
+    const text = stringifyWithNumbers({ a: new JsonNumber('1.48249'), b: [new JsonNumber('500'), 'x', null], c: undefined, d: { e: true } });
+    expect(text).toBe('{"a":1.48249,"b":[500,"x",null],"d":{"e":true}}');
+    expect(parseJsonNumbersAsText(text)).toEqual({ a: '1.48249', b: ['500', 'x', null], d: { e: true } });
+    expect(() => new JsonNumber('1e')).toThrow();
+  });
+});
