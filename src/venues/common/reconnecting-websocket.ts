@@ -169,10 +169,18 @@ export class ReconnectingWebSocket {
     this.ws = ws;
     const link = this.linkFor(ws);
     ws.on('message', (data) => this.onFrame(ws, link, data));
+    let opening: Promise<void> | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
         const onOpen = () => {
           ws.off('error', onError);
+          // Started inside the 'open' event: frames that came with the upgrade reply (a greeting)
+          // are dispatched right after it, and the opening step must already be listening.
+          try {
+            opening = this.opts.onOpen ? Promise.resolve(this.opts.onOpen(link)) : undefined;
+          } catch (err) {
+            opening = Promise.reject(err);
+          }
           resolve();
         };
         const onError = (err: Error) => {
@@ -186,7 +194,7 @@ export class ReconnectingWebSocket {
         ws.once('open', onOpen);
         ws.once('error', onError);
       });
-      if (this.opts.onOpen) await this.withDeadline(ws, Promise.resolve(this.opts.onOpen(link)));
+      if (opening !== undefined) await this.withDeadline(ws, opening);
     } catch (err) {
       if (this.ws === ws) this.ws = undefined;
       ws.terminate();
