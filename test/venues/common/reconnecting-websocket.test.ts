@@ -88,6 +88,24 @@ describe('ReconnectingWebSocket', () => {
     expect(s.received).toEqual(['sub', 'sub']);
   });
 
+  it('a greeting the server sends with the upgrade reaches the opening step', async () => {
+    // Sent on connection: it arrives in the same read as the upgrade reply, right after 'open'.
+    const s = await server((ws) => ws.send('hello'));
+    servers.push(s);
+    let greeted: (() => void) | undefined;
+    const c = new ReconnectingWebSocket({
+      name: 'test',
+      target: () => ({ url: `ws://127.0.0.1:${s.port}` }),
+      pingIntervalMs: 10_000,
+      connectTimeoutMs: 500,
+      onOpen: () => new Promise<void>((resolve) => (greeted = resolve)),
+    });
+    open.push(c);
+    c.onMessage((t) => t === 'hello' && greeted?.());
+    await c.start();
+    expect(c.connected).toBe(true);
+  });
+
   it('sends the client ping every interval and drops a link that stays silent', async () => {
     const s = await server();
     servers.push(s);
