@@ -1,7 +1,8 @@
 // A wire-faithful HashKey Global spot simulator (see /work/shared/venues/hashkey.md): the venue's
 // REST paths, parameters, signature and error shapes over node:http, and its user data stream
 // (listenKey, executionReport frames, JSON ping/pong) over `ws` on the same port. Orders go to the
-// shared MatchingEngine; faults and the /__sim/ control API come from src/venues/sim.
+// shared MatchingEngine; the HTTP server, route table, faults and the /__sim/ control API come
+// from src/venues/sim (SimHttpServer): this file holds only HashKey's wire.
 //
 // Choices where hashkey.md leaves room (all documented here, once):
 // - Error codes and messages follow the HashKey PRO error-code page and CCXT's HashKey map:
@@ -36,17 +37,16 @@
 // - USER_STREAM endpoints are signed (timestamp + signature), as CCXT and Hummingbot do.
 
 import { createHmac, randomBytes } from 'node:crypto';
-import http, { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { WebSocket, WebSocketServer } from 'ws';
-import { CONTROL_PREFIX, handleControlRequest, SimControlTarget } from '../sim/control-api';
-import { FaultInjector, FaultOperation, RequestFault, StreamOutbox } from '../sim/fault-injector';
+import type { IncomingMessage } from 'node:http';
+import type { WebSocket } from 'ws';
+import { SimControlTarget } from '../sim/control-api';
+import { FaultInjector, StreamOutbox } from '../sim/fault-injector';
+import { SimAuthResult, SimHttpRequest, SimHttpServer, SimReply, SimRoute, SimUpgradeDecision } from '../sim/sim-http-server';
 import { EngineEvent, MatchingEngine, OrderCheckFailure, SimFill, SimOrder, SimTimeInForce } from '../sim/matching-engine';
 import {
   DEFAULT_SIM_INSTRUMENTS,
   NOOP_LOGGER,
   PerKeyRateLimiter,
-  RateClass,
   RunningSimulator,
   SimLogger,
   SimulatorOptions,
@@ -61,17 +61,12 @@ const LISTEN_KEY_TTL_MS = 60 * 60_000;
 const DEFAULT_RECV_WINDOW = 5000;
 const MAX_RECV_WINDOW = 60_000;
 const MAX_CLIENT_ORDER_ID = 64;
-const MAX_BODY = 64 * 1024;
 const STREAM_PATH = '/api/v1/ws/';
 const EXCHANGE_ID = '301';
 
 type HkCode = string | number;
 
-interface HkReply {
-  status: number;
-  body: unknown;
-  headers?: Record<string, string>;
-}
+type HkReply = SimReply;
 
 function reply(body: unknown): HkReply {
   return { status: 200, body };
@@ -101,12 +96,7 @@ interface AuthedRequest {
   params: URLSearchParams;
 }
 
-interface Route {
-  signed: boolean;
-  operation?: Exclude<FaultOperation, 'any'>;
-  rate?: RateClass;
-  handle(sim: HashKeySimulator, req: AuthedRequest | undefined): HkReply;
-}
+type Route = SimRoute<AuthedRequest>;
 
 interface ListenKey {
   key: string;
@@ -232,8 +222,7 @@ function intParam(params: URLSearchParams, name: string): number | undefined | n
 class HashKeySimulator {
   readonly engine: MatchingEngine;
   readonly faults = new FaultInjector();
-  readonly server: http.Server;
-  private readonly wss: WebSocketServer;
+  readonly http: SimHttpServer<AuthedRequest>;
   private readonly clock: () => number;
   private readonly log: SimLogger;
   private readonly creds = new Map<string, Credential>();
@@ -241,7 +230,6 @@ class HashKeySimulator {
   private readonly limiter: PerKeyRateLimiter;
   private readonly listenKeys = new Map<string, ListenKey>();
   private readonly outboxes = new Map<string, StreamOutbox<Record<string, unknown>>>();
-  private readonly heldSockets = new Map<Socket, NodeJS.Timeout>();
   private batch = new Map<string, { report: Record<string, unknown>; delayMs: number }[]>();
   private batchScheduled = false;
   private pingTimer: NodeJS.Timeout | undefined;
@@ -268,133 +256,85 @@ class HashKeySimulator {
     this.engine.onEvent((e) => this.onEngineEvent(e));
     this.faults.onDropStreams(() => this.dropStreams());
 
-    this.server = http.createServer((req, res) => this.onRequest(req, res));
-    // Longer than any client's idle keep-alive, so the server never closes a socket a client is about to reuse.
-    this.server.keepAliveTimeout = 65_000;
-    this.server.headersTimeout = 66_000;
-    this.wss = new WebSocketServer({ noServer: true });
-    this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
-    this.restartPings();
-    this.housekeeping = setInterval(() => this.expireListenKeys(), 1000);
-    this.housekeeping.unref();
-
     this.control = {
       name: 'hashkey',
       engine: this.engine,
       faults: this.faults,
       settingKeys: ['rateLimits', 'streamFraming', 'cancelConfirmDelayMs', 'streamPingIntervalMs', 'listenKeyTtlMs'],
       configure: (s) => this.configure(s),
-      health: () => ({ listenKeys: this.listenKeys.size, streams: this.wss.clients.size }),
+      health: () => ({ listenKeys: this.listenKeys.size, streams: this.http.wss.clients.size }),
     };
+    this.http = new SimHttpServer<AuthedRequest>({
+      routes: this.routes(),
+      authenticate: (req) => this.authenticate(req),
+      rateKey: (a) => a.cred.apiKey,
+      replies: {
+        noRoute: (req) => error(404, '-1004', `Bad request: no endpoint ${req.method} ${req.path}`),
+        rateLimited: RATE_LIMITED,
+        banned: BANNED,
+        internalError: INTERNAL,
+      },
+      control: this.control,
+      limiter: this.limiter,
+      upgrade: (req, path) => this.upgrade(req, path),
+      logger: this.log,
+    });
+    this.restartPings();
+    this.housekeeping = setInterval(() => this.expireListenKeys(), 1000);
+    this.housekeeping.unref();
+  }
+
+  private routes(): Map<string, Route> {
+    const signed = (operation: Route['operation'], rate: Route['rate'], handle: (r: AuthedRequest) => HkReply): Route => ({
+      signed: true,
+      operation,
+      rate,
+      handle: (_req, auth) => handle(auth!),
+    });
+    return new Map<string, Route>([
+      ['GET /api/v1/exchangeInfo', { signed: false, operation: 'instruments', handle: () => this.exchangeInfo() }],
+      ['GET /api/v1/time', { signed: false, handle: () => this.serverTime() }],
+      ['GET /api/v1/ping', { signed: false, handle: () => reply({}) }],
+      ['POST /api/v1.1/spot/order', signed('create', 'orders', (r) => this.createOrder(r, 'v1.1'))],
+      ['POST /api/v1/spot/order', signed('create', 'orders', (r) => this.createOrder(r, 'v1'))],
+      ['DELETE /api/v1/spot/order', signed('cancel', 'orders', (r) => this.cancelOrder(r))],
+      ['GET /api/v1/spot/order', signed('query', 'queries', (r) => this.queryOrder(r))],
+      ['GET /api/v1/spot/openOrders', signed('openOrders', 'queries', (r) => this.openOrders(r))],
+      ['GET /api/v1/account/trades', signed('query', 'queries', (r) => this.accountTrades(r))],
+      ['POST /api/v1/userDataStream', signed('listenKey', undefined, (r) => this.createListenKey(r))],
+      ['PUT /api/v1/userDataStream', signed('listenKey', undefined, (r) => this.keepAliveListenKey(r))],
+      ['DELETE /api/v1/userDataStream', signed('listenKey', undefined, (r) => this.closeListenKey(r))],
+    ]);
   }
 
   // ---- HTTP ----------------------------------------------------------------------------------
-
-  private onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const url = req.url ?? '/';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
-    const rawQuery = q < 0 ? '' : url.slice(q + 1);
-    if (path.startsWith(CONTROL_PREFIX)) {
-      handleControlRequest(this.control, req, res, path, new URLSearchParams(rawQuery));
-      return;
-    }
-    const route = ROUTES.get(`${req.method} ${path}`);
-    if (route === undefined) {
-      this.send(res, error(404, '-1004', `Bad request: no endpoint ${req.method} ${path}`));
-      req.resume();
-      return;
-    }
-    if (req.method === 'GET') {
-      req.resume();
-      this.serve(route, req, res, rawQuery, '');
-      return;
-    }
-    let body = '';
-    req.setEncoding('utf8');
-    req.on('data', (chunk: string) => {
-      body += chunk;
-      if (body.length > MAX_BODY) req.destroy();
-    });
-    req.on('end', () => this.serve(route, req, res, rawQuery, body));
-  }
-
-  private serve(route: Route, req: IncomingMessage, res: ServerResponse, rawQuery: string, body: string): void {
-    let authed: AuthedRequest | undefined;
-    if (route.signed) {
-      const auth = this.authenticate(req, rawQuery, body);
-      if ('status' in auth) return this.send(res, auth);
-      authed = auth;
-      if (route.rate !== undefined && !this.limiter.take(auth.cred.apiKey, route.rate, Date.now())) {
-        return this.send(res, RATE_LIMITED);
-      }
-    }
-    const fault = route.operation === undefined ? undefined : this.faults.takeRequestFault(route.operation);
-    if (fault !== undefined) {
-      this.log.info({ fault, path: req.url }, 'simulator fault fired');
-      if (fault.kind === 'error5xxBefore') return this.send(res, INTERNAL(fault.status ?? 503));
-      if (fault.kind === 'rateLimit429') return this.send(res, RATE_LIMITED);
-      if (fault.kind === 'ban418') return this.send(res, BANNED);
-    }
-    const result = route.handle(this, authed);
-    if (fault === undefined) return this.send(res, result);
-    this.misbehave(req, res, fault);
-  }
-
-  /** The "after" faults: the operation has been performed; the reply goes wrong. */
-  private misbehave(req: IncomingMessage, res: ServerResponse, fault: RequestFault): void {
-    const socket = req.socket;
-    switch (fault.kind) {
-      case 'error5xxAfter':
-        return this.send(res, INTERNAL(fault.status ?? 500));
-      case 'dropConnectionAfter':
-        socket.destroy();
-        return;
-      case 'timeoutAfter': {
-        const timer = setTimeout(() => {
-          this.heldSockets.delete(socket);
-          socket.destroy();
-        }, fault.holdMs ?? 30_000);
-        this.heldSockets.set(socket, timer);
-        socket.once('close', () => {
-          clearTimeout(timer);
-          this.heldSockets.delete(socket);
-        });
-        return;
-      }
-    }
-  }
-
-  private send(res: ServerResponse, r: HkReply): void {
-    const text = JSON.stringify(r.body);
-    res.writeHead(r.status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text), ...r.headers });
-    res.end(text);
-  }
 
   /**
    * API key, signature over query string + body exactly as sent (minus the signature parameter),
    * timestamp within recvWindow. Parameters come from the query string when it is non-empty,
    * otherwise from a form-urlencoded body: never both.
    */
-  private authenticate(req: IncomingMessage, rawQuery: string, body: string): AuthedRequest | HkReply {
+  private authenticate(req: SimHttpRequest): SimAuthResult<AuthedRequest> {
+    const refuse = (r: HkReply): SimAuthResult<AuthedRequest> => ({ ok: false, reply: r });
+    const { rawQuery, body } = req;
     const apiKey = req.headers['x-hk-apikey'];
     const cred = typeof apiKey === 'string' ? this.creds.get(apiKey) : undefined;
-    if (cred === undefined) return INVALID_API_KEY;
+    if (cred === undefined) return refuse(INVALID_API_KEY);
     const formBody = (req.headers['content-type'] ?? '').includes('application/x-www-form-urlencoded') ? body : '';
     const fromQuery = rawQuery !== '';
     const params = new URLSearchParams(fromQuery ? rawQuery : formBody);
     const signature = params.get('signature');
-    if (signature === null || signature === '') return fieldError('signature');
+    if (signature === null || signature === '') return refuse(fieldError('signature'));
     const timestamp = intParam(params, 'timestamp');
-    if (timestamp === undefined || timestamp === null) return fieldError('timestamp');
+    if (timestamp === undefined || timestamp === null) return refuse(fieldError('timestamp'));
     const recvWindow = intParam(params, 'recvWindow') ?? DEFAULT_RECV_WINDOW;
-    if (recvWindow === null || recvWindow <= 0 || recvWindow > MAX_RECV_WINDOW) return fieldError('recvWindow');
+    if (recvWindow === null || recvWindow <= 0 || recvWindow > MAX_RECV_WINDOW) return refuse(fieldError('recvWindow'));
     const payload = fromQuery ? withoutSignature(rawQuery) + body : rawQuery + withoutSignature(body);
     const expected = createHmac('sha256', cred.secret).update(payload).digest('hex');
-    if (signature.toLowerCase() !== expected) return BAD_SIGNATURE;
+    if (signature.toLowerCase() !== expected) return refuse(BAD_SIGNATURE);
     const now = this.clock();
-    if (timestamp > now + 1000 || now - timestamp > recvWindow) return RECV_WINDOW;
-    return { cred, params };
+    if (timestamp > now + 1000 || now - timestamp > recvWindow) return refuse(RECV_WINDOW);
+    return { ok: true, auth: { cred, params } };
   }
 
   // ---- endpoints -----------------------------------------------------------------------------
@@ -658,23 +598,18 @@ class HashKeySimulator {
     return lk !== undefined && lk.apiKey === cred.apiKey && lk.expiresAt > Date.now() ? lk : undefined;
   }
 
-  private onUpgrade(req: IncomingMessage, socket: Socket, head: Buffer): void {
-    const url = req.url ?? '';
-    const q = url.indexOf('?');
-    const path = q < 0 ? url : url.slice(0, q);
+  private upgrade(_req: IncomingMessage, path: string): SimUpgradeDecision {
     const lk = path.startsWith(STREAM_PATH) ? this.listenKeys.get(path.slice(STREAM_PATH.length)) : undefined;
-    if (lk === undefined || lk.expiresAt <= Date.now()) {
-      socket.end('HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-      socket.destroy();
-      return;
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => {
-      const client: StreamClient = { ws, listenKey: lk, unansweredPings: 0 };
-      lk.sockets.add(client);
-      ws.on('message', (data) => this.onStreamMessage(client, data.toString()));
-      ws.on('close', () => lk.sockets.delete(client));
-      ws.on('error', () => ws.terminate());
-    });
+    if (lk === undefined || lk.expiresAt <= Date.now()) return { accept: false, status: 401, statusText: 'Unauthorized' };
+    return {
+      accept: true,
+      onOpen: (ws: WebSocket) => {
+        const client: StreamClient = { ws, listenKey: lk, unansweredPings: 0 };
+        lk.sockets.add(client);
+        ws.on('message', (data) => this.onStreamMessage(client, data.toString()));
+        ws.on('close', () => lk.sockets.delete(client));
+      },
+    };
   }
 
   private onStreamMessage(client: StreamClient, text: string): void {
@@ -824,46 +759,15 @@ class HashKeySimulator {
     clearInterval(this.pingTimer);
     clearInterval(this.housekeeping);
     for (const box of this.outboxes.values()) box.close();
-    for (const [socket, timer] of this.heldSockets) {
-      clearTimeout(timer);
-      socket.destroy();
-    }
-    this.heldSockets.clear();
-    for (const ws of this.wss.clients) ws.terminate();
     this.listenKeys.clear();
-    await new Promise<void>((resolve) => this.wss.close(() => resolve()));
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+    await this.http.close();
   }
 }
-
-const ROUTES = new Map<string, Route>([
-  ['GET /api/v1/exchangeInfo', { signed: false, operation: 'instruments', handle: (s) => s.exchangeInfo() }],
-  ['GET /api/v1/time', { signed: false, handle: (s) => s.serverTime() }],
-  ['GET /api/v1/ping', { signed: false, handle: () => reply({}) }],
-  ['POST /api/v1.1/spot/order', { signed: true, operation: 'create', rate: 'orders', handle: (s, r) => s.createOrder(r!, 'v1.1') }],
-  ['POST /api/v1/spot/order', { signed: true, operation: 'create', rate: 'orders', handle: (s, r) => s.createOrder(r!, 'v1') }],
-  ['DELETE /api/v1/spot/order', { signed: true, operation: 'cancel', rate: 'orders', handle: (s, r) => s.cancelOrder(r!) }],
-  ['GET /api/v1/spot/order', { signed: true, operation: 'query', rate: 'queries', handle: (s, r) => s.queryOrder(r!) }],
-  ['GET /api/v1/spot/openOrders', { signed: true, operation: 'openOrders', rate: 'queries', handle: (s, r) => s.openOrders(r!) }],
-  ['GET /api/v1/account/trades', { signed: true, operation: 'query', rate: 'queries', handle: (s, r) => s.accountTrades(r!) }],
-  ['POST /api/v1/userDataStream', { signed: true, operation: 'listenKey', handle: (s, r) => s.createListenKey(r!) }],
-  ['PUT /api/v1/userDataStream', { signed: true, operation: 'listenKey', handle: (s, r) => s.keepAliveListenKey(r!) }],
-  ['DELETE /api/v1/userDataStream', { signed: true, operation: 'listenKey', handle: (s, r) => s.closeListenKey(r!) }],
-]);
 
 export async function startHashKeySimulator(opts: SimulatorOptions): Promise<RunningSimulator> {
   const sim = new HashKeySimulator(opts);
   const host = opts.host ?? '127.0.0.1';
-  await new Promise<void>((resolve, reject) => {
-    sim.server.once('error', reject);
-    sim.server.listen(opts.port ?? 0, host, () => {
-      sim.server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (sim.server.address() as AddressInfo).port;
-  const urlHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
+  const { port, urlHost } = await sim.http.listen(host, opts.port ?? 0);
   (opts.logger ?? NOOP_LOGGER).info({ port, host }, 'HashKey simulator listening');
   return {
     restUrl: `http://${urlHost}:${port}`,
