@@ -22,6 +22,7 @@ import {
   VenueOrder,
 } from '../venue';
 import type { HashKeyParams } from './hashkey-auth';
+import { parseExactJson } from '../common/decimal-json';
 import {
   HASHKEY_BAN_WAIT_MS,
   HASHKEY_CANCEL_ERROR_CODES,
@@ -48,21 +49,10 @@ export interface HashKeyMappingOptions {
 /**
  * JSON.parse that keeps integers of 16+ digits as strings (HashKey ids are 19 digits and must not
  * pass through a JS number). Ids are documented as strings; this guards against a numeric one.
- * Quoting can only break a document when the digits were inside a string, so then it falls back
- * to plain JSON.parse.
+ * Decimals are left as JSON numbers here (HashKey sends prices and quantities as strings).
  */
 export function parseHashKeyJson(text: string): unknown {
-  if (/\d{16}/.test(text)) {
-    const quoted = text.replace(/([:[,]\s*)(-?\d{16,})(?=\s*[,}\]])/g, '$1"$2"');
-    if (quoted !== text) {
-      try {
-        return JSON.parse(quoted);
-      } catch {
-        /* digits were inside a string: parse as is */
-      }
-    }
-  }
-  return JSON.parse(text);
+  return parseExactJson(text, { decimalsAsStrings: false });
 }
 
 /** A stream frame may be one JSON object or an array of them: returns the objects. */

@@ -1,0 +1,216 @@
+// Dzengi.com spot behind the VenueAdapter interface, as far as venue.ts allows today. No FIX
+// knowledge here.
+//
+// Dzengi has no client order id and no own-order stream:
+// - The venue order id (UUID) is the handle: cancel and getOrder need `venueOrderId` (and the
+//   symbol); a ref with only our client id is refused (OrderRejected 'unsupported'), never
+//   answered "not found" — the venue cannot look an order up by our id, so "not found" would be a
+//   guess. The create reply is the one moment our id and the venue id meet: placeOrder returns
+//   the order with our clientOrderId; every later snapshot carries clientOrderId ''.
+// - No events are pushed. onEvent listeners are kept for the venue-neutral poller (in common/,
+//   not here), which builds events from what this adapter exposes: openOrders(), getOrder()
+//   (with one fill per venue trade from myTrades), and trades(symbol, since).
+// - onStreamState: 'connected' once start() has reached the venue (so the gateway reconciles),
+//   'disconnected' on stop(). A poller will own these states.
+
+import Decimal from 'decimal.js';
+import {
+  CancelResult,
+  Instrument,
+  OrderEvent,
+  OrderRef,
+  OrderRejected,
+  PlaceOrderRequest,
+  StreamState,
+  VenueAdapter,
+  VenueCapabilities,
+  VenueConfig,
+  VenueFill,
+  VenueOrder,
+} from '../venue';
+import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits } from './dzengi-constants';
+import { DzengiTrade, fillsForOrder } from './dzengi-mapping';
+import { DzengiLogger, DzengiRestClient, silentDzengiLogger } from './dzengi-rest-client';
+
+export interface DzengiAdapterOptions {
+  /** Sent with every signed request (≤ 60000); it is also how long a sent request stays executable. Default 5000. */
+  recvWindowMs?: number;
+  maxSockets?: number;
+}
+
+/** pino-compatible: a logger with child() gets a `venue` binding. */
+type MaybeChildLogger = DzengiLogger & { child?: (bindings: object) => DzengiLogger };
+
+/** A fill found in myTrades, with the venue order it belongs to. */
+export interface DzengiOrderFill {
+  venueOrderId: string;
+  symbol: string;
+  fill: VenueFill;
+}
+
+/** How far before an order's own time its trades are looked for (venue and our clocks differ). */
+const TRADES_LOOKBACK_MS = 60_000;
+
+export class DzengiAdapter implements VenueAdapter {
+  readonly name = DZENGI_VENUE_NAME;
+  readonly capabilities: VenueCapabilities = DZENGI_CAPABILITIES;
+  /**
+   * How long a request we sent can still execute at the venue: it is refused once
+   * serverTime − timestamp > recvWindow. After an unknown outcome, "not found" proves absence only
+   * when it has lasted longer than this (plus clock skew). Not in venue.ts yet.
+   */
+  readonly requestValidityMs: number;
+
+  /** Exposed for tests and diagnostics; the gateway uses the interface only. */
+  readonly rest: DzengiRestClient;
+  private readonly log: DzengiLogger;
+  private readonly eventListeners: ((e: OrderEvent) => void)[] = [];
+  private readonly stateListeners: ((s: StreamState) => void)[] = [];
+  private instrumentList: Instrument[] | undefined;
+  private published: DzengiPublishedLimits = DZENGI_PUBLISHED_LIMITS;
+  private started = false;
+
+  constructor(config: VenueConfig, logger?: MaybeChildLogger, options: DzengiAdapterOptions = {}) {
+    this.log = logger?.child ? logger.child({ venue: DZENGI_VENUE_NAME }) : (logger ?? silentDzengiLogger);
+    const recvWindowMs = options.recvWindowMs ?? DZENGI_RECV_WINDOW.defaultMs;
+    if (!(recvWindowMs > 0 && recvWindowMs <= DZENGI_RECV_WINDOW.maxMs)) {
+      throw new Error(`Dzengi recvWindow must be 1..${DZENGI_RECV_WINDOW.maxMs} ms, got ${recvWindowMs}`);
+    }
+    this.requestValidityMs = recvWindowMs;
+    // The config holds the api secret: it goes to the signer only, never to a log.
+    this.rest = new DzengiRestClient({
+      restUrl: config.restUrl,
+      apiKey: config.apiKey,
+      apiSecret: config.apiSecret,
+      requestTimeoutMs: config.requestTimeoutMs,
+      rateLimits: config.rateLimits,
+      recvWindowMs,
+      maxSockets: options.maxSockets,
+      logger: this.log,
+    });
+  }
+
+  /** The venue's budgets as its exchangeInfo published them at start (documented values before). */
+  get publishedLimits(): DzengiPublishedLimits {
+    return this.published;
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    const info = await this.rest.exchangeInfo();
+    this.instrumentList = info.instruments;
+    this.published = info.limits;
+    this.started = true;
+    this.log.info({ instruments: info.instruments.length, limits: info.limits }, 'dzengi adapter started');
+    this.emitState('connected');
+  }
+
+  async stop(): Promise<void> {
+    const wasStarted = this.started;
+    this.started = false;
+    this.rest.close();
+    if (wasStarted) this.emitState('disconnected');
+  }
+
+  async instruments(): Promise<Instrument[]> {
+    if (!this.instrumentList) this.instrumentList = (await this.rest.exchangeInfo()).instruments;
+    return this.instrumentList;
+  }
+
+  /**
+   * Places the order (no client id goes to the venue). The reply's venue id is the handle from now
+   * on. When it executed at once (market / crossing limit), its fills are read from myTrades so
+   * each carries the venue trade id and its own price (the reply's fills have no ids); if that read
+   * fails the order is returned without fills and a later getOrder() supplies them.
+   */
+  async placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
+    const order = await this.rest.createOrder(req);
+    if (!isZero(order.filledQty)) {
+      try {
+        order.fills = await this.orderFills(order);
+      } catch (err) {
+        this.log.warn({ venueOrderId: order.venueOrderId, error: (err as Error)?.name }, 'dzengi fills of a new order not read yet');
+      }
+    }
+    return order;
+  }
+
+  /** DELETE → CANCELED at once (LIMIT only; other types → OrderRejected 'unsupported'). */
+  async cancelOrder(ref: OrderRef): Promise<CancelResult> {
+    const order = await this.rest.cancelOrder(dzengiKey(ref, 'cancel'));
+    if (order.status === 'canceled' || order.status === 'expired') return { status: 'canceled', order };
+    if (order.status === 'pending_cancel' || order.status === 'new' || order.status === 'partially_filled') return { status: 'pending_cancel', order };
+    throw new OrderRejected('too_late', `Dzengi: order already ${order.rawStatus}`, order.rawStatus, order.rawStatus);
+  }
+
+  /** fetchOrder (symbol required) with its fills from myTrades, one per venue trade. */
+  async getOrder(ref: OrderRef): Promise<VenueOrder> {
+    const order = await this.rest.fetchOrder(dzengiKey(ref, 'query'));
+    order.clientOrderId = ref.clientOrderId;
+    order.fills = isZero(order.filledQty) ? [] : await this.orderFills(order);
+    return order;
+  }
+
+  /** Every open order of the account (no symbol: the venue's expensive form; see openOrdersFor). */
+  openOrders(): Promise<VenueOrder[]> {
+    return this.rest.openOrders();
+  }
+
+  /** Open orders of one symbol: the cheap form a poller should use per active symbol. */
+  openOrdersFor(symbol: string): Promise<VenueOrder[]> {
+    return this.rest.openOrders(symbol);
+  }
+
+  /** Own trades of one symbol since `sinceMs` (venue time), one fill per venue trade, oldest first. */
+  async trades(symbol: string, sinceMs?: number): Promise<DzengiOrderFill[]> {
+    const rows: DzengiTrade[] = await this.rest.myTrades({ symbol, startTime: sinceMs });
+    return rows.map((t) => ({ venueOrderId: t.venueOrderId, symbol: t.symbol, fill: t.fill }));
+  }
+
+  /** Kept for the venue-neutral poller; Dzengi itself pushes nothing. */
+  onEvent(listener: (event: OrderEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  onStreamState(listener: (state: StreamState) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  /**
+   * The order's fills from myTrades, from a minute before the order's time: on the two paths that
+   * call this, that time is its creation (create reply transactTime, fetchOrder timestamp).
+   */
+  private async orderFills(order: VenueOrder): Promise<VenueFill[]> {
+    const since = order.updateTime > 0 ? order.updateTime - TRADES_LOOKBACK_MS : undefined;
+    return fillsForOrder(await this.rest.myTrades({ symbol: order.symbol, startTime: since }), order.venueOrderId);
+  }
+
+  private emitState(s: StreamState): void {
+    for (const l of this.stateListeners) {
+      try {
+        l(s);
+      } catch (err) {
+        this.log.error({ error: (err as Error)?.name, message: String((err as Error)?.message ?? '') }, 'dzengi state listener threw');
+      }
+    }
+  }
+}
+
+/** The venue id and symbol a cancel / query needs; without the venue id Dzengi cannot find the order. */
+function dzengiKey(ref: OrderRef, what: 'cancel' | 'query'): { venueOrderId: string; symbol: string } {
+  if (!ref.venueOrderId) {
+    throw new OrderRejected(
+      'unsupported',
+      `Dzengi has no client order id: cannot ${what} an order before its venue order id is known (find it by content)`,
+    );
+  }
+  return { venueOrderId: ref.venueOrderId, symbol: ref.symbol };
+}
+
+function isZero(v: string): boolean {
+  try {
+    return new Decimal(v || '0').isZero();
+  } catch {
+    return false;
+  }
+}
