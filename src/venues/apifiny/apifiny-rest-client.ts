@@ -1,0 +1,207 @@
+// Apifiny Connect REST over the venue-neutral HttpJsonClient: JSON POST bodies and GET query
+// strings, each signed with a fresh JWT whose digest is the hash of exactly the bytes sent.
+// Every request goes through one rate-limit class: the venue's budget is 20 requests/s per
+// account, all endpoints together. Replies leave as unified types or unified errors.
+
+import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
+import { RateLimiter } from '../common/rate-limiter';
+import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, VenueError, VenueFill, VenueOrder } from '../venue';
+import { apifinyExp, apifinyQueryString, ApifinyCredentials, ApifinyParams, signApifinyBody, signApifinyQuery } from './apifiny-auth';
+import { APIFINY_DEFAULTS, APIFINY_HEADERS, APIFINY_PATHS, APIFINY_RATE_LIMITS } from './apifiny-constants';
+import {
+  ApifinyMappingOptions,
+  apifinyNewOrderBody,
+  apifinyResultOrError,
+  fillsFromApifinyFilledOrders,
+  instrumentsFromApifinySymbols,
+  orderFromApifinyResult,
+  ordersFromApifinyResult,
+  parseApifinyJson,
+} from './apifiny-mapping';
+
+export interface ApifinyLogger {
+  debug(obj: object, msg?: string): void;
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+const noop = () => undefined;
+export const silentApifinyLogger: ApifinyLogger = { debug: noop, info: noop, warn: noop, error: noop };
+
+export interface ApifinyRestClientOptions {
+  restUrl: string;
+  credentials: ApifinyCredentials;
+  /** The exchange every request names in `venue`. */
+  exchange: string;
+  /** True when the REST URL names the exchange (`…/ac/v2/BINANCE`); public calls then need no `venue`. */
+  urlNamesExchange: boolean;
+  requestTimeoutMs?: number;
+  /** Requests per second for all endpoints together; default 20. */
+  requestsPerSecond?: number;
+  maxQueue?: number;
+  jwtLifetimeSeconds?: number;
+  maxSockets?: number;
+  mapping?: ApifinyMappingOptions;
+  logger?: ApifinyLogger;
+  now?: () => number;
+}
+
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
+
+export class ApifinyRestClient {
+  readonly limiter: RateLimiter<'requests'>;
+  readonly jwtLifetimeSeconds: number;
+  private readonly http: HttpJsonClient;
+  private readonly log: ApifinyLogger;
+  private readonly now: () => number;
+  private readonly timeoutMs: number;
+  private readonly creds: ApifinyCredentials;
+  private readonly exchange: string;
+  private readonly urlNamesExchange: boolean;
+  private readonly mapping: ApifinyMappingOptions;
+
+  constructor(opts: ApifinyRestClientOptions) {
+    this.creds = opts.credentials;
+    this.exchange = opts.exchange;
+    this.urlNamesExchange = opts.urlNamesExchange;
+    this.mapping = opts.mapping ?? {};
+    this.log = opts.logger ?? silentApifinyLogger;
+    this.now = opts.now ?? Date.now;
+    this.jwtLifetimeSeconds = opts.jwtLifetimeSeconds ?? APIFINY_DEFAULTS.jwtLifetimeSeconds;
+    this.timeoutMs = opts.requestTimeoutMs ?? APIFINY_DEFAULTS.requestTimeoutMs;
+    this.limiter = new RateLimiter<'requests'>({
+      requests: { ratePerSecond: opts.requestsPerSecond ?? APIFINY_RATE_LIMITS.ordersPerSecond, maxQueue: opts.maxQueue ?? APIFINY_RATE_LIMITS.maxQueue },
+    });
+    this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? APIFINY_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
+  }
+
+  // ----------------------------------------------------------------------------------------- orders
+
+  /** POST /order/newOrder: the reply's order is usually PENDING_SUBMIT. */
+  async newOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
+    const body = apifinyNewOrderBody(req, this.creds.accountId, this.exchange);
+    return orderFromApifinyResult(await this.post(APIFINY_PATHS.newOrder, body), this.mapping);
+  }
+
+  /** POST /order/cancelOrder: the reply is the order, often still SUBMITTED (CANCELLED is pushed later). */
+  async cancelOrder(orderId: string): Promise<VenueOrder> {
+    const body = { accountId: this.creds.accountId, venue: this.exchange, orderId };
+    return orderFromApifinyResult(await this.post(APIFINY_PATHS.cancelOrder, body), this.mapping);
+  }
+
+  /** GET /order/queryOrderInfo?accountId&venue&orderId. */
+  async queryOrderInfo(orderId: string): Promise<VenueOrder> {
+    const result = await this.get(APIFINY_PATHS.queryOrderInfo, { accountId: this.creds.accountId, venue: this.exchange, orderId });
+    return orderFromApifinyResult(result, this.mapping);
+  }
+
+  /** GET /order/listOpenOrder?accountId&venue (recovery). */
+  async listOpenOrder(): Promise<VenueOrder[]> {
+    return ordersFromApifinyResult(await this.get(APIFINY_PATHS.listOpenOrder, { accountId: this.creds.accountId, venue: this.exchange }), this.mapping);
+  }
+
+  /** GET /order/listFilledOrder?accountId&venue&orderId&limit: one row per fill of the order. */
+  async listFilledOrder(orderId: string): Promise<VenueFill[]> {
+    const result = await this.get(APIFINY_PATHS.listFilledOrder, {
+      accountId: this.creds.accountId,
+      venue: this.exchange,
+      orderId,
+      limit: APIFINY_DEFAULTS.filledOrderLimit,
+    });
+    return fillsFromApifinyFilledOrders(result, orderId);
+  }
+
+  // -------------------------------------------------------------------------------- reference data
+
+  /** GET /utils/listSymbolInfo (the exchange in the URL, or `venue` for a co-located base). */
+  async listSymbolInfo(): Promise<Instrument[]> {
+    return instrumentsFromApifinySymbols(await this.get(APIFINY_PATHS.listSymbolInfo, this.urlNamesExchange ? {} : { venue: this.exchange }));
+  }
+
+  /** GET /utils/listCurrency: raw rows (currency precision, status); nothing in the gateway needs them yet. */
+  async listCurrency(): Promise<unknown[]> {
+    const r = await this.get(APIFINY_PATHS.listCurrency, this.urlNamesExchange ? {} : { venue: this.exchange });
+    return Array.isArray(r) ? r : [];
+  }
+
+  /** GET /utils/currentTimeMillis → the venue clock, ms. */
+  async currentTimeMillis(): Promise<number> {
+    const t = Number(await this.get(APIFINY_PATHS.currentTimeMillis, {}));
+    if (!Number.isFinite(t)) throw new OutcomeUnknown('Apifiny currentTimeMillis reply is not a number');
+    return t;
+  }
+
+  close(): void {
+    this.limiter.close();
+    this.http.close();
+  }
+
+  // ------------------------------------------------------------------------------------ transport
+
+  private post(path: string, body: object): Promise<unknown> {
+    return this.limiter.schedule('requests', () => this.send('POST', path, JSON.stringify(body)));
+  }
+
+  private get(path: string, params: ApifinyParams): Promise<unknown> {
+    return this.limiter.schedule('requests', () => this.send('GET', path, apifinyQueryString(params)));
+  }
+
+  /** POST: `payload` is the body; GET: the query string. Signed fresh per attempt. */
+  private async send(method: HttpMethod, path: string, payload: string, mayRetry = method === 'GET'): Promise<unknown> {
+    const started = this.now();
+    const exp = apifinyExp(started, this.jwtLifetimeSeconds);
+    const signed = method === 'POST' ? signApifinyBody(this.creds, payload, exp) : signApifinyQuery(this.creds, payload, exp);
+    const headers: Record<string, string> = { [APIFINY_HEADERS.signature]: signed.signature };
+    if (method === 'POST') headers['content-type'] = 'application/json';
+    let res: HttpJsonResponse;
+    try {
+      res = await this.http.request({
+        method,
+        path: method === 'GET' && payload !== '' ? `${path}?${payload}` : path,
+        headers,
+        ...(method === 'POST' ? { body: payload } : {}),
+      });
+    } catch (err) {
+      const code = errorCode(err);
+      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
+        this.log.debug({ method, path, code }, 'apifiny GET retried after a stale socket');
+        return this.send(method, path, payload, false);
+      }
+      throw this.networkError(err, method, path, started);
+    }
+    let body: unknown = res.body;
+    try {
+      body = res.body === '' ? undefined : parseApifinyJson(res.body);
+    } catch {
+      /* not JSON: kept as text */
+    }
+    const r = apifinyResultOrError(res.status, body);
+    if ('result' in r) {
+      this.log.debug({ method, path, status: res.status, ms: this.now() - started }, 'apifiny request');
+      return r.result;
+    }
+    const err = r.error;
+    if (err instanceof RateLimited) {
+      this.limiter.pause(err.retryAfterMs);
+      this.log.warn({ method, path, status: res.status, code: err.code, retryAfterMs: err.retryAfterMs }, 'apifiny rate limited: pausing');
+    } else {
+      this.log.info({ method, path, status: res.status, code: err.code, text: err.venueText, error: err.name }, 'apifiny request failed');
+    }
+    throw err;
+  }
+
+  private networkError(err: unknown, method: HttpMethod, path: string, started: number): VenueError {
+    const code = errorCode(err);
+    const sent = !(err instanceof HttpRequestError) || err.sent;
+    this.log.warn({ method, path, code, sent, ms: this.now() - started }, 'apifiny request got no reply');
+    if (!sent) return new OrderRejected('other', `Apifiny unreachable (${code}): request not sent`, code);
+    if (code === 'ETIMEDOUT') return new OutcomeUnknown(`Apifiny request timed out after ${this.timeoutMs} ms: outcome unknown`, code);
+    return new OutcomeUnknown(`Apifiny connection lost before the reply (${code}): outcome unknown`, code);
+  }
+}
+
+function errorCode(err: unknown): string {
+  const code = (err as { code?: unknown })?.code;
+  return typeof code === 'string' ? code : 'UNKNOWN';
+}
