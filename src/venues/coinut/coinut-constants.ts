@@ -95,6 +95,8 @@ export const COINUT_STATUS_WORDS = {
   invalidNonce: 'INVALID_NONCE',
   /** Our wording (unconfirmed): a malformed request. */
   invalidRequest: 'INVALID_REQUEST',
+  /** Our wording (unconfirmed): too many requests. */
+  rateLimited: 'RATE_LIMITED',
   invalidInstrument: 'INVALID_INSTRUMENT',
 } as const;
 
