@@ -42,8 +42,11 @@ export type SimAuthResult<A> = { ok: true; auth: A } | { ok: false; reply: SimRe
 export interface SimRoute<A> {
   /** When true the venue's auth hook runs first and the handler gets its result. */
   signed: boolean;
-  /** The fault-injection operation this route counts as; undefined = faults never fire here. */
-  operation?: Exclude<FaultOperation, 'any'>;
+  /**
+   * The fault-injection operation this route counts as; undefined = faults never fire here. A
+   * function picks it per request (venues with one path for every request, e.g. Coinut's `POST /`).
+   */
+  operation?: Exclude<FaultOperation, 'any'> | ((req: SimHttpRequest) => Exclude<FaultOperation, 'any'> | undefined);
   /** Rate-limit class (signed routes only). */
   rate?: RateClass;
   handle(req: SimHttpRequest, auth: A | undefined): SimReply;
@@ -187,7 +190,8 @@ export class SimHttpServer<A> {
         return this.send(res, this.opts.replies.rateLimited);
       }
     }
-    const fault = route.operation === undefined ? undefined : this.opts.control.faults.takeRequestFault(route.operation);
+    const operation = typeof route.operation === 'function' ? route.operation(request) : route.operation;
+    const fault = operation === undefined ? undefined : this.opts.control.faults.takeRequestFault(operation);
     if (fault !== undefined) {
       this.log.info({ fault, path: request.path }, 'simulator fault fired');
       if (fault.kind === 'error5xxBefore') return this.send(res, this.opts.replies.internalError(fault.status ?? 503));

@@ -1,0 +1,387 @@
+// Coinut spot behind the VenueAdapter interface, as far as venue.ts allows today. No FIX knowledge.
+//
+// - Trading runs over the WebSocket (CoinutWsClient); queries fall back to REST `POST /` while the
+//   WS is down (the only thing the WS cannot serve then).
+// - Client order ids: the gateway passes the decimal text of an integer in 1..16777215 that it
+//   allocated (durably, per account); anything else is refused before sending. The venue does not
+//   enforce uniqueness, so this adapter never invents ids and keeps no durable state.
+// - No single-order query: getOrder reads user_open_orders for the instrument plus trade_history
+//   (fills, one per trans_id at its own price). An order absent from both is not proof of absence
+//   until `unknownOutcomeAbsenceMs` has passed since its request (see there).
+// - Coinut pushes every order event to every connection of the account, so two sessions on one
+//   account see each other's events. Events are matched by venue order id first: only orders this
+//   adapter placed, queried or canceled are reported; an event of an order whose create is still
+//   unanswered is adopted by its client order id.
+// - FIX Symbol is the venue's instrument name (BTCUSDT); every request uses its inst_id.
+
+import {
+  CancelResult,
+  Instrument,
+  OrderEvent,
+  OrderNotFound,
+  OrderRef,
+  OrderRejected,
+  OutcomeUnknown,
+  PlaceOrderRequest,
+  StreamState,
+  VenueAdapter,
+  VenueCapabilities,
+  VenueConfig,
+  VenueOrder,
+} from '../venue';
+import { RateLimiter } from '../common/rate-limiter';
+import type { WsLogger } from '../common/reconnecting-websocket';
+import type { BackoffOptions } from '../common/backoff';
+import {
+  COINUT_CAPABILITIES,
+  COINUT_CLIENT_ORD_ID_MAX,
+  COINUT_CLIENT_ORD_ID_MIN,
+  COINUT_DEFAULTS,
+  COINUT_ORDER_EVENT_REPLIES,
+  COINUT_RATE_LIMITS,
+  COINUT_REPLIES,
+  COINUT_REQUESTS,
+  COINUT_SIDES,
+  COINUT_VENUE_NAME,
+} from './coinut-constants';
+import {
+  clientOrdIdText,
+  CoinutInstrumentMap,
+  CoinutJson,
+  coinutRejectReason,
+  CoinutTrade,
+  errorForStatus,
+  instrumentsFromInstList,
+  isOk,
+  openOrderRows,
+  orderEventFrom,
+  orderFromNewOrderReply,
+  orderFromOpenOrder,
+  orderFromTrades,
+  parseClientOrdId,
+  reasonsOf,
+  toInstrument,
+  tradesFromHistory,
+  withFills,
+} from './coinut-mapping';
+import { CoinutNotConnected, CoinutWsClient } from './coinut-ws-client';
+
+export interface CoinutAdapterOptions {
+  heartbeatIntervalMs?: number;
+  heartbeatTimeoutMs?: number;
+  backoff?: BackoffOptions;
+  /** First WS nonce (tests). */
+  nonceStart?: number;
+  /** Pages of trade_history read at most per query. */
+  tradeHistoryMaxPages?: number;
+}
+
+type MaybeChildLogger = WsLogger & { child?: (bindings: object) => WsLogger };
+type LimitClass = 'orders' | 'queries';
+
+const noop = () => undefined;
+const SILENT: WsLogger = { debug: noop, info: noop, warn: noop, error: noop };
+/** Orders remembered (for events and for rebuilding a canceled order without fills). */
+const MAX_KNOWN_ORDERS = 100_000;
+
+export class CoinutAdapter implements VenueAdapter {
+  readonly name = COINUT_VENUE_NAME;
+  readonly capabilities: VenueCapabilities = COINUT_CAPABILITIES;
+  /** Client order ids are integers in this range, as decimal text (not expressible in venue.ts yet). */
+  readonly clientOrderIdRange = { min: COINUT_CLIENT_ORD_ID_MIN, max: COINUT_CLIENT_ORD_ID_MAX } as const;
+  /**
+   * How long after an unknown-outcome request an order missing from user_open_orders and
+   * trade_history counts as absent. Coinut requests carry no expiry (no recvWindow, no timestamp),
+   * so a request the venue has read can execute whenever the venue gets to it. On a timeout the
+   * client drops the link, so nothing more is read from it; what had been read is processed in
+   * the venue's normal latency. The window is therefore the request timeout (the request may have
+   * been read at its very end) plus the same again for the venue to process it and list the
+   * result: 2 × requestTimeoutMs (10 s by default), counted from the moment the request was sent.
+   */
+  readonly unknownOutcomeAbsenceMs: number;
+
+  /** Exposed for tests and diagnostics; the gateway uses the interface only. */
+  readonly ws: CoinutWsClient;
+  private readonly log: WsLogger;
+  private readonly limiter: RateLimiter<LimitClass>;
+  private readonly maxPages: number;
+  private readonly eventListeners: ((e: OrderEvent) => void)[] = [];
+  private readonly stateListeners: ((s: StreamState) => void)[] = [];
+  private instrumentMap = new CoinutInstrumentMap([]);
+  /** Venue order ids of this adapter's orders → the last VenueOrder seen. */
+  private readonly known = new Map<string, VenueOrder | undefined>();
+  /** Client order ids of creates sent and not yet answered (their events are adopted). */
+  private readonly unanswered = new Set<string>();
+  private started = false;
+
+  constructor(config: VenueConfig, logger?: MaybeChildLogger, options: CoinutAdapterOptions = {}) {
+    this.log = logger?.child ? logger.child({ venue: COINUT_VENUE_NAME }) : (logger ?? SILENT);
+    if (!config.account) throw new Error('Coinut needs VenueAccount: the Coinut username');
+    if (!config.apiKey) throw new Error('Coinut needs VenueApiKey: the API key (it is also the HMAC key)');
+    if (config.apiSecret && config.apiSecret !== config.apiKey) {
+      throw new Error('Coinut has no separate API secret: VenueApiSecret, when given, must be the API key itself');
+    }
+    const timeoutMs = config.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
+    this.unknownOutcomeAbsenceMs = 2 * timeoutMs;
+    this.maxPages = options.tradeHistoryMaxPages ?? COINUT_DEFAULTS.tradeHistoryMaxPages;
+    const limits = { ...COINUT_RATE_LIMITS, ...config.rateLimits };
+    this.limiter = new RateLimiter<LimitClass>({
+      orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
+      queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
+    });
+    // The API key is secret material: it goes to the signer only.
+    this.ws = new CoinutWsClient({
+      wsUrl: config.wsUrl,
+      restUrl: config.restUrl,
+      username: config.account,
+      apiKey: config.apiKey,
+      requestTimeoutMs: timeoutMs,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      heartbeatTimeoutMs: options.heartbeatTimeoutMs,
+      backoff: options.backoff,
+      nonceStart: options.nonceStart,
+      logger: this.log,
+    });
+    this.ws.onOrderEvent((m, at) => this.onVenueEvent(m, at));
+    this.ws.onState((s) => this.emitState(s));
+  }
+
+  async start(): Promise<void> {
+    if (this.started) return;
+    await this.ws.start();
+    await this.loadInstruments();
+    this.started = true;
+    this.log.info({ instruments: this.instrumentMap.list().length }, 'coinut adapter started');
+  }
+
+  async stop(): Promise<void> {
+    this.started = false;
+    this.limiter.close();
+    await this.ws.stop();
+  }
+
+  async instruments(): Promise<Instrument[]> {
+    if (this.instrumentMap.list().length === 0) await this.loadInstruments();
+    return this.instrumentMap.list().map(toInstrument);
+  }
+
+  /** The inst_id of a FIX Symbol (undefined when the venue does not list it). */
+  instId(symbol: string): number | undefined {
+    return this.instrumentMap.instId(symbol);
+  }
+
+  async placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
+    const cid = parseClientOrdId(req.clientOrderId);
+    if (cid === undefined) {
+      throw new OrderRejected(
+        'invalid_order',
+        `Coinut client order ids are integers ${COINUT_CLIENT_ORD_ID_MIN}..${COINUT_CLIENT_ORD_ID_MAX}, got ${JSON.stringify(req.clientOrderId)}`,
+      );
+    }
+    const instId = this.requireInstId(req.symbol);
+    const cidText = String(cid);
+    // Key order as the wiki's example; no price = market order.
+    const body: Record<string, unknown> = { request: COINUT_REQUESTS.newOrder, inst_id: instId };
+    if (req.type === 'limit') body.price = req.price;
+    body.qty = req.quantity;
+    body.client_ord_id = cid;
+    body.side = req.side === 'buy' ? COINUT_SIDES.buy : COINUT_SIDES.sell;
+    this.unanswered.add(cidText);
+    let messages: CoinutJson[];
+    try {
+      messages = await this.limiter.schedule('orders', () =>
+        this.ws.request(body, {
+          accepts: (m) =>
+            m.reply === COINUT_REQUESTS.newOrder ||
+            (typeof m.reply === 'string' && COINUT_ORDER_EVENT_REPLIES.has(m.reply) && orderClientId(m) === cidText),
+        }),
+      );
+    } catch (err) {
+      // After an unknown outcome the order's events are still ours when they come.
+      if (!(err instanceof OutcomeUnknown)) this.unanswered.delete(cidText);
+      throw err;
+    }
+    this.unanswered.delete(cidText);
+    const order = orderFromNewOrderReply(req, messages, Date.now());
+    if (order === undefined) throw errorForStatus(messages[0] ?? {}, COINUT_REQUESTS.newOrder);
+    this.remember(order);
+    if (order.status === 'rejected') {
+      const reasons = reasonsOf(messages.find((m) => m.reply === COINUT_REPLIES.orderRejected) ?? {});
+      throw new OrderRejected(coinutRejectReason(reasons), `Coinut rejected the order: ${order.rejectText}`, order.rejectCode, order.rejectText);
+    }
+    return order;
+  }
+
+  /** cancel_order needs inst_id + order_id; without the venue id, it is looked up in the open orders by client id. */
+  async cancelOrder(ref: OrderRef): Promise<CancelResult> {
+    const instId = this.requireInstId(ref.symbol);
+    let venueOrderId = ref.venueOrderId;
+    if (!venueOrderId) {
+      const row = (await this.openRows(instId)).find((r) => clientOrdIdText(r.client_ord_id) === ref.clientOrderId);
+      if (row === undefined) throw new OrderNotFound(`Coinut: no open order with client_ord_id ${ref.clientOrderId}`);
+      venueOrderId = String(row.order_id);
+    }
+    this.track(venueOrderId);
+    const id = venueOrderId;
+    const messages = await this.limiter.schedule('orders', () =>
+      this.ws.request(
+        { request: COINUT_REQUESTS.cancelOrder, inst_id: instId, order_id: Number(id) },
+        { accepts: (m) => m.reply === COINUT_REPLIES.cancelOrder && (m.order_id === undefined || String(m.order_id) === id) },
+      ),
+    );
+    const reply = messages[0];
+    if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.cancelOrder);
+    const before = this.known.get(id);
+    return before ? { status: 'canceled', order: { ...before, status: 'canceled', rawStatus: COINUT_REPLIES.cancelOrder } } : { status: 'canceled' };
+  }
+
+  /**
+   * user_open_orders of the instrument, then trade_history for the order's fills. Found open → its
+   * state with fills; not open but traded → filled, or canceled with its fills; neither → the last
+   * state this adapter saw turned canceled, else OrderNotFound (see unknownOutcomeAbsenceMs).
+   */
+  async getOrder(ref: OrderRef): Promise<VenueOrder> {
+    const instId = this.requireInstId(ref.symbol);
+    const rows = await this.openRows(instId);
+    const row = rows.find((r) => (ref.venueOrderId ? String(r.order_id) === ref.venueOrderId : clientOrdIdText(r.client_ord_id) === ref.clientOrderId));
+    const venueOrderId = ref.venueOrderId ?? (row ? String(row.order_id) : undefined);
+    const matches = (t: CoinutTrade) => (venueOrderId ? t.venueOrderId === venueOrderId : t.clientOrderId === ref.clientOrderId);
+    const trades = (await this.trades(instId)).filter(matches);
+    let order: VenueOrder | undefined;
+    if (row !== undefined) order = withFills(orderFromOpenOrder(row, ref.symbol), trades);
+    else {
+      // Without a venue id, trades of the client id may span orders (ids are not unique at the venue): take the newest order's.
+      const newest = trades.length > 0 ? trades.reduce((a, b) => (Number(b.fill.fillId) > Number(a.fill.fillId) ? b : a)).venueOrderId : undefined;
+      order = orderFromTrades(
+        trades.filter((t) => t.venueOrderId === newest),
+        ref.symbol,
+        ref.clientOrderId,
+      );
+    }
+    if (order === undefined && venueOrderId !== undefined) {
+      const last = this.known.get(venueOrderId);
+      if (last !== undefined) order = { ...last, status: last.type === 'market' ? 'expired' : 'canceled', rawStatus: 'absent from user_open_orders', fills: [] };
+    }
+    if (order === undefined) {
+      throw new OrderNotFound(`Coinut: order ${ref.venueOrderId ?? 'with client_ord_id ' + ref.clientOrderId} is neither open nor traded`);
+    }
+    order.clientOrderId = ref.clientOrderId || order.clientOrderId;
+    this.remember(order);
+    return order;
+  }
+
+  /** Open orders of every listed instrument (one user_open_orders per instrument). */
+  async openOrders(): Promise<VenueOrder[]> {
+    const out: VenueOrder[] = [];
+    for (const inst of this.instrumentMap.list()) {
+      for (const row of await this.openRows(inst.instId)) out.push(orderFromOpenOrder(row, inst.symbol));
+    }
+    return out;
+  }
+
+  onEvent(listener: (event: OrderEvent) => void): void {
+    this.eventListeners.push(listener);
+  }
+
+  onStreamState(listener: (state: StreamState) => void): void {
+    this.stateListeners.push(listener);
+  }
+
+  // ------------------------------------------------------------------------------------- internals
+
+  private async loadInstruments(): Promise<void> {
+    const [reply] = await this.query({ request: COINUT_REQUESTS.instruments, sec_type: 'SPOT' });
+    if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.instruments);
+    this.instrumentMap = new CoinutInstrumentMap(instrumentsFromInstList(reply));
+  }
+
+  private requireInstId(symbol: string): number {
+    const id = this.instrumentMap.instId(symbol);
+    if (id === undefined) throw new OrderRejected('unknown_symbol', `Coinut lists no instrument ${symbol}`);
+    return id;
+  }
+
+  /** A query over the WS, or over REST while the WS is down. */
+  private query(body: Record<string, unknown>): Promise<CoinutJson[]> {
+    return this.limiter.schedule('queries', async () => {
+      if (!this.ws.connected) return this.ws.rest(body);
+      try {
+        return await this.ws.request(body);
+      } catch (err) {
+        // The link went down between the check and the send: nothing was sent, REST can serve it.
+        if (err instanceof CoinutNotConnected) return this.ws.rest(body);
+        throw err;
+      }
+    });
+  }
+
+  private async openRows(instId: number): Promise<CoinutJson[]> {
+    const [reply] = await this.query({ request: COINUT_REQUESTS.openOrders, inst_id: instId });
+    if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.openOrders);
+    return openOrderRows(reply);
+  }
+
+  /** trade_history of the instrument, newest first, up to maxPages pages. */
+  private async trades(instId: number): Promise<CoinutTrade[]> {
+    const limit = COINUT_DEFAULTS.tradeHistoryPageSize;
+    const out: CoinutTrade[] = [];
+    for (let page = 0; page < this.maxPages; page++) {
+      const [reply] = await this.query({ request: COINUT_REQUESTS.tradeHistory, inst_id: instId, start: page * limit, limit });
+      if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.tradeHistory);
+      const rows = tradesFromHistory(reply);
+      out.push(...rows);
+      if (rows.length < limit) break;
+    }
+    return out;
+  }
+
+  private track(venueOrderId: string): void {
+    if (!this.known.has(venueOrderId)) this.known.set(venueOrderId, undefined);
+    this.trim();
+  }
+
+  private remember(order: VenueOrder): void {
+    this.known.delete(order.venueOrderId); // re-insert: newest last
+    this.known.set(order.venueOrderId, { ...order, fills: undefined });
+    this.trim();
+  }
+
+  private trim(): void {
+    while (this.known.size > MAX_KNOWN_ORDERS) this.known.delete(this.known.keys().next().value as string);
+  }
+
+  /** Venue id first; an unknown id is ours only when its client id belongs to an unanswered create. */
+  private onVenueEvent(m: CoinutJson, receivedAt: number): void {
+    const event = orderEventFrom(m, receivedAt);
+    if (event === undefined) return;
+    if (!this.known.has(event.venueOrderId)) {
+      if (!this.unanswered.has(event.clientOrderId)) {
+        this.log.debug({ venueOrderId: event.venueOrderId }, 'coinut event of another session ignored');
+        return;
+      }
+      this.track(event.venueOrderId);
+    }
+    for (const l of this.eventListeners) {
+      try {
+        l(event);
+      } catch (err) {
+        this.log.error({ error: (err as Error)?.name, message: String((err as Error)?.message ?? '') }, 'coinut event listener threw');
+      }
+    }
+  }
+
+  private emitState(s: StreamState): void {
+    for (const l of this.stateListeners) {
+      try {
+        l(s);
+      } catch (err) {
+        this.log.error({ error: (err as Error)?.name }, 'coinut state listener threw');
+      }
+    }
+  }
+}
+
+function orderClientId(m: CoinutJson): string {
+  const o = m.reply === COINUT_REPLIES.orderFilled && typeof m.order === 'object' && m.order !== null ? (m.order as CoinutJson) : m;
+  return clientOrdIdText(o.client_ord_id);
+}
