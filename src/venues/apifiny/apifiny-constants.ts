@@ -193,6 +193,9 @@ export function apifinyCapabilities(exchange: string): VenueCapabilities {
     asyncCancel: true,
     cancel: true,
     maxClientOrderIdLength: APIFINY_ORDER_ID_MAX_LENGTH,
+    // Apifiny refuses a reused orderId (327722) and cancels by our orderId.
+    refusesReusedClientOrderId: true,
+    cancelByClientOrderId: true,
   };
 }
 

@@ -185,4 +185,7 @@ export const COINUT_CAPABILITIES: VenueCapabilities = {
   // The decimal form of the largest client_ord_id, 16777215, has 8 digits. The id is an integer
   // the gateway must allocate (the boundary cannot say so yet: see the adapter).
   maxClientOrderIdLength: 8,
+  // client_ord_id is not unique-enforced; cancel needs the exchange order_id.
+  refusesReusedClientOrderId: false,
+  cancelByClientOrderId: false,
 };

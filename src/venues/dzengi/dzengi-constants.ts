@@ -103,6 +103,9 @@ export const DZENGI_CAPABILITIES: VenueCapabilities = {
   // No client order id exists on Dzengi: the adapter never sends one (the boundary has no way to
   // say "none" yet, so this is the gateway's usual length and the id stays on our side).
   maxClientOrderIdLength: 36,
+  // no client order id at all.
+  refusesReusedClientOrderId: false,
+  cancelByClientOrderId: false,
 };
 
 /** Venue status words → unified status. CREATED (fetchOrder) and MODIFIED (leverage) are open. */

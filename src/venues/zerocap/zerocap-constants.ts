@@ -72,6 +72,9 @@ export const ZEROCAP_CAPABILITIES: VenueCapabilities = {
   cancel: false,
   // Length rules are unconfirmed; older SDKs generated UUIDs (36 characters). Our choice.
   maxClientOrderIdLength: 36,
+  // client_order_id uniqueness unconfirmed; no cancel endpoint.
+  refusesReusedClientOrderId: false,
+  cancelByClientOrderId: false,
 };
 
 /** Status words. Only `open` and `closed` are confirmed; the CCXT-style others are likely. */
