@@ -4,7 +4,7 @@
 //  - a client for the simulator's /__sim/ control API (faults, external trades, drop-streams, orders);
 //  - a recorder of everything a FixTestClient sends and receives, in wire order;
 //  - an ExecutionReport invariant checker over such a record, a port of
-//    /work/shared/qfclient/fixinvariants.py (same rules, same problem texts);
+//    ../shared/qfclient/fixinvariants.py (same rules, same problem texts);
 //  - FIX message builders and a logon that repairs a gap with a ResendRequest.
 // Children started here are tracked: killAllSimulators() (afterAll) stops the ones still running,
 // and a process 'exit' hook SIGKILLs them if a test run dies.
@@ -332,7 +332,7 @@ export class FixRecorder {
 }
 
 // ------------------------------------------------------------------------------------------------
-// ExecutionReport invariants: a port of /work/shared/qfclient/fixinvariants.py
+// ExecutionReport invariants: a port of ../shared/qfclient/fixinvariants.py
 
 const D = Decimal.clone({ precision: 60 });
 type Dec = Decimal;
@@ -555,14 +555,14 @@ export function checkFixInvariants(messages: RecordedMessage[], clientCompId: st
 /**
  * Fails (with every problem and the messages) unless the invariants hold over the record from
  * message `from` on. When the reference checker is at hand (FIXINVARIANTS_PY, default
- * /work/shared/qfclient/fixinvariants.py) and python3 runs, it must agree (same summary line).
+ * ../shared/qfclient/fixinvariants.py) and python3 runs, it must agree (same summary line).
  */
 export function expectFixInvariants(rec: FixRecorder, from = 0): InvariantResult {
   const messages = rec.messages.slice(from);
   const r = checkFixInvariants(messages);
   const dump = () => messages.map((m) => `${m.dir === 'out' ? '>>' : '<<'} ${sohToPipes(m.raw)}`).join('\n');
   if (!r.ok) throw new Error(`${r.summary}\n${r.problems.join('\n')}\n--- messages\n${dump()}`);
-  const script = process.env.FIXINVARIANTS_PY ?? '/work/shared/qfclient/fixinvariants.py';
+  const script = process.env.FIXINVARIANTS_PY ?? '../shared/qfclient/fixinvariants.py';
   if (fs.existsSync(script)) {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fixinv-'));
     try {

@@ -1,5 +1,5 @@
 // Apifiny Connect (the 2021 JWT generation of the API) venue facts as data: URLs, paths, status
-// words, TIFs, limits and the error-code table. Source: /work/shared/venues/apifiny.md (doc.apifiny.com/connect
+// words, TIFs, limits and the error-code table. Source: ../shared/venues/apifiny.md (doc.apifiny.com/connect
 // 2021, Apifiny's Python and C++ SDKs). Nothing here does I/O.
 //
 // What sets Apifiny apart: it is an aggregator, so every request names the exchange it routes to

@@ -1,4 +1,4 @@
-// A wire-faithful Apifiny Connect simulator (2021 JWT generation; /work/shared/venues/apifiny.md):
+// A wire-faithful Apifiny Connect simulator (2021 JWT generation; ../shared/venues/apifiny.md):
 // the REST paths under `/ac/v2/<EXCHANGE>` and the co-located `/ac/v2`, JSON bodies and query
 // strings, the `signature: <JWT>` header with its digest and exp checks, the `{result, error}`
 // envelope, client-chosen order ids and their rule, PENDING_SUBMIT → SUBMITTED → FILLED /

@@ -1,5 +1,5 @@
 // Coinut venue facts as data: URLs, request and reply names, status words, reject reasons, ranges.
-// Source: /work/shared/venues/coinut.md (the official GitHub wiki, Coinut's Python/Go/Node
+// Source: ../shared/venues/coinut.md (the official GitHub wiki, Coinut's Python/Go/Node
 // libraries, gocryptotrader's Coinut adapter). Nothing here does I/O.
 //
 // What sets Coinut apart: trading runs over one WebSocket where requests and replies are matched

@@ -1,4 +1,4 @@
-// A wire-faithful Coinut simulator (see /work/shared/venues/coinut.md) on the shared MatchingEngine
+// A wire-faithful Coinut simulator (see ../shared/venues/coinut.md) on the shared MatchingEngine
 // and SimHttpServer: the WebSocket at the root path with the API-key login HMAC, nonce-matched
 // replies, `hb`, `inst_list`, `new_order`, `cancel_order`, `user_open_orders`, `trade_history`,
 // order events pushed to every connection of the account, and the REST `POST /` endpoint

@@ -1,5 +1,5 @@
 // Dzengi.com (formerly Currency.com) venue facts as data: hosts, paths, limits, status words and
-// the error-code map. Source: /work/shared/venues/dzengi.md (the venue's REST/WS general
+// the error-code map. Source: ../shared/venues/dzengi.md (the venue's REST/WS general
 // information pages, CCXT `dzengi`/`currencycom`, three SDKs). Nothing here does I/O.
 //
 // What sets Dzengi apart: no client order id on create (the venue's UUID `orderId` is the only

@@ -1,4 +1,4 @@
-// A wire-faithful Dzengi.com simulator (see /work/shared/venues/dzengi.md): the venue's v2 REST
+// A wire-faithful Dzengi.com simulator (see ../shared/venues/dzengi.md): the venue's v2 REST
 // paths, form/query parameters, X-MBX-APIKEY + HMAC signature and recvWindow checks, order JSON,
 // statuses and `{code, msg}` errors over node:http, on the shared MatchingEngine and the shared
 // SimHttpServer (routes, auth hook, rate limits, faults, /__sim/ control). Dzengi has no client

@@ -1,5 +1,5 @@
 // Zerocap DMA venue facts as data: hosts, paths, headers, the timestamp window, status words and
-// the error shapes. Source: /work/shared/venues/zerocap.md (the official `zerocap_api` SDK and
+// the error shapes. Source: ../shared/venues/zerocap.md (the official `zerocap_api` SDK and
 // docs.zerocap.com). Where zerocap.md marks a fact unconfirmed, the choice made here says so.
 // Nothing here does I/O.
 

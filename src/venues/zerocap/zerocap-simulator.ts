@@ -1,4 +1,4 @@
-// A wire-faithful Zerocap DMA simulator (see /work/shared/venues/zerocap.md) on the shared
+// A wire-faithful Zerocap DMA simulator (see ../shared/venues/zerocap.md) on the shared
 // SimHttpServer and MatchingEngine: REST under /v2 (create_order, fetch_order, fetch_orders,
 // get_instruments, get_time), the three auth headers with the ±30 s timestamp window, and the WS
 // stream on /v2 (same headers at the upgrade, `order` / `trade` subscriptions, ping → pong).

@@ -11,7 +11,7 @@ import {
   verifyApifinyJwt,
 } from '../../../src/venues/apifiny/apifiny-auth';
 
-// Self-computed vector from /work/shared/venues/apifiny.md (python3 hmac/base64), not published by Apifiny.
+// Self-computed vector from ../shared/venues/apifiny.md (python3 hmac/base64), not published by Apifiny.
 const CREDS = { accountId: 'STA-00000001', secretKeyId: 'test-key-id', secret: 'test-secret' };
 const BODY =
   '{"accountId":"STA-00000001","venue":"VENUE1","orderId":"000000011584603011942221","orderInfo":{"symbol":"BTCUSD","orderType":"LIMIT","timeInForce":1,"orderSide":"BUY","limitPrice":"100","quantity":"1.12"}}';

@@ -1,6 +1,6 @@
 import { buildSignedQuery, encodeHashKeyParams, redactSignedQuery, signHashKey } from '../../../src/venues/hashkey/hashkey-auth';
 
-// Self-computed vectors from /work/shared/venues/hashkey.md (python3 hmac), not published by HashKey.
+// Self-computed vectors from ../shared/venues/hashkey.md (python3 hmac), not published by HashKey.
 const SECRET = 'test-secret';
 const V1 = 'symbol=ETHUSDT&side=BUY&type=LIMIT&price=3000&quantity=0.01&timestamp=1714311403031';
 const V1_SIG = '8daf783599a36370e597837bd4641b1b8550e316054600581aa9c56d8798b239';
