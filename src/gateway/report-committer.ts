@@ -84,6 +84,15 @@ export class ReportCommitter {
     try {
       await this.book.save(t.order, outbox.length > 0 ? outbox : undefined);
     } catch (err) {
+      const earlier = this.undurable.get(clOrdId);
+      if (earlier) {
+        // An earlier change of this order failed in the same write (or one before it) and this one
+        // was computed from it: it joins that change, in order, rather than being retried on its own.
+        earlier.order = t.order;
+        earlier.outbox.push(...outbox);
+        for (const l of this.changeListeners) l(t.order);
+        return earlier.done;
+      }
       this.logger.error({ clOrdId, err: storageErrorCode(err) }, 'order book write failed; the change is kept and retried until durable');
       const u: Undurable = { order: t.order, outbox, done: Promise.resolve() };
       u.done = this.retryUntilDurable(clOrdId, u);
