@@ -108,6 +108,8 @@ export class OrderCanceller {
 
   private onOrderChanged(order: GatewayOrder): void {
     if (!this.heldForCreate.has(order.clOrdId) || !this.createOutcomeKnown(order)) return;
+    // An earlier period's order with the same ClOrdID is not the one whose cancel is held.
+    if (this.committer.current(order.clOrdId)?.venueClientOrderId !== order.venueClientOrderId) return;
     this.heldForCreate.delete(order.clOrdId);
     // Ended meanwhile: the state machine has already answered the cancel (35=9, too late).
     if (order.pendingCancel && !isTerminal(order)) this.scheduler.run('held cancel', () => this.send(order));

@@ -29,16 +29,25 @@ export class OrderUpdater {
       this.logger.debug({ event }, 'event for an order of another session or unknown');
       return;
     }
-    this.scheduler.run('applying a venue event', () => this.applyEvent(order.clOrdId, event));
+    // By the order's key: in a later session period its ClOrdID may name a newer order.
+    const key = order.venueClientOrderId;
+    this.scheduler.run('applying a venue event', () => this.applyEventTo(key, event));
   }
 
   async applyEvent(clOrdId: string, event: OrderEvent): Promise<void> {
     const order = this.committer.current(clOrdId);
+    if (order) await this.applyEventTo(order.venueClientOrderId, event);
+  }
+
+  private async applyEventTo(key: string, event: OrderEvent): Promise<void> {
+    const order = this.committer.currentByKey(key);
     if (!order) return;
     const t = applyVenueEvent(order, event);
     await this.committer.commit(t);
     this.logIncident(t);
-    if (t.fillsMissing) this.scheduler.run('fill query', () => this.refreshOrder(clOrdId, false));
+    // A refresh finds the order by its ClOrdID, which an earlier period's order no longer has.
+    const clOrdId = order.clOrdId;
+    if (t.fillsMissing && this.committer.current(clOrdId)?.venueClientOrderId === key) this.scheduler.run('fill query', () => this.refreshOrder(clOrdId, false));
   }
 
   async applySnapshot(clOrdId: string, snapshot: VenueOrder): Promise<void> {

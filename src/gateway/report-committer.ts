@@ -36,6 +36,7 @@ export function storageErrorCode(err: unknown): string {
 export class ReportCommitter {
   private session?: SessionHandle;
   private readonly changeListeners: ((order: GatewayOrder) => void)[] = [];
+  /** By the order's key (venueClientOrderId): a ClOrdID names different orders in different periods. */
   private readonly undurable = new Map<string, Undurable>();
 
   constructor(
@@ -59,13 +60,19 @@ export class ReportCommitter {
    */
   current(clOrdId: string): GatewayOrder | undefined {
     const o = this.book.get(clOrdId);
-    return o ? (this.undurable.get(o.clOrdId)?.order ?? o) : undefined;
+    return o ? (this.undurable.get(o.venueClientOrderId)?.order ?? o) : undefined;
+  }
+
+  /** The current state of the order with this key (venueClientOrderId), whether or not it still names its ClOrdID. */
+  currentByKey(key: string): GatewayOrder | undefined {
+    return this.undurable.get(key)?.order ?? this.book.byVenueClientOrderId(key);
   }
 
   /** Save the order with the reports it must send, send them, then mark them done. */
   async commit(t: Transition): Promise<void> {
     const clOrdId = t.order.clOrdId;
-    const before = this.current(clOrdId);
+    const key = t.order.venueClientOrderId;
+    const before = this.currentByKey(key);
     if (t.order === before && t.reports.length === 0 && t.cancelRejects.length === 0) return;
     const now = new Date();
     const outbox: OutboxEntry[] = [];
@@ -73,7 +80,7 @@ export class ReportCommitter {
     const minSeq = this.session?.nextSenderSeqNum();
     for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now), minSeq });
     for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c), minSeq });
-    const pending = this.undurable.get(clOrdId);
+    const pending = this.undurable.get(key);
     if (pending) {
       // An earlier change is not durable yet: this one waits with it, in order.
       pending.order = t.order;
@@ -84,10 +91,19 @@ export class ReportCommitter {
     try {
       await this.book.save(t.order, outbox.length > 0 ? outbox : undefined);
     } catch (err) {
+      const earlier = this.undurable.get(key);
+      if (earlier) {
+        // An earlier change of this order failed in the same write (or one before it) and this one
+        // was computed from it: it joins that change, in order, rather than being retried on its own.
+        earlier.order = t.order;
+        earlier.outbox.push(...outbox);
+        for (const l of this.changeListeners) l(t.order);
+        return earlier.done;
+      }
       this.logger.error({ clOrdId, err: storageErrorCode(err) }, 'order book write failed; the change is kept and retried until durable');
       const u: Undurable = { order: t.order, outbox, done: Promise.resolve() };
-      u.done = this.retryUntilDurable(clOrdId, u);
-      this.undurable.set(clOrdId, u);
+      u.done = this.retryUntilDurable(clOrdId, key, u);
+      this.undurable.set(key, u);
       for (const l of this.changeListeners) l(t.order);
       return u.done;
     }
@@ -100,12 +116,12 @@ export class ReportCommitter {
    * venue call); throws when it cannot be saved now, for the caller to refuse the request.
    */
   async saveNow(order: GatewayOrder): Promise<void> {
-    if (this.undurable.has(order.clOrdId)) throw new Error(`an earlier change of order ${order.clOrdId} is not durable yet`);
+    if (this.undurable.has(order.venueClientOrderId)) throw new Error(`an earlier change of order ${order.clOrdId} is not durable yet`);
     await this.book.save(order);
     for (const l of this.changeListeners) l(order);
   }
 
-  private async retryUntilDurable(clOrdId: string, u: Undurable): Promise<void> {
+  private async retryUntilDurable(clOrdId: string, key: string, u: Undurable): Promise<void> {
     await this.scheduler.sleep(0); // let the caller record `u` first
     await this.scheduler.retry(async () => {
       const outbox = u.outbox.slice();
@@ -122,7 +138,7 @@ export class ReportCommitter {
         await this.sendAndConfirm(outbox);
         return 'retry';
       }
-      this.undurable.delete(clOrdId);
+      this.undurable.delete(key);
       this.logger.info({ clOrdId }, 'order book write succeeded after failures');
       await this.sendAndConfirm(outbox);
       return 'done';
