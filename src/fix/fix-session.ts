@@ -106,6 +106,12 @@ export class FixSession implements SessionHandle {
   // outbound ordering
   private out: OutItem[] = [];
   private outHead = 0;
+  /**
+   * New messages (new seqnums) sent while a ResendRequest is being answered: they go on the wire
+   * after the resent ones, so the client sees MsgSeqNums in order.
+   */
+  private heldDuringResend: Array<{ raw: string; durable: Promise<void> }> | undefined;
+  private resendSocket?: Socket;
   private closeWhenFlushed = false;
   private flushScheduled = false;
 
@@ -512,14 +518,33 @@ export class FixSession implements SessionHandle {
     const last = this.nextSender - 1;
     if (end === 0 || end > last) end = last;
     this.event(`Received ResendRequest FROM: ${begin} TO: ${msg.get(16)}`);
+    const socket = this.socket;
+    this.heldDuringResend = [];
+    this.resendSocket = socket;
+    try {
+      if (!(await this.writeResend(begin, end, socket))) return;
+    } finally {
+      // Whatever was sent meanwhile follows the resend (dropped with a connection that is gone:
+      // it is stored, and the client asks for it after its next Logon).
+      const held = this.heldDuringResend;
+      this.heldDuringResend = undefined;
+      this.resendSocket = undefined;
+      if (this.socket === socket) for (const h of held) this.enqueue(h.raw, h.durable);
+    }
+    const seq = msg.seqNum;
+    if (seq === this.nextTarget) this.advanceTarget();
+    this.processQueued();
+  }
+
+  /** Writes the stored messages begin..end (gap-filling what is not stored); false if the connection went away. */
+  private async writeResend(begin: number, end: number, socket: Socket | undefined): Promise<boolean> {
     // In chunks, each written before the next is read (and the socket drained when it backs up), so
     // memory stays bounded whatever the range; a run of missing messages spans chunks as one GapFill.
-    const socket = this.socket;
     let gapStart = begin;
     let sentAny = false;
     for (let from = begin; from <= end; from += STORE_READ_CHUNK) {
       const stored = await this.store.getSent(from, Math.min(end, from + STORE_READ_CHUNK - 1));
-      if (this.socket !== socket || !socket) return;
+      if (this.socket !== socket || !socket) return false;
       for (const m of stored) {
         if (m.seqNum > gapStart) {
           this.sendGapFill(gapStart, m.seqNum);
@@ -530,16 +555,14 @@ export class FixSession implements SessionHandle {
         gapStart = m.seqNum + 1;
       }
       if (socket.writableNeedDrain) await drained(socket);
-      if (this.socket !== socket) return;
+      if (this.socket !== socket) return false;
     }
     if (gapStart <= end) {
       this.sendGapFill(gapStart, end + 1);
       sentAny = true;
     }
     if (!sentAny) this.sendGapFill(begin, Math.max(begin, this.nextSender));
-    const seq = msg.seqNum;
-    if (seq === this.nextTarget) this.advanceTarget();
-    this.processQueued();
+    return true;
   }
 
   private onApplicationMessage(msg: FixMessage): void {
@@ -725,7 +748,10 @@ export class FixSession implements SessionHandle {
     this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
-    if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) this.enqueue(raw, durable);
+    if (this.socket && (this.isLoggedOn || msgType === '5' || msgType === 'A')) {
+      if (this.heldDuringResend && this.resendSocket === this.socket) this.heldDuringResend.push({ raw, durable });
+      else this.enqueue(raw, durable);
+    }
     // A failed append (e.g. ENOSPC; the store stays usable): the message never goes on the wire and
     // its seqnum stays consumed, never reused while we run. The client sees a gap, asks for it and
     // gets a GapFill, since nothing is stored under it. An application message's send() rejects and
