@@ -553,12 +553,61 @@ export function checkFixInvariants(messages: RecordedMessage[], clientCompId: st
 }
 
 /**
+ * The record as a FIX engine hands it to its application: an inbound message whose MsgSeqNum is
+ * above the one expected waits until resends (43=Y) and gap fills close the gap (QuickFIX queues it
+ * the same way), so a resend that arrives after newer live messages is processed before them.
+ * Outbound messages keep their places; the first inbound message sets the expected MsgSeqNum.
+ */
+export function inEngineOrder(messages: RecordedMessage[]): RecordedMessage[] {
+  const out: RecordedMessage[] = [];
+  const waiting = new Map<number, RecordedMessage>();
+  let expected: number | undefined;
+  const field = (raw: string, tag: number): string | undefined => {
+    const i = raw.indexOf(`\x01${tag}=`);
+    if (i < 0) return undefined;
+    const j = raw.indexOf('\x01', i + 1);
+    return raw.slice(i + String(tag).length + 2, j < 0 ? undefined : j);
+  };
+  const deliver = (m: RecordedMessage): void => {
+    out.push(m);
+    const seq = Number(field(m.raw, 34));
+    if (field(m.raw, 35) === '4' && field(m.raw, 123) === 'Y') expected = Math.max(expected ?? 0, Number(field(m.raw, 36)));
+    else if (expected === undefined || seq === expected) expected = seq + 1;
+    for (let next = waiting.get(expected!); next; next = waiting.get(expected!)) {
+      waiting.delete(expected!);
+      deliver(next);
+    }
+  };
+  for (const m of messages) {
+    if (m.dir === 'out') {
+      out.push(m);
+      continue;
+    }
+    const seq = Number(field(m.raw, 34));
+    const type = field(m.raw, 35);
+    if (type === 'A') {
+      // A Logon is processed at once; with 141=Y it starts a new sequence.
+      out.push(m);
+      if (field(m.raw, 141) === 'Y' || expected === undefined || seq === expected) {
+        waiting.clear();
+        expected = seq + 1;
+      }
+      continue;
+    }
+    if (expected !== undefined && seq > expected) waiting.set(seq, m);
+    else deliver(m);
+  }
+  out.push(...[...waiting.entries()].sort((a, b) => a[0] - b[0]).map(([, m]) => m));
+  return out;
+}
+
+/**
  * Fails (with every problem and the messages) unless the invariants hold over the record from
  * message `from` on. When the reference checker is at hand (FIXINVARIANTS_PY, default
  * ../shared/qfclient/fixinvariants.py) and python3 runs, it must agree (same summary line).
  */
 export function expectFixInvariants(rec: FixRecorder, from = 0): InvariantResult {
-  const messages = rec.messages.slice(from);
+  const messages = inEngineOrder(rec.messages.slice(from));
   const r = checkFixInvariants(messages);
   const dump = () => messages.map((m) => `${m.dir === 'out' ? '>>' : '<<'} ${sohToPipes(m.raw)}`).join('\n');
   if (!r.ok) throw new Error(`${r.summary}\n${r.problems.join('\n')}\n--- messages\n${dump()}`);
