@@ -2,8 +2,8 @@
 // per venue, both URLs explicit with the venue's own paths, credentials per venue, the exchange of
 // an aggregator, rate limits. Every bad value is a ConfigError naming file, line and key.
 import * as path from 'path';
-import { ConfigError, parseSessionSettings } from '../src/fix/config/session-settings';
-import { resolveVenue, simulateUsage } from '../src/wiring';
+import { ConfigError, loadSessionSettings, parseSessionSettings } from '../src/fix/config/session-settings';
+import { checkVenueIdPrefixes, resolveVenue, simulateUsage } from '../src/wiring';
 import { VENUES } from '../src/venues/registry';
 
 const FILE = path.join('/cfg', 'sessions.cfg');
@@ -216,5 +216,19 @@ describe('simulate --help', () => {
   it('lists every registered venue', () => {
     for (const name of Object.keys(VENUES)) expect(simulateUsage()).toContain(name);
     expect(Object.keys(VENUES)).toEqual(['hashkey', 'zerocap', 'dzengi', 'apifiny', 'coinut']);
+  });
+});
+
+describe('the shipped sessions.cfg', () => {
+  it('has one gateway session per working venue, each its own TargetCompID, all resolvable', () => {
+    const configs = loadSessionSettings(path.join(__dirname, '..', 'sessions.cfg'), {});
+    checkVenueIdPrefixes(configs);
+    const gateway = configs.filter((c) => c.application === 'gateway');
+    expect(gateway.map((c) => [c.targetCompId, c.venue!.name])).toEqual([
+      ['QFCLIENT', 'hashkey'],
+      ['QFZEROCAP', 'zerocap'],
+      ['QFDZENGI', 'dzengi'],
+    ]);
+    for (const c of gateway) expect(resolveVenue(c).urls).toBeUndefined(); // each starts its simulator in-process
   });
 });
