@@ -1,8 +1,8 @@
 // Wiring smoke test per venue: FIX over TCP → gateway child → `simulate --venue X` child over
 // HTTP/WS. A limit order that fills, a status request, an unknown ClOrdID; fixinvariants.py holds.
 // The thorough per-venue suites (issue 7) build on the same harness (startVenueE2e).
-import { FixMsg } from '../support/fix-test-client';
-import { killAllGateways } from '../support/gateway-process';
+import { FixMsg, FixTestClient } from '../support/fix-test-client';
+import { buildConfig, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
 import { VenueE2e, expectFixInvariants, killAllSimulators, reportsFor, startVenueE2e, statusFields, waitForMessage, waitUntil } from '../support/gateway-e2e';
 
 jest.setTimeout(30_000);
@@ -74,6 +74,39 @@ describe('dzengi: a resting order filled later', () => {
       expectFixInvariants(e.rec);
     } finally {
       await e.stop();
+    }
+  });
+});
+
+describe('apifiny and coinut: registered and startable (gateway support is the next issue)', () => {
+  it('a gateway with one session on each starts both simulators in-process, gets ready, and takes a Logon on each', async () => {
+    const gw = await startGatewayProcess({
+      config: buildConfig(
+        [
+          { SenderCompID: 'GATEWAY', TargetCompID: 'QFAPIFINY', Application: 'gateway', Venue: 'apifiny', VenueEnvironment: 'simulator' },
+          { SenderCompID: 'GATEWAY', TargetCompID: 'QFCOINUT', Application: 'gateway', Venue: 'coinut', VenueEnvironment: 'simulator' },
+        ],
+        { ResetOnLogon: 'N' },
+      ),
+    });
+    try {
+      const started = gw.logs().filter((l) => l.msg === 'venue simulator started');
+      expect(started.map((l) => [l.venue, new URL(String(l.restUrl)).pathname, new URL(String(l.wsUrl)).pathname])).toEqual([
+        ['apifiny', '/ac/v2/BINANCE', '/ac/ws/v2/BINANCE/order'],
+        ['coinut', '/', '/'],
+      ]);
+      for (let i = 0; gw.logs().filter((l) => l.msg === 'venue ready').length < 2; i++) {
+        if (i > 200) throw new Error(`venues not ready\n${gw.describe()}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      for (const comp of ['QFAPIFINY', 'QFCOINUT']) {
+        const c = await FixTestClient.connect({ port: gw.port, senderCompId: comp, targetCompId: 'GATEWAY' });
+        await c.logon({ heartBtInt: 30 });
+        c.destroy();
+      }
+    } finally {
+      await gw.stop();
+      removeDir(gw.dir);
     }
   });
 });
