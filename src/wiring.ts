@@ -7,9 +7,10 @@ import { configErrorFor, SessionConfig, sessionPeriodStart } from './fix/config/
 import type { FixApplication } from './fix/application';
 import { FileOrderBook } from './gateway/file-order-book';
 import { GatewayApplication } from './gateway/gateway-application';
-import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule } from './venues/registry';
+import { applyRateLimitOverrides, perSecondLimits } from './venues/common/rate-limiter';
+import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule, VenueSettingProblem, VenueUrls } from './venues/registry';
 import { RunningSimulator } from './venues/sim/simulator';
-import { VenueConfig } from './venues/venue';
+import { RateLimits, VenueAdapter, VenueConfig } from './venues/venue';
 
 function venueModule(cfg: SessionConfig): VenueModule {
   const name = cfg.venue?.name ?? '';
@@ -45,60 +46,143 @@ export function checkVenueIdPrefixes(configs: SessionConfig[]): void {
   }
 }
 
+/** A session's venue settings resolved against its venue's facts: what the adapter (and simulator) get. */
+export interface ResolvedVenue {
+  mod: VenueModule;
+  /** Absent: VenueEnvironment=simulator with no URLs, so the simulator runs in this process. */
+  urls?: VenueUrls;
+  apiKey: string;
+  apiSecret: string;
+  account?: string;
+  /** The exchange an aggregator routes to (VenueExDestination or the one its URL names). */
+  exDestination?: string;
+  rateLimits: RateLimits;
+}
+
+function urlPathProblem(url: string, path: RegExp, example: string): string | undefined {
+  const pathname = new URL(url).pathname;
+  if (path.test(pathname)) return undefined;
+  return `path ${JSON.stringify(pathname)} is not the venue's: give the base URL exactly as the venue lists it (${example}), path included; only scheme, host and port may differ`;
+}
+
+/**
+ * Checks a gateway session's Venue* keys against its venue's facts and resolves them: environment,
+ * both URLs (never guessed from one another), credentials, exchange, rate limits. Every problem is
+ * a ConfigError naming file, line and key. Pure: starts nothing.
+ */
+export function resolveVenue(cfg: SessionConfig): ResolvedVenue {
+  const mod = venueModule(cfg);
+  const v = cfg.venue!;
+  const fail = (p: VenueSettingProblem) => configErrorFor(cfg, p.key, p.problem);
+  const simulated = v.environment === 'simulator';
+  const env = simulated ? undefined : mod.environments[v.environment];
+  if (!simulated && env === undefined) {
+    const known = [...Object.keys(mod.environments), 'simulator'].join(', ');
+    throw fail({ key: 'VenueEnvironment', problem: `${mod.name} has no environment "${v.environment}"; known: ${known}` });
+  }
+  if (env?.unsupported) throw fail({ key: 'VenueEnvironment', problem: env.unsupported });
+
+  // URLs: both or neither, each with the venue's own path.
+  if ((v.restUrl === undefined) !== (v.wsUrl === undefined)) {
+    const given = v.restUrl !== undefined ? 'VenueRestUrl' : 'VenueWsUrl';
+    const missing = v.restUrl !== undefined ? 'VenueWsUrl' : 'VenueRestUrl';
+    throw fail({ key: given, problem: `${missing} must be given too: both base URLs are explicit, never derived from one another` });
+  }
+  if (v.restUrl !== undefined && v.wsUrl !== undefined) {
+    const restProblem = urlPathProblem(v.restUrl, mod.urlRule.restPath, mod.urlRule.restExample);
+    if (restProblem) throw fail({ key: 'VenueRestUrl', problem: restProblem });
+    const wsProblem = urlPathProblem(v.wsUrl, mod.urlRule.wsPath, mod.urlRule.wsExample);
+    if (wsProblem) throw fail({ key: 'VenueWsUrl', problem: wsProblem });
+  }
+  let urls: VenueUrls | undefined;
+  if (v.restUrl !== undefined && v.wsUrl !== undefined) urls = { restUrl: v.restUrl, wsUrl: v.wsUrl };
+  else if (env !== undefined) {
+    const u = typeof env.urls === 'function' ? env.urls(v.exDestination) : env.urls;
+    if ('problem' in u) throw fail(u);
+    urls = u;
+  }
+
+  // The exchange: only where the venue routes to several, and then consistent with the URLs.
+  let exDestination: string | undefined;
+  if (mod.exDestination) {
+    if (urls !== undefined) {
+      const r = mod.exDestination(urls, v.exDestination);
+      if ('problem' in r) throw fail(r);
+      exDestination = r.exchange;
+    } else exDestination = v.exDestination?.toUpperCase();
+  } else if (v.exDestination !== undefined) {
+    throw fail({ key: 'VenueExDestination', problem: `${mod.name} routes to no other exchange` });
+  }
+
+  // Credentials: the simulator's demo ones where none are given.
+  const demo = simulated ? mod.simulatorCredentials : undefined;
+  const apiKey = v.apiKey ?? demo?.apiKey;
+  if (apiKey === undefined) throw fail({ key: 'VenueApiKey', problem: `required with VenueEnvironment=${v.environment}` });
+  let apiSecret = v.apiSecret;
+  if (mod.apiSecretIsApiKey) {
+    if (apiSecret !== undefined && apiSecret !== apiKey) {
+      throw fail({ key: 'VenueApiSecret', problem: `${mod.name} has no separate secret (the API key is the HMAC key): leave VenueApiSecret out, or make it the same key` });
+    }
+    apiSecret = apiKey;
+  } else {
+    apiSecret ??= demo?.apiSecret;
+    if (apiSecret === undefined) throw fail({ key: 'VenueApiSecret', problem: `required with VenueEnvironment=${v.environment}` });
+  }
+  let account = v.account;
+  if (mod.account.use === 'unused' && account !== undefined) {
+    throw fail({ key: 'VenueAccount', problem: `${mod.name} names no account in its requests; remove VenueAccount` });
+  }
+  if (mod.account.use === 'required') {
+    account ??= demo?.account;
+    if (account === undefined) throw fail({ key: 'VenueAccount', problem: `required: ${mod.account.meaning ?? 'the venue account'}` });
+    const problem = mod.account.problem?.(account);
+    if (problem) throw fail({ key: 'VenueAccount', problem });
+  }
+
+  // Rate limits: the venue's (or, on a simulator, the simulator's higher ones), then the overrides.
+  const base = simulated ? perSecondLimits({ ...SIMULATOR_RATE_LIMITS, maxQueue: mod.rateLimits.maxQueue }) : mod.rateLimits;
+  const rateLimits = applyRateLimitOverrides(base, { ordersPerSecond: v.rateLimitOrders, queriesPerSecond: v.rateLimitQueries });
+  return { mod, urls, apiKey, apiSecret, account, exDestination, rateLimits };
+}
+
 export async function createGatewayApplication(
   cfg: SessionConfig,
   key: string,
   logger: Logger,
 ): Promise<{ app: FixApplication; close: () => Promise<void> }> {
-  const mod = venueModule(cfg);
+  const r = resolveVenue(cfg);
+  const { mod } = r;
   const v = cfg.venue!;
   let simulator: RunningSimulator | undefined;
-  let restUrl: string;
-  let wsUrl: string;
-  let apiKey = v.apiKey;
-  let apiSecret = v.apiSecret;
-  if (v.environment === 'simulator') {
-    apiKey ??= mod.simulatorCredentials.apiKey;
-    apiSecret ??= mod.simulatorCredentials.apiSecret;
-  }
-  if (v.environment === 'simulator' && !v.restUrl) {
-    // No URL given: run the simulator in this process (a URL means one is running elsewhere).
+  let urls = r.urls;
+  if (urls === undefined) {
+    // No URL given: run the simulator in this process (URLs mean one is running elsewhere).
     simulator = await mod.startSimulator({
       port: v.simulatorPort ?? 0,
-      credentials: [{ apiKey: apiKey!, apiSecret: apiSecret! }],
+      credentials: [{ apiKey: r.apiKey, apiSecret: r.apiSecret, account: r.account }],
       rateLimits: SIMULATOR_RATE_LIMITS,
+      exDestination: r.exDestination,
       logger: logger.child({ simulator: mod.name }),
     });
-    restUrl = simulator.restUrl;
-    wsUrl = simulator.wsUrl;
-    logger.info({ venue: mod.name, restUrl, session: cfg.sessionId }, 'venue simulator started');
-  } else if (v.environment === 'simulator') {
-    restUrl = v.restUrl!;
-    wsUrl = v.wsUrl ?? v.restUrl!.replace(/^http/, 'ws');
-  } else {
-    restUrl = mod.environments[v.environment].restUrl;
-    wsUrl = mod.environments[v.environment].wsUrl;
+    urls = { restUrl: simulator.restUrl, wsUrl: simulator.wsUrl };
+    logger.info({ venue: mod.name, restUrl: urls.restUrl, wsUrl: urls.wsUrl, session: cfg.sessionId }, 'venue simulator started');
   }
-  if (v.restUrl) restUrl = v.restUrl;
-  if (v.wsUrl) wsUrl = v.wsUrl;
-  if (apiKey === undefined || apiSecret === undefined) {
-    throw configErrorFor(cfg, 'VenueApiKey', `VenueApiKey and VenueApiSecret are required for ${v.environment}`);
-  }
-  // A simulator publishes higher limits than the venue, so the gateway is what gets measured.
-  const simulated = v.environment === 'simulator';
   const venueConfig: VenueConfig = {
-    restUrl,
-    wsUrl,
-    apiKey,
-    apiSecret,
-    account: v.account,
-    rateLimits: {
-      ...(simulated ? SIMULATOR_RATE_LIMITS : {}),
-      ...(v.rateLimitOrders !== undefined ? { ordersPerSecond: v.rateLimitOrders } : {}),
-      ...(v.rateLimitQueries !== undefined ? { queriesPerSecond: v.rateLimitQueries } : {}),
-    },
+    restUrl: urls.restUrl,
+    wsUrl: urls.wsUrl,
+    apiKey: r.apiKey,
+    apiSecret: r.apiSecret,
+    account: r.account,
+    exDestination: r.exDestination,
+    rateLimits: r.rateLimits,
   };
-  const adapter = mod.createAdapter(venueConfig, logger);
+  let adapter: VenueAdapter;
+  try {
+    adapter = mod.createAdapter(venueConfig, logger);
+  } catch (err) {
+    await simulator?.close();
+    throw err;
+  }
   // ClOrdIDs are unique per session period (StartTime/EndTime), as the session's sequence is.
   const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { periodStart: () => sessionPeriodStart(cfg, new Date()) });
   const app = new GatewayApplication({
@@ -121,23 +205,43 @@ function flag(args: string[], name: string): string | undefined {
   return i >= 0 ? args[i + 1] : undefined;
 }
 
-/** `simulate --venue NAME --port N [--host H] [--api-key K --api-secret S]` (or SIM_API_KEY / SIM_API_SECRET). */
+export function simulateUsage(): string {
+  return [
+    'usage: node dist/main.js simulate --venue <name> [--port N] [--host H] [--api-key K] [--api-secret S] [--account A]',
+    '                                  [--ex-destination EXCHANGE] [--published-limits]',
+    `  --venue           one of: ${Object.keys(VENUES).join(', ')}`,
+    '  --port            0 (default) = an ephemeral port; the log line "simulator started" gives restUrl and wsUrl',
+    '  --api-key/--api-secret/--account  the credentials it accepts (or SIM_API_KEY / SIM_API_SECRET / SIM_ACCOUNT);',
+    "                    default: the venue's demo credentials, the ones a session with VenueEnvironment=simulator uses",
+    '  --ex-destination  the exchange an aggregator simulator routes to (apifiny; default BINANCE)',
+    "  --published-limits  enforce the venue's published rate limits instead of the simulators' high ones",
+  ].join('\n');
+}
+
+/** `simulate --venue NAME --port N [...]`: see simulateUsage(). */
 export async function runSimulatorCommand(args: string[], logger: Logger): Promise<void> {
+  if (args.includes('--help') || args.includes('-h')) {
+    process.stdout.write(simulateUsage() + '\n');
+    return;
+  }
   const name = flag(args, '--venue') ?? '';
   const mod = VENUES[name.toLowerCase()];
-  if (!mod) throw new Error(`simulate: unknown --venue "${name}"; known: ${Object.keys(VENUES).join(', ')}`);
+  if (!mod) throw new Error(`simulate: unknown --venue "${name}"; known: ${Object.keys(VENUES).join(', ')}\n${simulateUsage()}`);
   const port = Number(flag(args, '--port') ?? '0');
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`simulate: bad --port`);
-  const apiKey = flag(args, '--api-key') ?? process.env.SIM_API_KEY ?? mod.simulatorCredentials.apiKey;
-  const apiSecret = flag(args, '--api-secret') ?? process.env.SIM_API_SECRET ?? mod.simulatorCredentials.apiSecret;
+  const demo = mod.simulatorCredentials;
+  const apiKey = flag(args, '--api-key') ?? process.env.SIM_API_KEY ?? demo.apiKey;
+  const apiSecret = flag(args, '--api-secret') ?? process.env.SIM_API_SECRET ?? (mod.apiSecretIsApiKey ? apiKey : demo.apiSecret);
+  const account = flag(args, '--account') ?? process.env.SIM_ACCOUNT ?? demo.account;
   const sim = await mod.startSimulator({
     host: flag(args, '--host') ?? '127.0.0.1',
     port,
-    credentials: [{ apiKey, apiSecret }],
+    credentials: [{ apiKey, apiSecret, account }],
     rateLimits: args.includes('--published-limits') ? undefined : SIMULATOR_RATE_LIMITS,
+    exDestination: flag(args, '--ex-destination'),
     logger: logger.child({ simulator: mod.name }),
   });
-  logger.info({ venue: mod.name, restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey }, 'simulator started');
+  logger.info({ venue: mod.name, restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey, account }, 'simulator started');
   await new Promise<void>((resolve) => {
     process.once('SIGTERM', resolve);
     process.once('SIGINT', resolve);

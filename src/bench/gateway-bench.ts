@@ -116,7 +116,7 @@ async function startGateway(dir: string, root: string, simPort: number, nodeArgs
       'Venue=hashkey',
       'VenueEnvironment=simulator',
       `VenueRestUrl=http://127.0.0.1:${simPort}`,
-      `VenueWsUrl=ws://127.0.0.1:${simPort}`,
+      `VenueWsUrl=ws://127.0.0.1:${simPort}/api/v1/ws`,
     ],
   });
   // Orders sent before the adapter has its instrument list wait for it: measure after.

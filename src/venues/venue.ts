@@ -55,11 +55,35 @@ export interface VenueCapabilities {
   cancelByClientOrderId: boolean;
 }
 
-/** A venue's published request limits; the adapter queues to stay inside them. */
+/**
+ * What a request is, for rate limiting: `orders` = create and cancel, `queries` = everything else
+ * (order and trade queries, open orders, instruments, stream keep-alives). Every venue client tags
+ * each request with one.
+ */
+export type RequestClass = 'orders' | 'queries';
+
+/**
+ * One budget a venue publishes: at most `limit` units in any sliding window of `windowMs`; a
+ * request of a class listed in `weights` costs that many units (classes not listed cost nothing
+ * here). Examples: HashKey 10 orders/s {orders: 1}; Dzengi 1200 weight/min {orders: 1, queries: 1};
+ * Apifiny 20 requests/s per account {orders: 1, queries: 1}.
+ */
+export interface RateBudget {
+  /** For logs and RateLimited texts: `orders`, `queries`, `weight`, `account`, ... */
+  name: string;
+  limit: number;
+  windowMs: number;
+  weights: Readonly<Partial<Record<RequestClass, number>>>;
+}
+
+/**
+ * A venue's request limits as a list of budgets, every one enforced (src/venues/common/rate-limiter.ts):
+ * a request runs once every budget that counts its class has room. An empty list means none is
+ * published and none is kept (the adapter still backs off on 429).
+ */
 export interface RateLimits {
-  ordersPerSecond: number;
-  queriesPerSecond: number;
-  /** Requests allowed to wait in the adapter's queue before new ones are refused with RateLimited. */
+  budgets: readonly RateBudget[];
+  /** Requests allowed to wait (per class) in the adapter's queue before new ones are refused with RateLimited. */
   maxQueue: number;
 }
 
@@ -249,15 +273,31 @@ export class AuthenticationFailed extends VenueError {}
 /** The request may or may not have been executed (5xx, timeout, connection lost before the reply). */
 export class OutcomeUnknown extends VenueError {}
 
-/** The adapter's own configuration, resolved by the gateway from sessions.cfg. Secrets are already read. */
+/**
+ * The adapter's own configuration, resolved by the gateway from sessions.cfg and the venue
+ * registry (src/venues/registry.ts, src/wiring.ts). Secrets are already read.
+ */
 export interface VenueConfig {
+  /** REST base URL exactly as the venue notes list it, path included (`https://dma-api.zerocap.com/v2`). */
   restUrl: string;
+  /** Stream / WS base URL exactly as the venue notes list it, path included (`wss://api-adapter.dzengi.com/connect`). */
   wsUrl: string;
   apiKey: string;
+  /** The HMAC/JWT secret. Where the venue has none (Coinut: the API key is the HMAC key) the API key itself. */
   apiSecret: string;
+  /** The account the venue needs named in requests or logins: Apifiny `accountId` (`STA-…`), Coinut username. */
   account?: string;
+  /**
+   * The exchange an aggregator routes to (Apifiny `venue`, FIX ExDestination 100): needed when the
+   * REST URL names none (a co-located host); must agree with the URL when both do.
+   */
+  exDestination?: string;
   /** Per-request timeout before a request counts as OutcomeUnknown. */
   requestTimeoutMs?: number;
-  /** Overrides the venue's published limits (the simulator publishes higher ones). */
-  rateLimits?: Partial<RateLimits>;
+  /**
+   * The limits the adapter keeps to, complete: absent = the venue's published ones. The gateway
+   * passes the venue's published budgets with sessions.cfg overrides applied (see
+   * applyRateLimitOverrides), or the simulator's higher ones.
+   */
+  rateLimits?: RateLimits;
 }

@@ -410,13 +410,8 @@ describe('venue keys', () => {
     expectConfigError(text, { line: 1, key: 'Venue', problem: /required with Application=gateway/ });
   });
 
-  it('require VenueApiKey and VenueApiSecret in production and sandbox', () => {
+  it('require VenueApiKey outside the simulator (VenueApiSecret/VenueAccount depend on the venue: test/wiring.test.ts)', () => {
     expectConfigError(gateway('VenueEnvironment=production\n'), { line: 1, key: 'VenueApiKey', problem: /required with VenueEnvironment=production/ });
-    expectConfigError(gateway('VenueEnvironment=sandbox\nVenueApiKey=env:K\n'), {
-      line: 1,
-      key: 'VenueApiSecret',
-      problem: /required with VenueEnvironment=sandbox/,
-    });
   });
 
   it('reject a simulator port outside the simulator', () => {
@@ -437,7 +432,8 @@ describe('venue keys', () => {
     ['VenueWsUrl=not a url', 'VenueWsUrl', /ws\/wss URL/],
     ['VenueRateLimitOrders=0', 'VenueRateLimitOrders', /positive number/],
     ['VenueRateLimitQueries=fast', 'VenueRateLimitQueries', /positive number/],
-    ['VenueEnvironment=live', 'VenueEnvironment', /production or sandbox or simulator/],
+    ['VenueEnvironment=Live!', 'VenueEnvironment', /environment name/],
+    ['VenueExDestination=BIN/ANCE', 'VenueExDestination', /exchange name/],
     ['VenueSimulatorPort=65536', 'VenueSimulatorPort', /port 0-65535/],
     ['VenueAccount=acct-1', 'VenueAccount', /never inline/],
   ])('reject bad value %s', (line, key, problem) => {

@@ -1,6 +1,9 @@
-// Helpers for the gateway end-to-end tests (FIX over TCP → gateway child → venue simulator):
-//  - a standalone simulator child (`node dist/main.js simulate --venue hashkey`), for tests where
-//    the simulator must outlive the gateway;
+// Helpers for the gateway end-to-end tests (FIX over TCP → gateway child → venue simulator), for
+// any venue in the registry:
+//  - a standalone simulator child (`node dist/main.js simulate --venue X`), for tests where the
+//    simulator must outlive the gateway;
+//  - startVenueE2e(): simulator child + gateway child with one session on it + a logged-on FIX
+//    client, so a venue's e2e test is a short file (VENUE_E2E has each venue's symbol and prices);
 //  - a client for the simulator's /__sim/ control API (faults, external trades, drop-streams, orders);
 //  - a recorder of everything a FixTestClient sends and receives, in wire order;
 //  - an ExecutionReport invariant checker over such a record, a port of
@@ -15,7 +18,7 @@ import * as os from 'os';
 import * as path from 'path';
 import Decimal from 'decimal.js';
 import { FixMsg, FixTestClient, SentMessage, TagValue, fixTime, sohToPipes } from './fix-test-client';
-import { GATEWAY_MAIN, REPO_ROOT, buildConfig, CfgValues } from './gateway-process';
+import { GATEWAY_MAIN, REPO_ROOT, buildConfig, CfgValues, GatewayProcess, removeDir, startGatewayProcess } from './gateway-process';
 
 // ------------------------------------------------------------------------------------------------
 // Simulator child process
@@ -42,10 +45,18 @@ export interface SimulatorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts `node dist/main.js simulate --venue hashkey --port <port|0>` and waits for "simulator started". */
-export async function startSimulatorProcess(opts: { venue?: string; port?: number; timeoutMs?: number } = {}): Promise<SimulatorProcess> {
+/**
+ * Starts `node dist/main.js simulate --venue <venue, default hashkey> --port <port|0> [args]` and
+ * waits for "simulator started". Its restUrl/wsUrl are the venue's base URLs (the URL rule), ready
+ * for a session's VenueRestUrl/VenueWsUrl; it accepts the venue's demo credentials, the ones a
+ * VenueEnvironment=simulator session uses when it names none.
+ */
+export async function startSimulatorProcess(
+  opts: { venue?: string; port?: number; timeoutMs?: number; args?: string[] } = {},
+): Promise<SimulatorProcess> {
   if (!fs.existsSync(GATEWAY_MAIN)) throw new Error(`${GATEWAY_MAIN} is missing: build first (npx tsc -p tsconfig.json)`);
-  const child = spawn(process.execPath, [GATEWAY_MAIN, 'simulate', '--venue', opts.venue ?? 'hashkey', '--port', String(opts.port ?? 0)], {
+  const argv = [GATEWAY_MAIN, 'simulate', '--venue', opts.venue ?? 'hashkey', '--port', String(opts.port ?? 0), ...(opts.args ?? [])];
+  const child = spawn(process.execPath, argv, {
     cwd: REPO_ROOT,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -231,7 +242,10 @@ export class SimControl {
 // ------------------------------------------------------------------------------------------------
 // Gateway configuration
 
-/** sessions.cfg for one gateway session GATEWAY <- QFCLIENT on HashKey (simulator), extra keys merged in. */
+/**
+ * sessions.cfg for one gateway session GATEWAY <- QFCLIENT on a venue's simulator (HashKey unless
+ * `session` says `Venue`), extra keys merged in.
+ */
 export function gatewayConfig(session: CfgValues = {}, defaults: CfgValues = {}): string {
   return buildConfig(
     [
@@ -302,6 +316,102 @@ export function statusFields(clOrdId: string, o: { symbol?: string; side?: '1' |
     [54, o.side ?? '1'],
     [55, o.symbol ?? 'BTCUSDT'],
   ];
+}
+
+// ------------------------------------------------------------------------------------------------
+// Any venue: simulator child + gateway child + logged-on client
+
+/** What a venue's e2e test needs to know about its simulator's market (see each simulator's instruments). */
+export interface VenueE2eProfile {
+  venue: string;
+  /** FIX Symbol (55), the venue's own spelling. */
+  symbol: string;
+  /** A buy limit price that fills at once (at or above the simulator's best ask). */
+  fillingBuyPrice: string;
+  /** A buy limit price that rests (below the best bid). */
+  restingBuyPrice: string;
+  qty: string;
+  /** The TimeInForce (59) the venue accepts on a limit: 1 GTC, or 4 FOK where that is all there is. */
+  limitTif: string;
+  /** Extra `simulate` arguments. */
+  simArgs?: string[];
+}
+
+export const VENUE_E2E: Readonly<Record<string, VenueE2eProfile>> = {
+  hashkey: { venue: 'hashkey', symbol: 'BTCUSDT', fillingBuyPrice: '61000', restingBuyPrice: '50000', qty: '0.001', limitTif: '1' },
+  zerocap: { venue: 'zerocap', symbol: 'BTC/USD', fillingBuyPrice: '61000', restingBuyPrice: '50000', qty: '0.001', limitTif: '4' },
+  dzengi: { venue: 'dzengi', symbol: 'BTC/USD', fillingBuyPrice: '61000', restingBuyPrice: '50000', qty: '0.001', limitTif: '1' },
+  apifiny: { venue: 'apifiny', symbol: 'BTCUSDT', fillingBuyPrice: '61000', restingBuyPrice: '50000', qty: '0.001', limitTif: '1' },
+  coinut: { venue: 'coinut', symbol: 'BTCUSDT', fillingBuyPrice: '61000', restingBuyPrice: '50000', qty: '0.001', limitTif: '1' },
+};
+
+export interface VenueE2e {
+  profile: VenueE2eProfile;
+  sim: SimulatorProcess;
+  /** The simulator's /__sim/ control API (faults, trades, orders). */
+  control: SimControl;
+  gw: GatewayProcess;
+  client: FixTestClient;
+  rec: FixRecorder;
+  /** NewOrderSingle fields for this venue's symbol and TIF, `f` merged in. */
+  nos(clOrdId: string, f?: Partial<NosFields>): TagValue[];
+  /** Stops the client, the gateway and the simulator, and removes the gateway's directory. */
+  stop(): Promise<void>;
+}
+
+/**
+ * `simulate --venue <venue>` as a child, a gateway child with one session GATEWAY <- QFCLIENT on
+ * it (VenueEnvironment=simulator, VenueRestUrl/VenueWsUrl = the simulator's), waits for "venue
+ * ready" (and `streams` user streams at the simulator, when given), then a FIX client logs on.
+ */
+export async function startVenueE2e(
+  venue: string,
+  opts: { session?: CfgValues; defaults?: CfgValues; streams?: number; readyTimeoutMs?: number } = {},
+): Promise<VenueE2e> {
+  const profile = VENUE_E2E[venue];
+  if (!profile) throw new Error(`no e2e profile for venue ${venue}`);
+  const sim = await startSimulatorProcess({ venue, args: profile.simArgs });
+  let gw: GatewayProcess | undefined;
+  let client: FixTestClient | undefined;
+  try {
+    gw = await startGatewayProcess({
+      config: gatewayConfig({ Venue: venue, VenueRestUrl: sim.restUrl, VenueWsUrl: sim.wsUrl, ...opts.session }, opts.defaults),
+    });
+    await gw.waitForLog((e) => e.msg === 'venue ready', opts.readyTimeoutMs ?? 10_000);
+    for (let i = 0; opts.streams !== undefined && (await sim.control.streams()) < opts.streams; i++) {
+      if (i > 100) throw new Error(`gateway never connected its stream to the ${venue} simulator\n${gw.describe()}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    client = await FixTestClient.connect({ port: gw.port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
+    const rec = new FixRecorder(client);
+    autoAnswerResendRequests(client);
+    await client.logon({ heartBtInt: 30 });
+    const g = gw;
+    const c = client;
+    return {
+      profile,
+      sim,
+      control: sim.control,
+      gw: g,
+      client: c,
+      rec,
+      nos: (clOrdId, f = {}) => nosFields(clOrdId, { symbol: profile.symbol, qty: profile.qty, price: profile.restingBuyPrice, tif: profile.limitTif, ...f }),
+      stop: async () => {
+        c.destroy();
+        await g.stop().catch(() => g.kill('SIGKILL'));
+        await sim.stop();
+        removeDir(g.dir);
+      },
+    };
+  } catch (e) {
+    client?.destroy();
+    if (gw) {
+      await gw.kill('SIGKILL').catch(() => undefined);
+      removeDir(gw.dir);
+    }
+    await sim.stop();
+    throw e;
+  }
 }
 
 // ------------------------------------------------------------------------------------------------

@@ -21,7 +21,8 @@ export class ConfigError extends Error {
 }
 
 export type Application = 'echo' | 'gateway';
-export type VenueEnvironment = 'production' | 'sandbox' | 'simulator';
+/** `simulator`, or one of the environments the venue lists (checked against the venue registry by the gateway). */
+export type VenueEnvironment = string;
 
 export interface VenueSettings {
   /** Not validated here: the gateway checks it against its venue registry (use configErrorFor(cfg, 'Venue', ...)). */
@@ -32,6 +33,8 @@ export interface VenueSettings {
   account?: string;
   restUrl?: string;
   wsUrl?: string;
+  /** The exchange an aggregator venue routes to (VenueExDestination). */
+  exDestination?: string;
   rateLimitOrders?: number;
   rateLimitQueries?: number;
   /** What a FIX Day order (59=0) becomes on a venue without Day orders; absent = rejected. */
@@ -98,6 +101,10 @@ export interface SessionConfig {
 type Check = (value: string) => string | undefined;
 
 const shown = (v: string): string => JSON.stringify(v.length > 80 ? `${v.slice(0, 80)}...` : v);
+
+const environmentName: Check = (v) =>
+  /^[a-z][a-z0-9_-]*$/.test(v) ? undefined : `expected an environment name (simulator, or one the venue lists: production, sandbox, live, ...), got ${shown(v)}`;
+const exchangeName: Check = (v) => (/^[A-Za-z0-9_]{1,32}$/.test(v) ? undefined : `expected an exchange name like BINANCE, got ${shown(v)}`);
 
 const yesNo: Check = (v) => (v === 'Y' || v === 'N' ? undefined : `expected Y or N, got ${shown(v)}`);
 
@@ -189,12 +196,13 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['AllowedRemoteAddresses', { check: addressList }],
   ['LogonPassword', { check: secretRefProblem, secret: true }],
   ['Venue', { check: compId, venue: true }],
-  ['VenueEnvironment', { check: oneOf('production', 'sandbox', 'simulator'), venue: true }],
+  ['VenueEnvironment', { check: environmentName, venue: true }],
   ['VenueApiKey', { check: secretRefProblem, secret: true, venue: true }],
   ['VenueApiSecret', { check: secretRefProblem, secret: true, venue: true }],
   ['VenueAccount', { check: secretRefProblem, secret: true, venue: true }],
   ['VenueRestUrl', { check: urlOf('http', 'https'), venue: true }],
   ['VenueWsUrl', { check: urlOf('ws', 'wss'), venue: true }],
+  ['VenueExDestination', { check: exchangeName, venue: true }],
   ['VenueRateLimitOrders', { check: positiveNumber, venue: true }],
   ['VenueRateLimitQueries', { check: positiveNumber, venue: true }],
   ['VenueSimulatorPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), venue: true }],
@@ -455,9 +463,9 @@ function buildVenue(
   if (name === undefined) throw r.error('Venue', 'required with Application=gateway');
   const environment = (r.optional('VenueEnvironment') ?? 'simulator') as VenueEnvironment;
   if (environment !== 'simulator') {
-    for (const key of ['VenueApiKey', 'VenueApiSecret']) {
-      if (!r.get(key)) throw r.error(key, `required with VenueEnvironment=${environment}`);
-    }
+    // VenueApiSecret and VenueAccount depend on the venue (Coinut has no separate secret): the
+    // gateway checks them against its venue registry.
+    if (!r.get('VenueApiKey')) throw r.error('VenueApiKey', `required with VenueEnvironment=${environment}`);
     if (r.get('VenueSimulatorPort')) throw r.error('VenueSimulatorPort', 'only valid with VenueEnvironment=simulator');
   }
 
@@ -472,6 +480,8 @@ function buildVenue(
   const wsUrl = r.optional('VenueWsUrl');
   if (restUrl !== undefined) venue.restUrl = restUrl;
   if (wsUrl !== undefined) venue.wsUrl = wsUrl;
+  const exDestination = r.optional('VenueExDestination');
+  if (exDestination !== undefined) venue.exDestination = exDestination;
   const orders = r.optional('VenueRateLimitOrders');
   const queries = r.optional('VenueRateLimitQueries');
   if (orders !== undefined) venue.rateLimitOrders = Number(orders);

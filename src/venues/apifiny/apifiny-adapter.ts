@@ -34,7 +34,7 @@ import { ApifinyLogger, ApifinyRestClient, silentApifinyLogger } from './apifiny
 import { ApifinyStream, ApifinyStreamOptions } from './apifiny-stream';
 
 export interface ApifinyAdapterOptions {
-  /** The exchange for a co-located URL (VenueExDestination); must agree with the URLs when they name one. */
+  /** The exchange for a co-located URL; overrides VenueConfig.exDestination (VenueExDestination). Must agree with the URLs when they name one. */
   exchange?: string;
   jwtLifetimeSeconds?: number;
   mapping?: ApifinyMappingOptions;
@@ -75,7 +75,7 @@ export class ApifinyAdapter implements VenueAdapter {
   constructor(config: VenueConfig, logger?: MaybeChildLogger, options: ApifinyAdapterOptions = {}) {
     this.log = logger?.child ? logger.child({ venue: APIFINY_VENUE_NAME }) : (logger ?? silentApifinyLogger);
     if (!config.account) throw new Error('Apifiny needs the account id (VenueAccount, like STA-00000001)');
-    const resolved = resolveApifinyExchange(config.restUrl, config.wsUrl, options.exchange);
+    const resolved = resolveApifinyExchange(config.restUrl, config.wsUrl, options.exchange ?? config.exDestination);
     if (!resolved.ok) throw new Error(`Apifiny: ${resolved.problem}`);
     this.exchange = resolved.exchange;
     this.accountId = config.account;
@@ -95,8 +95,7 @@ export class ApifinyAdapter implements VenueAdapter {
       exchange: this.exchange,
       urlNamesExchange: urlExchange.ok && urlExchange.exchange !== undefined,
       requestTimeoutMs: config.requestTimeoutMs,
-      requestsPerSecond: config.rateLimits?.ordersPerSecond,
-      maxQueue: config.rateLimits?.maxQueue,
+      rateLimits: config.rateLimits,
       jwtLifetimeSeconds,
       maxSockets: options.maxSockets,
       mapping: this.mapping,

@@ -150,11 +150,11 @@ export const APIFINY_DEFAULTS = {
   filledOrderLimit: 1000,
 } as const;
 
-/**
- * 20 requests/s per account, one budget for every endpoint: the adapter runs orders and queries
- * through one class at this rate (so `queriesPerSecond` is informational only).
- */
-export const APIFINY_RATE_LIMITS: RateLimits = { ordersPerSecond: 20, queriesPerSecond: 20, maxQueue: 100 };
+/** 20 requests/s per account ID, one budget that every endpoint counts against. */
+export const APIFINY_RATE_LIMITS: RateLimits = {
+  budgets: [{ name: 'account', limit: 20, windowMs: 1000, weights: { orders: 1, queries: 1 } }],
+  maxQueue: 100,
+};
 /** "Request too often" names no wait: one second clears a per-second window. */
 export const APIFINY_RATE_LIMIT_WAIT_MS = 1_000;
 /** HTTP 403 "too many errors" (IP blocked): no length is published. */

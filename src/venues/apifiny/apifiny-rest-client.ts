@@ -5,7 +5,7 @@
 
 import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
 import { RateLimiter } from '../common/rate-limiter';
-import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, VenueError, VenueFill, VenueOrder } from '../venue';
+import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, RequestClass, VenueError, VenueFill, VenueOrder } from '../venue';
 import { apifinyExp, apifinyQueryString, ApifinyCredentials, ApifinyParams, signApifinyBody, signApifinyQuery } from './apifiny-auth';
 import { APIFINY_DEFAULTS, APIFINY_HEADERS, APIFINY_PATHS, APIFINY_RATE_LIMITS } from './apifiny-constants';
 import {
@@ -37,9 +37,8 @@ export interface ApifinyRestClientOptions {
   /** True when the REST URL names the exchange (`…/ac/v2/BINANCE`); public calls then need no `venue`. */
   urlNamesExchange: boolean;
   requestTimeoutMs?: number;
-  /** Requests per second for all endpoints together; default 20. */
-  requestsPerSecond?: number;
-  maxQueue?: number;
+  /** The limits to keep to, complete; default the published 20 requests/s per account. */
+  rateLimits?: RateLimits;
   jwtLifetimeSeconds?: number;
   maxSockets?: number;
   mapping?: ApifinyMappingOptions;
@@ -50,7 +49,7 @@ export interface ApifinyRestClientOptions {
 const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class ApifinyRestClient {
-  readonly limiter: RateLimiter<'requests'>;
+  readonly limiter: RateLimiter<RequestClass>;
   readonly jwtLifetimeSeconds: number;
   private readonly http: HttpJsonClient;
   private readonly log: ApifinyLogger;
@@ -70,9 +69,7 @@ export class ApifinyRestClient {
     this.now = opts.now ?? Date.now;
     this.jwtLifetimeSeconds = opts.jwtLifetimeSeconds ?? APIFINY_DEFAULTS.jwtLifetimeSeconds;
     this.timeoutMs = opts.requestTimeoutMs ?? APIFINY_DEFAULTS.requestTimeoutMs;
-    this.limiter = new RateLimiter<'requests'>({
-      requests: { ratePerSecond: opts.requestsPerSecond ?? APIFINY_RATE_LIMITS.ordersPerSecond, maxQueue: opts.maxQueue ?? APIFINY_RATE_LIMITS.maxQueue },
-    });
+    this.limiter = new RateLimiter<RequestClass>(opts.rateLimits ?? APIFINY_RATE_LIMITS);
     this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? APIFINY_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
   }
 
@@ -140,11 +137,12 @@ export class ApifinyRestClient {
   // ------------------------------------------------------------------------------------ transport
 
   private post(path: string, body: object): Promise<unknown> {
-    return this.limiter.schedule('requests', () => this.send('POST', path, JSON.stringify(body)));
+    // Every POST is an order request (newOrder, cancelOrder, cancel all); every GET a query.
+    return this.limiter.schedule('orders', () => this.send('POST', path, JSON.stringify(body)));
   }
 
   private get(path: string, params: ApifinyParams): Promise<unknown> {
-    return this.limiter.schedule('requests', () => this.send('GET', path, apifinyQueryString(params)));
+    return this.limiter.schedule('queries', () => this.send('GET', path, apifinyQueryString(params)));
   }
 
   /** POST: `payload` is the body; GET: the query string. Signed fresh per attempt. */

@@ -124,11 +124,7 @@ export class CoinutAdapter implements VenueAdapter {
     const timeoutMs = config.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
     this.unknownOutcomeAbsenceMs = 2 * timeoutMs;
     this.maxPages = options.tradeHistoryMaxPages ?? COINUT_DEFAULTS.tradeHistoryMaxPages;
-    const limits = { ...COINUT_RATE_LIMITS, ...config.rateLimits };
-    this.limiter = new RateLimiter<LimitClass>({
-      orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
-      queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
-    });
+    this.limiter = new RateLimiter<LimitClass>(config.rateLimits ?? COINUT_RATE_LIMITS);
     // The API key is secret material: it goes to the signer only.
     this.ws = new CoinutWsClient({
       wsUrl: config.wsUrl,

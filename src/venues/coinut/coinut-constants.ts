@@ -168,8 +168,10 @@ export const COINUT_DEFAULTS = {
  * We split those 30/s between orders and queries so the sum stays at that pace.
  */
 export const COINUT_RATE_LIMITS: RateLimits = {
-  ordersPerSecond: 20,
-  queriesPerSecond: 10,
+  budgets: [
+    { name: 'orders', limit: 20, windowMs: 1000, weights: { orders: 1 } },
+    { name: 'queries', limit: 10, windowMs: 1000, weights: { queries: 1 } },
+  ],
   maxQueue: 100,
 };
 

@@ -1,15 +1,21 @@
-// Client-side request limiter, venue-neutral: one token bucket and one bounded FIFO queue per
-// request class (e.g. 'orders', 'queries').
+// Client-side request limiter, venue-neutral: a venue's budgets (RateLimits in venue.ts) and one
+// bounded FIFO queue per request class (e.g. 'orders', 'queries').
 //
-// Each class holds `burst` tokens. Starting a request takes a token; the token comes back
-// `burst / ratePerSecond` seconds after it was taken. That is a token bucket whose refill is tied
-// to each use (a sliding window): no window of that length ever sees more than `burst` starts,
-// so a venue counting "N per second" never sees N+1, while a burst of N still goes out at once.
+// A budget allows `limit` units in any sliding window of `windowMs`; each request costs the weight
+// its class has in that budget (a class the budget does not list costs nothing there). A request
+// starts once every budget that counts its class has room: so a venue counting "N per second"
+// never sees N+1 in a second, Dzengi's 1200 weight per minute is never exceeded by orders and
+// queries together, and a burst up to the limit still goes out at once.
 //
-// schedule(fn) calls fn synchronously when a token is free (no added latency), otherwise queues
-// it in FIFO order; a full queue refuses at once with RateLimited. pause(ms) stops every class
-// (used on a venue 429/418 with the venue's wait).
+// schedule(fn) calls fn synchronously when every budget has room and nothing that shares a budget
+// with it is already waiting (no added latency, no overtaking), otherwise queues it in FIFO order;
+// a full queue refuses at once with RateLimited. pause(ms) stops every class (used on a venue
+// 429/418 with the venue's wait).
+//
+// The older per-class form, `{orders: {ratePerSecond, burst?, maxQueue}}`, is still accepted: each
+// class becomes a budget of its own (`burst` units per `burst / ratePerSecond` seconds).
 
+import type { RateBudget, RateLimits, RequestClass } from '../venue';
 import { RateLimited } from '../venue';
 
 export interface LimitClassOptions {
@@ -30,6 +36,57 @@ export interface RateLimiterOptions {
   rejectWhilePaused?: boolean;
   /** Clock, ms. Default Date.now (jest modern fake timers fake it too). */
   now?: () => number;
+  /** Request classes accepted with the budget form (default orders, queries, and every class a budget names). */
+  classes?: readonly string[];
+}
+
+/** A budget of `perSecond` requests per second counting `classes` (weight 1 each). */
+export function perSecondBudget(name: string, perSecond: number, classes: readonly RequestClass[]): RateBudget {
+  const limit = Math.max(1, Math.floor(perSecond));
+  return { name, limit, windowMs: (limit / perSecond) * 1000, weights: Object.fromEntries(classes.map((c) => [c, 1])) };
+}
+
+/** Two per-second budgets, `orders` and `queries`, each counting its own class (HashKey's shape). */
+export function perSecondLimits(l: { ordersPerSecond: number; queriesPerSecond: number; maxQueue?: number }): RateLimits {
+  return {
+    budgets: [perSecondBudget('orders', l.ordersPerSecond, ['orders']), perSecondBudget('queries', l.queriesPerSecond, ['queries'])],
+    maxQueue: l.maxQueue ?? 100,
+  };
+}
+
+/** The problem with a budget list, or undefined. */
+export function rateLimitsProblem(limits: RateLimits): string | undefined {
+  if (!(Number.isInteger(limits.maxQueue) && limits.maxQueue >= 0)) return `maxQueue must be an integer >= 0, got ${limits.maxQueue}`;
+  for (const b of limits.budgets) {
+    if (!(b.limit > 0) || !Number.isFinite(b.limit)) return `budget ${b.name}: limit must be > 0, got ${b.limit}`;
+    if (!(b.windowMs > 0) || !Number.isFinite(b.windowMs)) return `budget ${b.name}: windowMs must be > 0, got ${b.windowMs}`;
+    for (const [cls, w] of Object.entries(b.weights)) {
+      if (!(typeof w === 'number' && w >= 0 && w <= b.limit)) return `budget ${b.name}: weight of ${cls} must be 0..${b.limit}, got ${w}`;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * The sessions.cfg overrides `VenueRateLimitOrders=N` / `VenueRateLimitQueries=N` applied to a
+ * venue's budgets: each replaces the venue's budget named `orders` / `queries` (HashKey, Zerocap,
+ * Coinut, Dzengi's orders/s) with N per second counting that class; where the venue has no budget
+ * of that name (Dzengi queries, Apifiny) it adds one. Every other budget of the venue (Dzengi's
+ * weight per minute, Apifiny's per-account budget) stays: an override never lifts a published limit
+ * it does not name.
+ */
+export function applyRateLimitOverrides(limits: RateLimits, overrides: { ordersPerSecond?: number; queriesPerSecond?: number }): RateLimits {
+  let budgets = [...limits.budgets];
+  const put = (cls: RequestClass, perSecond: number | undefined) => {
+    if (perSecond === undefined) return;
+    const b = perSecondBudget(cls, perSecond, [cls]);
+    const i = budgets.findIndex((x) => x.name === cls);
+    if (i >= 0) budgets[i] = b;
+    else budgets = [...budgets, b];
+  };
+  put('orders', overrides.ordersPerSecond);
+  put('queries', overrides.queriesPerSecond);
+  return { ...limits, budgets };
 }
 
 interface Waiter {
@@ -38,38 +95,74 @@ interface Waiter {
   reject: (err: unknown) => void;
 }
 
-class LimitClass {
-  readonly capacity: number;
-  readonly windowMs: number;
-  /** Time each token was last taken, a ring in time order; slot `next` is the oldest. */
-  private readonly takenAt: Float64Array;
-  private next = 0;
+/** One budget's sliding window: the (time, weight) of every start still inside it, oldest first. */
+class Window {
+  private times: number[] = [];
+  private weights: number[] = [];
+  private head = 0;
+  private used = 0;
+
+  constructor(readonly budget: RateBudget) {}
+
+  private expire(now: number): void {
+    const w = this.budget.windowMs;
+    while (this.head < this.times.length && this.times[this.head] + w <= now) {
+      this.used -= this.weights[this.head];
+      this.head++;
+    }
+    if (this.head > 1024 && this.head * 2 > this.times.length) {
+      this.times = this.times.slice(this.head);
+      this.weights = this.weights.slice(this.head);
+      this.head = 0;
+    }
+    if (this.head === this.times.length) this.used = 0; // no float drift once empty
+  }
+
+  /** ms until `weight` more units fit (0 = now). */
+  waitMs(now: number, weight: number): number {
+    this.expire(now);
+    let over = this.used + weight - this.budget.limit;
+    if (over <= 1e-9) return 0;
+    for (let i = this.head; i < this.times.length; i++) {
+      over -= this.weights[i];
+      if (over <= 1e-9) return Math.max(0, this.times[i] + this.budget.windowMs - now);
+    }
+    return this.budget.windowMs; // weight > limit: refused at construction, never reached
+  }
+
+  take(now: number, weight: number): void {
+    if (weight <= 0) return;
+    this.times.push(now);
+    this.weights.push(weight);
+    this.used += weight;
+  }
+}
+
+class ClassQueue {
   private queue: Waiter[] = [];
   private head = 0;
-  timer: NodeJS.Timeout | undefined;
+  /** The windows this class counts against, with its weight in each. */
+  readonly costs: { window: Window; weight: number }[] = [];
+  /** Classes sharing a budget with this one (itself included). */
+  readonly sharing = new Set<ClassQueue>();
 
   constructor(
     readonly name: string,
-    readonly opts: LimitClassOptions,
-  ) {
-    if (!(opts.ratePerSecond > 0)) throw new Error(`rate limiter ${name}: ratePerSecond must be > 0`);
-    this.capacity = Math.max(1, Math.floor(opts.burst ?? opts.ratePerSecond));
-    this.windowMs = (this.capacity / opts.ratePerSecond) * 1000;
-    this.takenAt = new Float64Array(this.capacity).fill(-Infinity);
-  }
-
-  /** ms until a token is free (0 = now). */
-  waitMs(now: number): number {
-    return Math.max(0, this.takenAt[this.next] + this.windowMs - now);
-  }
-
-  take(now: number): void {
-    this.takenAt[this.next] = now;
-    this.next = (this.next + 1) % this.capacity;
-  }
+    readonly maxQueue: number,
+  ) {}
 
   get length(): number {
     return this.queue.length - this.head;
+  }
+
+  waitMs(now: number): number {
+    let wait = 0;
+    for (const c of this.costs) wait = Math.max(wait, c.window.waitMs(now, c.weight));
+    return wait;
+  }
+
+  take(now: number): void {
+    for (const c of this.costs) c.window.take(now, c.weight);
   }
 
   push(w: Waiter): void {
@@ -95,20 +188,58 @@ class LimitClass {
   }
 }
 
+function isRateLimits(x: unknown): x is RateLimits {
+  return typeof x === 'object' && x !== null && Array.isArray((x as RateLimits).budgets);
+}
+
 export class RateLimiter<C extends string = string> {
-  private readonly classes = new Map<C, LimitClass>();
+  private readonly classes = new Map<string, ClassQueue>();
   private pausedUntil = 0;
   private closed = false;
+  private timer: NodeJS.Timeout | undefined;
   private readonly rejectWhilePaused: boolean;
   private readonly now: () => number;
 
-  constructor(classes: Record<C, LimitClassOptions>, opts: RateLimiterOptions = {}) {
-    for (const name of Object.keys(classes) as C[]) this.classes.set(name, new LimitClass(name, classes[name]));
+  constructor(limits: RateLimits | Record<C, LimitClassOptions>, opts: RateLimiterOptions = {}) {
     this.rejectWhilePaused = opts.rejectWhilePaused ?? true;
     this.now = opts.now ?? Date.now;
+    let budgets: RateBudget[];
+    const maxQueues = new Map<string, number>();
+    let names: string[];
+    if (isRateLimits(limits)) {
+      const problem = rateLimitsProblem(limits);
+      if (problem) throw new Error(`rate limiter: ${problem}`);
+      budgets = [...limits.budgets];
+      names = [...new Set([...(opts.classes ?? ['orders', 'queries']), ...budgets.flatMap((b) => Object.keys(b.weights))])];
+      for (const n of names) maxQueues.set(n, limits.maxQueue);
+    } else {
+      budgets = [];
+      names = Object.keys(limits);
+      for (const name of names) {
+        const o = (limits as Record<string, LimitClassOptions>)[name];
+        if (!(o.ratePerSecond > 0)) throw new Error(`rate limiter ${name}: ratePerSecond must be > 0`);
+        const burst = Math.max(1, Math.floor(o.burst ?? o.ratePerSecond));
+        budgets.push({ name, limit: burst, windowMs: (burst / o.ratePerSecond) * 1000, weights: { [name]: 1 } });
+        maxQueues.set(name, o.maxQueue);
+      }
+    }
+    for (const n of names) this.classes.set(n, new ClassQueue(n, maxQueues.get(n)!));
+    for (const b of budgets) {
+      const win = new Window(b);
+      const counted: ClassQueue[] = [];
+      for (const [cls, weight] of Object.entries(b.weights)) {
+        const q = this.classes.get(cls)!;
+        if (weight && weight > 0) {
+          q.costs.push({ window: win, weight });
+          counted.push(q);
+        }
+      }
+      for (const a of counted) for (const c of counted) a.sharing.add(c);
+    }
+    for (const q of this.classes.values()) q.sharing.add(q);
   }
 
-  /** Runs fn when `cls` has a token (synchronously if one is free now) and settles with its result. */
+  /** Runs fn when `cls` may start (synchronously if it may now) and settles with its result. */
   schedule<T>(cls: C, fn: () => T | Promise<T>): Promise<T> {
     const c = this.cls(cls);
     if (this.closed) return Promise.reject(new RateLimited(`rate limiter closed (${cls})`, 0));
@@ -119,19 +250,18 @@ export class RateLimiter<C extends string = string> {
         new RateLimited(`rate limit pause: venue asked to wait, ${Math.ceil(pausedMs)} ms left (${cls})`, Math.ceil(pausedMs)),
       );
     }
-    if (pausedMs <= 0 && c.length === 0 && c.waitMs(now) === 0) {
+    if (pausedMs <= 0 && !this.waiting(c) && c.waitMs(now) === 0) {
       c.take(now);
       return invoke(fn);
     }
-    if (c.length >= c.opts.maxQueue) {
-      const retryAfterMs = Math.ceil(Math.max(pausedMs, 0) + (c.length / c.opts.ratePerSecond) * 1000);
-      return Promise.reject(
-        new RateLimited(`rate limit queue full (${cls}: ${c.length} waiting, max ${c.opts.maxQueue})`, retryAfterMs),
-      );
+    const maxQueue = c.maxQueue;
+    if (c.length >= maxQueue) {
+      const retryAfterMs = Math.ceil(Math.max(pausedMs, 0) + Math.max(c.waitMs(now), 1));
+      return Promise.reject(new RateLimited(`rate limit queue full (${cls}: ${c.length} waiting, max ${maxQueue})`, retryAfterMs));
     }
     return new Promise<T>((resolve, reject) => {
       c.push({ fn, resolve, reject });
-      this.arm(c, now);
+      this.arm(now);
     });
   }
 
@@ -140,24 +270,23 @@ export class RateLimiter<C extends string = string> {
     const now = this.now();
     this.pausedUntil = Math.max(this.pausedUntil, now + ms);
     if (this.rejectWhilePaused) {
+      if (this.timer) clearTimeout(this.timer);
+      this.timer = undefined;
+      const left = Math.ceil(this.pausedUntil - now);
       for (const c of this.classes.values()) {
-        if (c.timer) clearTimeout(c.timer);
-        c.timer = undefined;
-        const left = Math.ceil(this.pausedUntil - now);
         for (const w of c.drainAll()) {
           w.reject(new RateLimited(`rate limit pause: venue asked to wait, ${left} ms left (${c.name})`, left));
         }
       }
     } else {
-      for (const c of this.classes.values()) this.arm(c, now);
+      this.arm(now);
     }
   }
 
   /** Ends a pause early (an operator's decision, or a test). */
   resume(): void {
     this.pausedUntil = 0;
-    const now = this.now();
-    for (const c of this.classes.values()) this.arm(c, now);
+    this.arm(this.now());
   }
 
   /** ms left in the current pause, 0 when not paused. */
@@ -172,42 +301,59 @@ export class RateLimiter<C extends string = string> {
   /** Clears timers and fails whatever is queued. Further schedule() calls reject. */
   close(): void {
     this.closed = true;
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = undefined;
     for (const c of this.classes.values()) {
-      if (c.timer) clearTimeout(c.timer);
-      c.timer = undefined;
       for (const w of c.drainAll()) w.reject(new RateLimited(`rate limiter closed (${c.name})`, 0));
     }
   }
 
-  private cls(name: C): LimitClass {
+  private cls(name: string): ClassQueue {
     const c = this.classes.get(name);
     if (!c) throw new Error(`rate limiter: unknown class ${name}`);
     return c;
   }
 
-  /** (Re)sets the class timer for when its head of queue can run. */
-  private arm(c: LimitClass, now: number): void {
-    if (c.length === 0) return;
-    const delay = Math.max(c.waitMs(now), this.pausedUntil - now, 0);
-    if (c.timer) clearTimeout(c.timer);
-    c.timer = setTimeout(() => {
-      c.timer = undefined;
-      this.drain(c);
+  /** True when something sharing a budget with `c` is already waiting (a new request must not overtake it). */
+  private waiting(c: ClassQueue): boolean {
+    for (const s of c.sharing) if (s.length > 0) return true;
+    return false;
+  }
+
+  /** (Re)sets the one timer for when the earliest head of queue can run. */
+  private arm(now: number): void {
+    let delay = Infinity;
+    for (const c of this.classes.values()) if (c.length > 0) delay = Math.min(delay, c.waitMs(now));
+    if (delay === Infinity) return;
+    delay = Math.max(delay, this.pausedUntil - now, 0);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = setTimeout(() => {
+      this.timer = undefined;
+      this.drain();
     }, Math.ceil(delay));
   }
 
-  private drain(c: LimitClass): void {
+  private drain(): void {
     const now = this.now();
     if (this.pausedUntil > now) {
-      this.arm(c, now);
+      this.arm(now);
       return;
     }
-    while (c.length > 0 && c.waitMs(now) === 0) {
-      const w = c.shift()!;
-      c.take(now);
-      invoke(w.fn).then(w.resolve, w.reject);
+    // Classes in their declared order (orders first where a venue lists them first); each class
+    // FIFO; a head that must wait leaves the rest of its class waiting too.
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const c of this.classes.values()) {
+        if (c.length > 0 && c.waitMs(now) === 0) {
+          const w = c.shift()!;
+          c.take(now);
+          invoke(w.fn).then(w.resolve, w.reject);
+          progressed = true;
+        }
+      }
     }
-    this.arm(c, now);
+    this.arm(now);
   }
 }
 

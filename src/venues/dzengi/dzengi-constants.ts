@@ -65,13 +65,15 @@ export const DZENGI_PUBLISHED_LIMITS: DzengiPublishedLimits = {
 };
 
 /**
- * The two-class limits the boundary knows today, inside Dzengi's budgets: every request weighs 1
- * (CCXT) and orders count against the same 1200/min weight, so orders ≤ 10/s and queries ≤ 10/s
- * together stay at ≤ 1200/min.
+ * Dzengi's budgets as exchangeInfo publishes them: REQUEST_WEIGHT 1200 per minute counting every
+ * request (weight 1 each, as CCXT has it), and ORDERS 10 per second. The 864,000 orders per day
+ * are 10/s for a whole day, so the per-second budget already keeps to them.
  */
 export const DZENGI_RATE_LIMITS: RateLimits = {
-  ordersPerSecond: 10,
-  queriesPerSecond: 10,
+  budgets: [
+    { name: 'weight', limit: DZENGI_PUBLISHED_LIMITS.requestWeightPerMinute, windowMs: 60_000, weights: { orders: 1, queries: 1 } },
+    { name: 'orders', limit: DZENGI_PUBLISHED_LIMITS.ordersPerSecond, windowMs: 1000, weights: { orders: 1 } },
+  ],
   // Our choice, as for HashKey: ten seconds of order backlog is already stale for a FIX client.
   maxQueue: 100,
 };

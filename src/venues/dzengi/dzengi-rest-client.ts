@@ -41,7 +41,8 @@ export interface DzengiRestClientOptions {
   requestTimeoutMs?: number;
   /** Sent with every signed request; the venue allows at most 60000. Default 5000. */
   recvWindowMs?: number;
-  rateLimits?: Partial<RateLimits>;
+  /** The limits to keep to, complete; default the published ones. */
+  rateLimits?: RateLimits;
   maxSockets?: number;
   logger?: DzengiLogger;
   /** Clock for `timestamp`, ms. */
@@ -88,11 +89,7 @@ export class DzengiRestClient {
     this.now = opts.now ?? Date.now;
     this.recvWindowMs = opts.recvWindowMs ?? DZENGI_DEFAULTS.recvWindowMs;
     this.timeoutMs = opts.requestTimeoutMs ?? DZENGI_DEFAULTS.requestTimeoutMs;
-    const limits: RateLimits = { ...DZENGI_RATE_LIMITS, ...(opts.rateLimits ?? {}) };
-    this.limiter = new RateLimiter<DzengiLimitClass>({
-      orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
-      queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
-    });
+    this.limiter = new RateLimiter<DzengiLimitClass>(opts.rateLimits ?? DZENGI_RATE_LIMITS);
     this.http = new HttpJsonClient({
       baseUrl: opts.restUrl,
       maxSockets: opts.maxSockets ?? DZENGI_DEFAULTS.maxSockets,

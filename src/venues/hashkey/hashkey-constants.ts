@@ -6,16 +6,20 @@ import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '.
 
 export const HASHKEY_VENUE_NAME = 'hashkey';
 
-/** Base URLs. `wsUrl` is the private-stream host: the stream connects to `<wsUrl>/api/v1/ws/<listenKey>`. */
+/**
+ * Base URLs exactly as hashkey.md lists them, path included: REST with no path (paths below start
+ * `/api`), the private stream `wss://stream-glb.hashkey.com/api/v1/ws/{listenKey}` without its
+ * `{listenKey}` (the stream connects to `<wsUrl>/<listenKey>`).
+ */
 export const HASHKEY_ENVIRONMENTS = {
   production: {
     restUrl: 'https://api-glb.hashkey.com',
-    wsUrl: 'wss://stream-glb.hashkey.com',
+    wsUrl: 'wss://stream-glb.hashkey.com/api/v1/ws',
     publicWsUrl: 'wss://stream-glb.hashkey.com/quote/ws/v1',
   },
   sandbox: {
     restUrl: 'https://api-glb.sim.hashkeydev.com',
-    wsUrl: 'wss://stream-glb.sim.hashkeydev.com',
+    wsUrl: 'wss://stream-glb.sim.hashkeydev.com/api/v1/ws',
     publicWsUrl: 'wss://stream-glb.sim.hashkeydev.com/quote/ws/v1',
   },
 } as const;
@@ -31,8 +35,8 @@ export const HASHKEY_PATHS = {
   accountTrades: '/api/v1/account/trades',
   exchangeInfo: '/api/v1/exchangeInfo',
   userDataStream: '/api/v1/userDataStream',
-  /** Appended to the configured wsUrl, then the listenKey. */
-  privateStreamPrefix: '/api/v1/ws/',
+  /** The private stream's path: the configured wsUrl ends in it, the listenKey follows. */
+  privateStream: '/api/v1/ws',
 } as const;
 
 /** Which rate-limit class each request counts against. */
@@ -42,8 +46,10 @@ export const HASHKEY_HEADERS = { apiKey: 'X-HK-APIKEY' } as const;
 
 /** Published per-key limits: 10 req/s on order endpoints, 2 req/s on query endpoints. */
 export const HASHKEY_RATE_LIMITS: RateLimits = {
-  ordersPerSecond: 10,
-  queriesPerSecond: 2,
+  budgets: [
+    { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
+    { name: 'queries', limit: 2, windowMs: 1000, weights: { queries: 1 } },
+  ],
   // Our choice, not the venue's: ten seconds of order backlog is already stale for a FIX client.
   maxQueue: 100,
 };

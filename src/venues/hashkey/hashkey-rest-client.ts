@@ -57,7 +57,8 @@ export interface HashKeyRestClientOptions {
   requestTimeoutMs?: number;
   recvWindowMs?: number;
   /** Overrides of the published limits (the simulator allows more). */
-  rateLimits?: Partial<RateLimits>;
+  /** The limits to keep to, complete; default the published ones. */
+  rateLimits?: RateLimits;
   maxSockets?: number;
   logger?: HashKeyLogger;
   mapping?: HashKeyMappingOptions;
@@ -94,11 +95,7 @@ export class HashKeyRestClient {
     this.recvWindowMs = opts.recvWindowMs ?? HASHKEY_DEFAULTS.recvWindowMs;
     this.timeoutMs = opts.requestTimeoutMs ?? HASHKEY_DEFAULTS.requestTimeoutMs;
     this.mapping = opts.mapping ?? {};
-    const limits: RateLimits = { ...HASHKEY_RATE_LIMITS, ...(opts.rateLimits ?? {}) };
-    this.limiter = new RateLimiter<HashKeyLimitClass>({
-      orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
-      queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
-    });
+    this.limiter = new RateLimiter<HashKeyLimitClass>(opts.rateLimits ?? HASHKEY_RATE_LIMITS);
     this.http = new HttpJsonClient({
       baseUrl: opts.restUrl,
       maxSockets: opts.maxSockets ?? HASHKEY_DEFAULTS.maxSockets,

@@ -771,7 +771,7 @@ export async function startHashKeySimulator(opts: SimulatorOptions): Promise<Run
   (opts.logger ?? NOOP_LOGGER).info({ port, host }, 'HashKey simulator listening');
   return {
     restUrl: `http://${urlHost}:${port}`,
-    wsUrl: `ws://${urlHost}:${port}`,
+    wsUrl: `ws://${urlHost}:${port}${STREAM_PATH.replace(/\/$/, '')}`,
     port,
     engine: sim.engine,
     faults: sim.faults,

@@ -1,4 +1,4 @@
-// HashKey private user-data stream: listenKey (REST) → `<wsUrl>/api/v1/ws/<listenKey>`, no
+// HashKey private user-data stream: listenKey (REST) → `<wsUrl>/<listenKey>` (wsUrl ends in /api/v1/ws), no
 // subscribe message. We send {"ping": ms} every 10 s and treat a ping with no reply (nor any other
 // frame) by the next one as a dead link; server {"ping": x} gets {"pong": x}. The key is PUT-kept
 // alive every 30 min. Frames may be one object or an array: every element is emitted.
@@ -10,7 +10,7 @@
 import { AuthenticationFailed, OrderNotFound, OrderRejected, StreamState } from '../venue';
 import { BackoffOptions } from '../common/backoff';
 import { ReconnectingWebSocket, WsLink } from '../common/reconnecting-websocket';
-import { HASHKEY_DEFAULTS, HASHKEY_PATHS } from './hashkey-constants';
+import { HASHKEY_DEFAULTS } from './hashkey-constants';
 import { parseHashKeyJson, streamMessages } from './hashkey-mapping';
 import type { HashKeyLogger, HashKeyRestClient } from './hashkey-rest-client';
 import { silentLogger } from './hashkey-rest-client';
@@ -109,7 +109,7 @@ export class HashKeyUserStream {
       this.listenKey = await this.opts.rest.createListenKey();
       this.listenKeyRefused = false;
     }
-    const url = this.opts.wsUrl.replace(/\/+$/, '') + HASHKEY_PATHS.privateStreamPrefix + encodeURIComponent(this.listenKey);
+    const url = `${this.opts.wsUrl.replace(/\/+$/, '')}/${encodeURIComponent(this.listenKey)}`;
     return { url };
   }
 

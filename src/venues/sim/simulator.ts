@@ -44,7 +44,8 @@ export interface SimLogger {
 export interface SimulatorOptions {
   host?: string; // default 127.0.0.1
   port?: number; // 0 = ephemeral
-  credentials: { apiKey: string; apiSecret: string }[];
+  /** `account`: the account the venue names (Apifiny accountId `STA-…`, Coinut username) where it has one. */
+  credentials: { apiKey: string; apiSecret: string; account?: string }[];
   rateLimits?: { ordersPerSecond: number; queriesPerSecond: number };
   instruments?: SimInstrument[];
   streamPingIntervalMs?: number;
@@ -56,8 +57,10 @@ export interface SimulatorOptions {
 }
 
 export interface RunningSimulator {
-  restUrl: string; // http://127.0.0.1:PORT
-  wsUrl: string; // ws://127.0.0.1:PORT (the adapter appends the venue's stream path)
+  /** The venue's REST base URL as its notes list it, only scheme/host/port changed (`http://127.0.0.1:P/v2`). */
+  restUrl: string;
+  /** The venue's WS base URL as its notes list it, only scheme/host/port changed (`ws://127.0.0.1:P/connect`). */
+  wsUrl: string;
   port: number;
   engine: MatchingEngine;
   faults: FaultInjector;

@@ -56,7 +56,15 @@ export const ZEROCAP_DEFAULTS = {
  * No limits are published (zerocap.md: unknown). Our choice: modest, and the adapter backs off on
  * 429. The simulator enforces the same numbers unless told otherwise.
  */
-export const ZEROCAP_RATE_LIMITS: RateLimits = { ordersPerSecond: 10, queriesPerSecond: 10, maxQueue: 100 };
+export const ZEROCAP_RATE_LIMITS: RateLimits = {
+  budgets: [
+    { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
+    { name: 'queries', limit: 10, windowMs: 1000, weights: { queries: 1 } },
+  ],
+  maxQueue: 100,
+};
+/** The same numbers in the simulators' two-class form. */
+export const ZEROCAP_SIM_RATE_LIMITS = { ordersPerSecond: 10, queriesPerSecond: 10 } as const;
 
 /** Wait after a 429 without Retry-After (unpublished; our choice). */
 export const ZEROCAP_RATE_LIMIT_WAIT_MS = 10_000;

@@ -34,7 +34,8 @@ export interface ZerocapRestClientOptions {
   apiSecret: string;
   /** A request with no reply after this long counts as OutcomeUnknown. Default 5000. */
   requestTimeoutMs?: number;
-  rateLimits?: Partial<RateLimits>;
+  /** The limits to keep to, complete; default ours (none are published). */
+  rateLimits?: RateLimits;
   maxSockets?: number;
   logger?: ZerocapLogger;
   /** Clock for the signed timestamp, ms. */
@@ -82,11 +83,7 @@ export class ZerocapRestClient {
     this.log = opts.logger ?? silentLogger;
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.requestTimeoutMs ?? ZEROCAP_DEFAULTS.requestTimeoutMs;
-    const limits: RateLimits = { ...ZEROCAP_RATE_LIMITS, ...(opts.rateLimits ?? {}) };
-    this.limiter = new RateLimiter<LimitClass>({
-      orders: { ratePerSecond: limits.ordersPerSecond, maxQueue: limits.maxQueue },
-      queries: { ratePerSecond: limits.queriesPerSecond, maxQueue: limits.maxQueue },
-    });
+    this.limiter = new RateLimiter<LimitClass>(opts.rateLimits ?? ZEROCAP_RATE_LIMITS);
     this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? ZEROCAP_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
   }
 

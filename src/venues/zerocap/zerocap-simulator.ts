@@ -39,7 +39,7 @@ import { EngineEvent, MatchingEngine, OrderCheckFailure, SimFill, SimOrder } fro
 import { SimAuthResult, SimHttpRequest, SimHttpServer, SimReply, SimRoute, SimUpgradeDecision } from '../sim/sim-http-server';
 import { jsonObjectBody, JsonNumber, parseJsonNumbersAsText, stringifyWithNumbers } from '../sim/sim-json';
 import { NOOP_LOGGER, PerKeyRateLimiter, RunningSimulator, SimInstrument, SimLogger, SimulatorOptions } from '../sim/simulator';
-import { ZEROCAP_PATHS, ZEROCAP_RATE_LIMITS, ZEROCAP_TIMESTAMP_WINDOW_MS, ZEROCAP_WS } from './zerocap-constants';
+import { ZEROCAP_PATHS, ZEROCAP_SIM_RATE_LIMITS, ZEROCAP_TIMESTAMP_WINDOW_MS, ZEROCAP_WS } from './zerocap-constants';
 
 export type { RunningSimulator, SimulatorOptions } from '../sim/simulator';
 
@@ -156,7 +156,7 @@ class ZerocapSimulator {
       takerFeeRate: '0',
       makerFeeRate: '0',
     });
-    this.limiter = new PerKeyRateLimiter(opts.rateLimits ?? ZEROCAP_RATE_LIMITS);
+    this.limiter = new PerKeyRateLimiter(opts.rateLimits ?? ZEROCAP_SIM_RATE_LIMITS);
     for (const c of opts.credentials) this.creds.set(c.apiKey, { apiKey: c.apiKey, secret: c.apiSecret });
     this.engine.onEvent((e) => this.onEngineEvent(e));
 

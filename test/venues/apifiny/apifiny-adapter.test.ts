@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // ApifinyAdapter against the Apifiny simulator over real HTTP/WS on 127.0.0.1.
 
 import Decimal from 'decimal.js';
@@ -45,7 +46,7 @@ describe('ApifinyAdapter over the simulator', () => {
 
   beforeAll(async () => {
     sim = await startApifinySimulator({ credentials: [{ apiKey: KEY, apiSecret: SECRET }], rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000 }, pendingSubmitMs: 40 });
-    adapter = new ApifinyAdapter({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: { ordersPerSecond: 1000 } });
+    adapter = new ApifinyAdapter({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) });
     adapter.onStreamState((s) => states.push(s));
     adapter.onEvent((e) => events.push(e));
     await adapter.start();
@@ -92,7 +93,7 @@ describe('ApifinyAdapter over the simulator', () => {
 
   it('gives up after its retry window with CancelNotYetPossible (the gateway answers 35=9)', async () => {
     const short = new ApifinyAdapter(
-      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: { ordersPerSecond: 1000 } },
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) },
       undefined,
       { cancelRetryWindowMs: 1 },
     );
@@ -165,7 +166,7 @@ describe('ApifinyAdapter over the simulator', () => {
 
   it('trades through the co-located URL style too', async () => {
     const colo = new ApifinyAdapter(
-      { restUrl: sim.colocatedRestUrl, wsUrl: sim.colocatedWsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: { ordersPerSecond: 1000 } },
+      { restUrl: sim.colocatedRestUrl, wsUrl: sim.colocatedWsUrl, apiKey: KEY, apiSecret: SECRET, account: ACCT, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) },
       undefined,
       { exchange: 'BINANCE' },
     );

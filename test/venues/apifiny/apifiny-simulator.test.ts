@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // The Apifiny simulator over real HTTP and WS on 127.0.0.1: requests built and signed by hand
 // (the wire), behaviour also through ApifinyRestClient.
 
@@ -186,7 +187,7 @@ describe('Apifiny simulator', () => {
   });
 
   it('faults: 5xx after create leaves the order at the venue; 429 with 131114; the REST client maps them', async () => {
-    const client = new ApifinyRestClient({ restUrl: sim.restUrl, credentials: CREDS, exchange: 'BINANCE', urlNamesExchange: true, requestsPerSecond: 1000 });
+    const client = new ApifinyRestClient({ restUrl: sim.restUrl, credentials: CREDS, exchange: 'BINANCE', urlNamesExchange: true, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) });
     try {
       sim.faults.arm({ kind: 'error5xxAfter', operation: 'create' });
       const id = newId();

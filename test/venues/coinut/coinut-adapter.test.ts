@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // CoinutAdapter against the Coinut simulator over real WebSocket/HTTP on 127.0.0.1.
 
 import http from 'node:http';
@@ -7,7 +8,7 @@ import { OrderEvent, OrderNotFound, OrderRejected, OutcomeUnknown, PlaceOrderReq
 
 const USER = 'desk1';
 const KEY = 'c0ffee00-1111-2222-3333-444455556666';
-const FAST = { ordersPerSecond: 100_000, queriesPerSecond: 100_000, maxQueue: 10_000 };
+const FAST = perSecondLimits({ ordersPerSecond: 100_000, queriesPerSecond: 100_000, maxQueue: 10_000 });
 
 const limit = (over: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest => ({
   clientOrderId: '1001',

@@ -1,5 +1,5 @@
-import { RateLimiter } from '../../../src/venues/common/rate-limiter';
-import { RateLimited } from '../../../src/venues/venue';
+import { applyRateLimitOverrides, RateLimiter } from '../../../src/venues/common/rate-limiter';
+import { RateLimited, RateLimits } from '../../../src/venues/venue';
 
 describe('RateLimiter', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
@@ -166,5 +166,77 @@ describe('RateLimiter', () => {
     const rl = make();
     expect(() => rl.schedule('nope' as 'orders', () => 1)).toThrow(/unknown class/);
     rl.close();
+  });
+});
+
+describe('RateLimiter with a venue\'s budgets (RateLimits)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('keeps orders and queries together inside a shared weight-per-minute budget (Dzengi 1200/min)', async () => {
+    const limits: RateLimits = {
+      budgets: [
+        { name: 'weight', limit: 12, windowMs: 60_000, weights: { orders: 1, queries: 2 } },
+        { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
+      ],
+      maxQueue: 100,
+    };
+    const rl = new RateLimiter(limits);
+    const started: string[] = [];
+    const ps: Promise<unknown>[] = [];
+    for (let i = 0; i < 4; i++) ps.push(rl.schedule('queries', () => started.push(`q${i}`)));
+    for (let i = 0; i < 6; i++) ps.push(rl.schedule('orders', () => started.push(`o${i}`)));
+    // 4 queries x 2 + 4 orders x 1 = 12 units: the minute's budget is spent.
+    expect(started).toEqual(['q0', 'q1', 'q2', 'q3', 'o0', 'o1', 'o2', 'o3']);
+    await jest.advanceTimersByTimeAsync(59_999);
+    expect(started.length).toBe(8);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(started.slice(8)).toEqual(['o4', 'o5']);
+    await Promise.all(ps);
+    rl.close();
+  });
+
+  it('a new request never overtakes one of another class waiting on the same budget (Apifiny: one budget per account)', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'account', limit: 2, windowMs: 1000, weights: { orders: 1, queries: 1 } }], maxQueue: 10 });
+    const started: string[] = [];
+    void rl.schedule('orders', () => started.push('o0'));
+    void rl.schedule('orders', () => started.push('o1'));
+    const o2 = rl.schedule('orders', () => started.push('o2'));
+    const q0 = rl.schedule('queries', () => started.push('q0'));
+    expect(started).toEqual(['o0', 'o1']);
+    await jest.advanceTimersByTimeAsync(1000);
+    await Promise.all([o2, q0]);
+    expect(started).toEqual(['o0', 'o1', 'o2', 'q0']);
+    rl.close();
+  });
+
+  it('an empty budget list limits nothing (a venue that publishes none)', () => {
+    const rl = new RateLimiter({ budgets: [], maxQueue: 1 });
+    let n = 0;
+    for (let i = 0; i < 1000; i++) void rl.schedule('orders', () => n++);
+    expect(n).toBe(1000);
+    rl.close();
+  });
+
+  it('refuses a budget a request could never fit', () => {
+    expect(() => new RateLimiter({ budgets: [{ name: 'w', limit: 1, windowMs: 1000, weights: { orders: 2 } }], maxQueue: 1 })).toThrow(/weight of orders/);
+    expect(() => new RateLimiter({ budgets: [{ name: 'w', limit: 1, windowMs: 0, weights: { orders: 1 } }], maxQueue: 1 })).toThrow(/windowMs/);
+  });
+
+  it('VenueRateLimitOrders/Queries replace the budget of that name, or add one; other budgets stay', () => {
+    const venue: RateLimits = {
+      budgets: [
+        { name: 'weight', limit: 1200, windowMs: 60_000, weights: { orders: 1, queries: 1 } },
+        { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
+      ],
+      maxQueue: 100,
+    };
+    const out = applyRateLimitOverrides(venue, { ordersPerSecond: 5, queriesPerSecond: 0.5 });
+    expect(out.budgets).toEqual([
+      venue.budgets[0],
+      { name: 'orders', limit: 5, windowMs: 1000, weights: { orders: 1 } },
+      { name: 'queries', limit: 1, windowMs: 2000, weights: { queries: 1 } },
+    ]);
+    expect(applyRateLimitOverrides(venue, {})).toEqual(venue);
   });
 });

@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // DzengiAdapter against the Dzengi simulator over real HTTP on 127.0.0.1.
 
 import Decimal from 'decimal.js';
@@ -32,7 +33,7 @@ describe('DzengiAdapter over the simulator', () => {
       wsUrl: sim.wsUrl,
       apiKey: KEY,
       apiSecret: SECRET,
-      rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000 },
+      rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }),
     });
     adapter.onStreamState((s) => states.push(s));
     await adapter.start();

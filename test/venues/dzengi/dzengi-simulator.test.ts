@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // The Dzengi simulator over real HTTP (and its WS /connect) on 127.0.0.1: wire details with
 // requests built by hand, behaviour through DzengiRestClient (which is tested along the way).
 
@@ -78,7 +79,7 @@ describe('Dzengi simulator', () => {
 
   beforeAll(async () => {
     sim = await startDzengiSimulator({ credentials: [{ apiKey: KEY, apiSecret: SECRET }], rateLimits: HIGH_LIMITS });
-    client = new DzengiRestClient({ restUrl: sim.restUrl, apiKey: KEY, apiSecret: SECRET, rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000 } });
+    client = new DzengiRestClient({ restUrl: sim.restUrl, apiKey: KEY, apiSecret: SECRET, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) });
   });
   afterAll(async () => {
     client.close();

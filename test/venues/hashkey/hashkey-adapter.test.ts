@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // HashKeyAdapter against the real HashKey simulator over loopback HTTP and WebSocket: the adapter
 // signs, the simulator checks; faults come from the simulator's FaultInjector and /__sim/ API.
 
@@ -91,7 +92,7 @@ beforeAll(async () => {
       apiKey: API_KEY,
       apiSecret: API_SECRET,
       requestTimeoutMs: 400,
-      rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 },
+      rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }),
     },
     logger,
     { stream: { pingIntervalMs: 100, backoff: { initialMs: 50, maxMs: 400 } } },
@@ -314,7 +315,7 @@ describe('HashKeyAdapter against the simulator', () => {
     const own: StreamState[] = [];
     const ownEvents: OrderEvent[] = [];
     const second = new HashKeyAdapter(
-      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000 } },
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000 }) },
       logger,
       { stream: { pingIntervalMs: 100, keepAliveIntervalMs: 150, backoff: { initialMs: 50, maxMs: 200 } } },
     );
@@ -373,7 +374,7 @@ describe('HashKeyUserStream heartbeat against a silent server', () => {
       deleteListenKey: async () => undefined,
     };
     const own: StreamState[] = [];
-    const stream = new HashKeyUserStream({ rest, wsUrl: `ws://127.0.0.1:${port}/`, pingIntervalMs: 50, backoff: { initialMs: 20, maxMs: 50 } });
+    const stream = new HashKeyUserStream({ rest, wsUrl: `ws://127.0.0.1:${port}/api/v1/ws`, pingIntervalMs: 50, backoff: { initialMs: 20, maxMs: 50 } });
     stream.onState((st) => own.push(st));
     try {
       await stream.start();

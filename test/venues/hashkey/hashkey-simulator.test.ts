@@ -122,7 +122,7 @@ class Stream {
   }
 
   static connect(sim: RunningSimulator, listenKey: string): Promise<Stream> {
-    const ws = new WebSocket(`${sim.wsUrl}/api/v1/ws/${listenKey}`);
+    const ws = new WebSocket(`${sim.wsUrl}/${listenKey}`);
     const s = new Stream(ws);
     return new Promise((resolve, reject) => {
       ws.once('open', () => resolve(s));

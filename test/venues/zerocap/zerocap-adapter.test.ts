@@ -1,3 +1,4 @@
+import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 // ZerocapAdapter against the real Zerocap simulator over loopback HTTP and WebSocket: the adapter
 // signs, the simulator checks; faults come from the simulator's /__sim/ API.
 
@@ -87,7 +88,7 @@ beforeAll(async () => {
       apiKey: API_KEY,
       apiSecret: API_SECRET,
       requestTimeoutMs: 400,
-      rateLimits: { ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 },
+      rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }),
     },
     logger,
     { stream: { pingIntervalMs: 100, backoff: { initialMs: 50, maxMs: 400 } } },
