@@ -10,6 +10,7 @@ import { FixDictionary, loadDictionary } from './fix/dictionary';
 import { FixSession } from './fix/fix-session';
 import { FileSessionStore } from './fix/store/file-session-store';
 import { DeliveryMark } from './fix/store/delivery-mark';
+import { UndeliveredJournal } from './fix/store/undelivered-journal';
 import { SessionLog } from './fix/session-log';
 import { MessageValidator } from './fix/validation';
 import { FixAcceptor } from './fix/acceptor';
@@ -65,7 +66,8 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       }
       const validator = cfg.useDataDictionary ? new MessageValidator(dict) : undefined;
       const deliveryMark = new DeliveryMark(path.join(cfg.fileStorePath, `${key}.delivered`));
-      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark });
+      const undeliveredJournal = new UndeliveredJournal(path.join(cfg.fileStorePath, `${key}.undelivered`));
+      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark, undeliveredJournal });
       await session.open();
       if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
       sessions.push(session);

@@ -340,9 +340,10 @@ export class Journal {
 
   /**
    * Opens (creating the file, and missing directories, if needed) and replays every record in file
-   * order. `body` is a view valid only during the callback.
+   * order. `body` is a view valid only during the callback. A file created here gets
+   * `opts.creationTime` (default now).
    */
-  async open(onRecord: (type: number, body: Buffer, at: RecordLocation) => void): Promise<void> {
+  async open(onRecord: (type: number, body: Buffer, at: RecordLocation) => void, opts: { creationTime?: number } = {}): Promise<void> {
     if (this.state !== 'new') throw new Error(`${this.file}: open() called twice`);
     this.state = 'opening';
     try {
@@ -357,7 +358,7 @@ export class Journal {
         if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
       }
       if (size <= 0) {
-        this.created = Date.now();
+        this.created = opts.creationTime ?? Date.now();
         await this.replaceFile(this.encodeHeader(this.created), JOURNAL_HEADER_SIZE);
         if (size === 0) this.recoveryNote = `${this.file}: ${this.opts.description} was empty (0 bytes, crash while it was created?); started anew`;
         this.fh = await fsp.open(this.file, this.openFlags());

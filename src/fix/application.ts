@@ -33,10 +33,16 @@ export interface FixApplication {
   /** After our sequence numbers were reset (ResetOnLogon, 141=Y, ResetOnLogout/Disconnect). */
   onReset?(session: SessionHandle): void;
   /**
-   * Once logged on after one or more sequence resets (called even when nothing is undelivered):
-   * the application messages of the old sequence(s) not proven delivered to the client (MsgSeqNum
-   * after the last delivery proof), in the order sent. The session decides nothing about them;
-   * the application may send again what the client must not miss (new MsgSeqNums, e.g. 97=Y).
+   * After a sequence reset (called even when nothing is undelivered): the application messages of
+   * the old sequence(s) not proven delivered to the client (MsgSeqNum after the last delivery
+   * proof), in the order sent. Called right after the wipe for ResetOnLogout/ResetOnDisconnect
+   * (what the application sends is stored for the client's next Logon), right after our Logon
+   * reply for a reset at Logon, and at start-up when a crash interrupted an earlier call: so the
+   * application must send synchronously in this call whatever must precede the new sequence's other
+   * messages, and resolve once those sends are stored (their send() promises): until then the
+   * session keeps the messages on disk, and a crash hands them over again (the client may then get
+   * a re-send twice). The session decides nothing about them; the application may send again what
+   * the client must not miss (new MsgSeqNums, e.g. 97=Y).
    */
   onSequenceReset?(undelivered: StoredMessage[], session: SessionHandle): Promise<void> | void;
   /**

@@ -21,6 +21,7 @@ import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './conf
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
 import { DeliveryMark } from './store/delivery-mark';
+import { UndeliveredJournal } from './store/undelivered-journal';
 import { SessionLog } from './session-log';
 import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
@@ -49,6 +50,11 @@ export interface FixSessionDeps {
   logger: Logger;
   /** Highest outbound seqnum proven delivered (sidecar of the store); absent = nothing is ever proven. */
   deliveryMark?: DeliveryMark;
+  /**
+   * Where a sequence reset keeps what it owes the client until the application's re-sends are
+   * stored (sidecar of the store); absent = in memory only (lost by a crash in between).
+   */
+  undeliveredJournal?: UndeliveredJournal;
 }
 
 interface OutItem {
@@ -71,6 +77,7 @@ export class FixSession implements SessionHandle {
   private readonly app: FixApplication;
   private readonly logger: Logger;
   private readonly deliveryMark?: DeliveryMark;
+  private readonly owedJournal?: UndeliveredJournal;
 
   private nextSender = 1;
   private nextTarget = 1;
@@ -91,9 +98,14 @@ export class FixSession implements SessionHandle {
   private readonly testRequestSeqs = new Map<string, number>();
   private logoutSeq = 0;
 
-  // application messages of reset sequences not proven delivered, for the application after the next Logon
-  private undelivered: StoredMessage[] = [];
-  private resetSinceLogon = false;
+  // Sequence resets (only for an application with onSequenceReset): the application messages of the
+  // old sequence(s) not proven delivered, owed to the application until its re-sends are stored.
+  private owed?: StoredMessage[];
+  /** A reset at Logon hands them over right after our Logon reply. */
+  private handOverAtLogon = false;
+  private handingOver?: Promise<void>;
+  /** A Logout was received on this connection (ResetOnLogout resets once it is closed). */
+  private logoutReceived = false;
 
   // inbound processing
   private inbox: string[] = [];
@@ -130,6 +142,7 @@ export class FixSession implements SessionHandle {
     this.app = deps.app;
     this.logger = deps.logger.child({ session: this.sessionId });
     this.deliveryMark = deps.deliveryMark;
+    this.owedJournal = deps.undeliveredJournal;
     this.targetPersistence = this.newTargetPersistence(1);
   }
 
@@ -145,6 +158,7 @@ export class FixSession implements SessionHandle {
     this.targetPersistence = this.newTargetPersistence(this.nextTarget);
     this.event(`Created session; next sender ${this.nextSender}, next target ${this.nextTarget}`);
     await this.app.onCreate?.(this);
+    await this.resumeOwedHandOver();
   }
 
   // ---------------------------------------------------------------------------------- SessionHandle
@@ -196,6 +210,7 @@ export class FixSession implements SessionHandle {
     this.lastReceivedAt = this.lastSentAt = Date.now();
     this.testRequests = 0;
     this.logoutSentAt = 0;
+    this.logoutReceived = false;
     socket.on('data', (chunk: Buffer) => this.onData(socket, chunk));
     socket.on('close', () => this.onClose(socket));
     socket.on('error', (err) => this.event(`Socket error: ${err.message}`));
@@ -236,6 +251,8 @@ export class FixSession implements SessionHandle {
       });
     }
     this.disconnect('shutdown');
+    await this.handingOver;
+    await this.owedJournal?.close();
     await this.targetPersistence.flush();
     await this.deliveryMark?.flush();
     await this.app.close?.();
@@ -302,11 +319,16 @@ export class FixSession implements SessionHandle {
     this.closeWhenFlushed = false;
     if (this.timer) clearInterval(this.timer);
     this.timer = undefined;
+    const logoutReceived = this.logoutReceived;
+    this.logoutReceived = false;
     if (wasLoggedOn) {
       this.app.onLogout?.(this);
-      if (this.config.resetOnDisconnect) {
+      // ResetOnLogout too resets once the connection is closed: no reset sequence can then reach the
+      // old connection's wire, and the next Logon waits for it like for ResetOnDisconnect.
+      const why = this.config.resetOnDisconnect ? 'ResetOnDisconnect' : this.config.resetOnLogout && logoutReceived ? 'ResetOnLogout' : undefined;
+      if (why) {
         // A new connection's Logon waits for this reset (a quick reconnect must not race it).
-        const resetting: Promise<void> = this.resetSequences('ResetOnDisconnect')
+        const resetting: Promise<void> = this.resetSequences(why, 'now')
           .catch((err) => this.logger.error({ err }, 'sequence reset failed'))
           .finally(() => {
             if (this.disconnectReset === resetting) this.disconnectReset = undefined;
@@ -462,13 +484,13 @@ export class FixSession implements SessionHandle {
         this.processQueued();
       }
       this.app.onLogon?.(this);
-      if (this.resetSinceLogon) this.handUndelivered();
+      if (this.handOverAtLogon) this.handOver(this.owed ?? []);
     };
     const periodStart = sessionPeriodStart(this.config, new Date());
     const newPeriod = periodStart !== undefined && this.store.creationTime() < periodStart;
     if (reset || this.config.resetOnLogon || newPeriod) {
       const why = reset ? 'ResetSeqNumFlag=Y' : this.config.resetOnLogon ? 'ResetOnLogon' : 'new session period (StartTime)';
-      return this.resetSequences(why).then(proceed);
+      return this.resetSequences(why, 'after our Logon reply').then(proceed);
     }
     proceed();
   }
@@ -485,7 +507,7 @@ export class FixSession implements SessionHandle {
     }
     this.nextTarget++;
     this.targetPersistence.request(this.nextTarget);
-    if (this.config.resetOnLogout) void this.resetSequences('ResetOnLogout');
+    this.logoutReceived = true; // ResetOnLogout: reset once the connection is closed
     this.disconnectAfterFlush('logout');
   }
 
@@ -668,18 +690,101 @@ export class FixSession implements SessionHandle {
     this.targetPersistence.request(this.nextTarget, accepted);
   }
 
-  private async resetSequences(why: string): Promise<void> {
+  /**
+   * Resets both sequences. With an application that takes them (onSequenceReset), the old sequence's
+   * application messages not proven delivered are first written to the undelivered journal, and
+   * handed to the application right after the wipe (`now`: stored for the next connection, before
+   * any report of the new sequence) or right after our Logon reply; the journal goes once the
+   * application's re-sends are stored (handOver). A crash in between hands them over at start-up.
+   */
+  private async resetSequences(why: string, handOver: 'now' | 'after our Logon reply'): Promise<void> {
     await this.targetPersistence.beginReset();
     if (this.app.onSequenceReset) {
-      await this.collectUndelivered();
-      this.resetSinceLogon = true;
+      await this.handingOver; // an earlier hand-over's re-sends belong to the sequence being reset
+      const earlier = this.owed; // a hand-over not done (or failed): still owed
+      const owed = earlier ? [...earlier] : [];
+      const from = (this.deliveryMark?.deliveredThrough(this.store.creationTime()) ?? 0) + 1;
+      let next = from;
+      let written = false;
+      // Until nothing was sent meanwhile: then the wipe below follows without a gap in which a
+      // message could be sent to the old sequence and lost with it.
+      for (;;) {
+        const last = this.nextSender - 1;
+        const found = await this.applicationMessages(next, last);
+        owed.push(...found);
+        next = last + 1;
+        if (this.owedJournal) {
+          if (written) await this.owedJournal.append(found);
+          else await this.owedJournal.write(earlier ? 0 : this.store.creationTime(), owed);
+          written = true;
+        }
+        if (this.nextSender - 1 === last) break;
+      }
+      this.owed = owed;
+      this.handOverAtLogon = true;
+      this.event(`Sequence reset: ${owed.length - (earlier?.length ?? 0)} application messages after ${from - 1} not proven delivered, kept for the application${earlier ? ` (with ${earlier.length} still owed)` : ''}`);
     }
-    await this.store.reset();
+    // Nothing awaited from here to the hand-over: the re-sends take the new sequence's first seqnums.
+    const wiped = this.store.reset();
     this.nextSender = 1;
     this.nextTarget = 1;
     this.targetPersistence.resetTo(1);
+    if (this.handOverAtLogon && handOver === 'now') this.handOver(this.owed ?? []);
+    await wiped;
     this.event(`Sequence numbers reset (${why})`);
     this.app.onReset?.(this);
+  }
+
+  /** Application messages of the current sequence with begin <= seqnum <= end, read in chunks. */
+  private async applicationMessages(begin: number, end: number): Promise<StoredMessage[]> {
+    const out: StoredMessage[] = [];
+    for (let from = begin; from <= end; from += STORE_READ_CHUNK) {
+      const chunk = await this.store.getSent(from, Math.min(end, from + STORE_READ_CHUNK - 1));
+      for (const m of chunk) if (m.raw !== '' && !isAdmin(msgTypeOf(m.raw))) out.push(m);
+    }
+    return out;
+  }
+
+  /**
+   * Hands what a reset owes to the application (synchronously: its re-sends take the next seqnums);
+   * the undelivered journal is removed once they are stored. A crash before that hands them over
+   * again at start-up: the client may then get a re-send twice (97=Y, same ExecID: an OMS drops the
+   * second by ExecID), never not at all. A failed hand-over stays owed (next reset, or restart).
+   */
+  private handOver(messages: StoredMessage[]): void {
+    this.handOverAtLogon = false;
+    const app = this.app;
+    const done = (async () => {
+      await app.onSequenceReset?.(messages, this);
+      await this.owedJournal?.remove();
+      if (this.owed === messages) this.owed = undefined;
+    })();
+    const tracked: Promise<void> = done
+      .catch((err) => {
+        this.logger.error({ err }, 'application failed to handle the sequence reset');
+        this.event(`Sequence reset hand-over failed, still owed: ${(err as Error)?.message ?? String(err)}`);
+      })
+      .finally(() => {
+        if (this.handingOver === tracked) this.handingOver = undefined;
+      });
+    this.handingOver = tracked;
+  }
+
+  /** At start-up: a hand-over a crash interrupted (its journal is still there) is done now. */
+  private async resumeOwedHandOver(): Promise<void> {
+    if (!this.app.onSequenceReset || !this.owedJournal) return;
+    const left = await this.owedJournal.load();
+    if (!left) return;
+    if (left.sequence === this.store.creationTime()) {
+      // Written before a wipe that never became durable: the messages are still in the store.
+      this.event(`Undelivered messages of a reset that did not complete discarded (the store still holds their sequence)`);
+      await this.owedJournal.remove();
+      return;
+    }
+    this.event(`Sequence reset hand-over still owed from before the restart: ${left.messages.length} application messages`);
+    this.owed = left.messages;
+    this.handOver(left.messages);
+    await this.handingOver;
   }
 
   // ---------------------------------------------------------------------------------- delivery proof
@@ -694,34 +799,6 @@ export class FixSession implements SessionHandle {
     if (seq === undefined) return;
     this.testRequestSeqs.delete(id!);
     this.markDelivered(seq); // TCP is ordered: everything sent before that TestRequest arrived too
-  }
-
-  /**
-   * Before the store forgets the current sequence: its application messages not proven delivered,
-   * read in chunks, kept for the application (handed over after the next Logon).
-   */
-  private async collectUndelivered(): Promise<void> {
-    const last = this.nextSender - 1;
-    const from = (this.deliveryMark?.deliveredThrough(this.store.creationTime()) ?? 0) + 1;
-    let found = 0;
-    for (let begin = from; begin <= last; begin += STORE_READ_CHUNK) {
-      const chunk = await this.store.getSent(begin, Math.min(last, begin + STORE_READ_CHUNK - 1));
-      for (const m of chunk) {
-        if (m.raw !== '' && !isAdmin(msgTypeOf(m.raw))) {
-          this.undelivered.push(m);
-          found++;
-        }
-      }
-    }
-    this.event(`Sequence reset: ${found} application messages after ${from - 1} not proven delivered, kept for the application`);
-  }
-
-  private handUndelivered(): void {
-    const undelivered = this.undelivered;
-    this.undelivered = [];
-    this.resetSinceLogon = false;
-    const handled = (async () => this.app.onSequenceReset?.(undelivered, this))();
-    handled.catch((err) => this.logger.error({ err }, 'application failed to handle the sequence reset'));
   }
 
   // ---------------------------------------------------------------------------------- outbound

@@ -351,6 +351,19 @@ export class FileOrderBook {
     if (this.isOpen) this.pendingConfirms.push(...execIds);
   }
 
+  /**
+   * Journals the confirms made so far now, instead of with the next save. After a sequence reset the
+   * seqnums outbox recovery looks for a report by name messages of the new sequence: an entry whose
+   * confirm a crash lost would then be taken as never stored, and its report sent a second time.
+   */
+  flushConfirms(): Promise<void> {
+    if (!this.isOpen) return Promise.resolve();
+    const confirms = this.takeConfirms();
+    if (confirms.length === 0) return Promise.resolve();
+    this.records += 1;
+    return this.journal.append(confirms);
+  }
+
   /** Saves from `goodEnd` on were not written (their write failed): memory back to before them. */
   private rollBack(goodEnd: number): void {
     while (this.undo.length > 0 && this.undo[this.undo.length - 1].offset >= goodEnd) {

@@ -109,7 +109,11 @@ export class GatewayApplication implements FixApplication {
     const open = this.book.openOrders().map((o) => this.committer.current(o.clOrdId) ?? o);
     const msgs = messagesAfterReset(undelivered, open, () => `RS-${this.book.nextCounter()}`, new Date());
     session.event(`After the sequence reset: ${msgs.length - open.length} reports sent again, ${open.length} open orders restated`);
+    // Synchronous up to here: these take the new sequence's next seqnums, before any later report.
     await Promise.all(msgs.map((m) => session.send(m)));
+    // Every report of the old sequence is now confirmed (stored then, or re-sent just now); durably
+    // so before the session forgets what it owed, as recovery cannot find them by their old seqnums.
+    await this.book.flushConfirms();
   }
 
   async close(): Promise<void> {

@@ -286,7 +286,9 @@ export class FileSessionStore implements MessageStore {
   }
 
   reset(): Promise<void> {
-    const p = this.journal.compact([], { creationTime: Date.now() });
+    // Strictly later than the sequence it replaces: a creation time names one sequence (delivery
+    // mark, undelivered journal), even for two resets within a millisecond.
+    const p = this.journal.compact([], { creationTime: Math.max(Date.now(), this.journal.creationTime() + 1) });
     this.nextSender = 1;
     this.nextTarget = 1;
     this.index.clear();
