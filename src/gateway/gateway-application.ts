@@ -44,7 +44,10 @@ export interface GatewayOptions {
   venueIdPrefix: string;
   /** Venue TIF used for FIX Day (59=0) where the venue has no Day orders; undefined = reject Day. */
   dayTimeInForce?: TimeInForce;
-  /** How long an unknown create outcome is retried before the order is declared absent. */
+  /**
+   * Overrides the venue's capabilities.absenceProofMs (tests): how long "not found" must last after
+   * an unknown create outcome before the order is declared absent.
+   */
   unknownOutcomeProofMs?: number;
   /** An open order's state older than this is refreshed from the venue for a status request. */
   statusStaleMs?: number;
@@ -74,7 +77,7 @@ export class GatewayApplication implements FixApplication {
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
     this.resolver = new OrderResolver(this.venue, this.committer, this.updater, this.scheduler, logger, {
-      unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? 10_000,
+      unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? opts.venue.capabilities.absenceProofMs,
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);

@@ -20,6 +20,7 @@ import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, isTerminal } from './order';
 import { cancelRejected, venueRejectText } from './order-state';
 import { OrderUpdater } from './order-updater';
+import { orderRefFor } from './order-validation';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
@@ -69,9 +70,9 @@ export class OrderCanceller {
       return;
     }
     this.requests.set(clOrdId, (this.requests.get(clOrdId) ?? 0) + 1);
-    const ref = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol };
+    const ref = orderRefFor(order);
     const time = Date.now();
-    const base = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
+    const base = { clientOrderId: order.wireClientOrderId ?? '', venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
     try {
       const result = await this.venue.cancelOrder(ref);
       const event: OrderEvent =
@@ -129,7 +130,7 @@ export class OrderCanceller {
           if (!order || !order.pendingCancel || isTerminal(order)) return 'done';
           let status: string;
           try {
-            const snapshot = await this.venue.getOrder({ clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol });
+            const snapshot = await this.venue.getOrder(orderRefFor(order));
             status = snapshot.status;
             await this.updater.applySnapshot(clOrdId, snapshot);
           } catch (err) {

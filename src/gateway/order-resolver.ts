@@ -3,7 +3,7 @@
 // not confirmed. Both are settled through the venue's query path, with back-off.
 import type { Logger } from 'pino';
 import { OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
-import { venueOrderMatches } from './order-validation';
+import { orderRefFor, venueOrderMatches } from './order-validation';
 import { GatewayOrder, isTerminal } from './order';
 import { rejectReport } from './order-state';
 import { OrderUpdater } from './order-updater';
@@ -39,7 +39,7 @@ export class OrderResolver {
       const current = this.committer.current(order.clOrdId);
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
-        const snapshot = await this.venue.getOrder({ clientOrderId: current.venueClientOrderId, symbol: current.symbol });
+        const snapshot = await this.venue.getOrder(orderRefFor(current));
         this.resolving.delete(order.clOrdId);
         // Our id, but is it our order? Another session on the account could have used the same id.
         if (!venueOrderMatches(current, snapshot)) {
@@ -85,7 +85,7 @@ export class OrderResolver {
     const order = this.committer.current(clOrdId);
     if (!order) return;
     try {
-      const result = await this.venue.cancelOrder({ clientOrderId: order.venueClientOrderId, symbol: order.symbol });
+      const result = await this.venue.cancelOrder({ ...orderRefFor(order), venueOrderId: undefined });
       if (result.order) await this.updater.applySnapshot(clOrdId, result.order);
       else await this.updater.refreshOrder(clOrdId, true);
     } catch (err) {

@@ -92,17 +92,18 @@ export class OrderRouter {
       dayTimeInForce: this.opts.dayTimeInForce,
     });
     if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
-    const venueClientOrderId = venueClientOrderIdFor(
-      this.opts.venueIdPrefix,
-      this.book.nextCounter(),
-      this.venue.capabilities.maxClientOrderIdLength,
-    );
-    const order = createOrder({ ...v.order, venueClientOrderId }, Date.now());
+    let ids: { venueClientOrderId: string; wireClientOrderId: string | null };
+    try {
+      ids = this.allocateIds();
+    } catch (err) {
+      return this.rejectNew(msg, '0', `No client order id available for ${this.venue.name}: ${(err as Error).message}`);
+    }
+    const order = createOrder({ ...v.order, ...ids }, Date.now());
     const saved = this.book.save(order);
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
     return saved.then(
       () => {
-        this.scheduler.run('placing an order', () => this.place(order, { ...v.request, clientOrderId: venueClientOrderId }));
+        this.scheduler.run('placing an order', () => this.place(order, placeRequestFor(order)));
       },
       (err: unknown) => {
         // Not recorded, so not placed: the client hears it at once (retried while the session cannot store it).
@@ -111,6 +112,28 @@ export class OrderRouter {
         return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `gateway storage failure: ${code}`, new Date()));
       },
     );
+  }
+
+  /**
+   * The order's ids: the gateway's own (book key, ExecID stem; unique per session across restarts)
+   * and the client order id the venue gets, as capabilities.clientOrderId says (the durable
+   * counters are the order book's).
+   */
+  private allocateIds(): { venueClientOrderId: string; wireClientOrderId: string | null } {
+    const scheme = this.venue.capabilities.clientOrderId;
+    const venueClientOrderId = venueClientOrderIdFor(this.opts.venueIdPrefix, this.book.nextCounter(), scheme.kind === 'string' ? scheme.maxLength : 36);
+    switch (scheme.kind) {
+      case 'string':
+        return { venueClientOrderId, wireClientOrderId: venueClientOrderId };
+      case 'integer':
+        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(scheme.min, scheme.max)) };
+      case 'venue-format': {
+        if (!this.venue.clientOrderIdFor) throw new Error('the adapter declares venue-format client order ids but has no clientOrderIdFor');
+        return { venueClientOrderId, wireClientOrderId: this.venue.clientOrderIdFor(this.opts.venueIdPrefix, this.book.nextSequence()) };
+      }
+      case 'none':
+        return { venueClientOrderId, wireClientOrderId: null };
+    }
   }
 
   /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
@@ -124,6 +147,7 @@ export class OrderRouter {
       {
         clOrdId,
         venueClientOrderId: `rejected-${this.book.nextCounter()}`,
+        wireClientOrderId: null,
         symbol: msg.get(55) ?? '',
         side,
         ordType,

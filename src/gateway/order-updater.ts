@@ -6,6 +6,7 @@ import { OrderEvent, OrderNotFound, VenueAdapter, VenueOrder } from '../venues/v
 import { FileOrderBook } from './file-order-book';
 import { Dec } from './order';
 import { Transition, applyVenueEvent, applyVenueSnapshot } from './order-state';
+import { orderRefFor } from './order-validation';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
@@ -24,7 +25,7 @@ export class OrderUpdater {
   /** A stream (or poller) event: applied to the order it names, if it is ours. */
   onVenueEvent(event: OrderEvent): void {
     const order =
-      this.book.byVenueClientOrderId(event.clientOrderId) ?? (event.venueOrderId ? this.book.byVenueOrderId(event.venueOrderId) : undefined);
+      this.book.byWireClientOrderId(event.clientOrderId) ?? (event.venueOrderId ? this.book.byVenueOrderId(event.venueOrderId) : undefined);
     if (!order) {
       this.logger.debug({ event }, 'event for an order of another session or unknown');
       return;
@@ -83,7 +84,7 @@ export class OrderUpdater {
       const order = this.committer.current(clOrdId);
       if (!order) return 'done';
       try {
-        const snapshot = await this.venue.getOrder({ clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol });
+        const snapshot = await this.venue.getOrder(orderRefFor(order));
         await this.applySnapshot(clOrdId, snapshot);
         return 'done';
       } catch (err) {

@@ -28,7 +28,7 @@ import {
   VenueFill,
   VenueOrder,
 } from '../venue';
-import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits } from './dzengi-constants';
+import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits, dzengiAbsenceProofMs } from './dzengi-constants';
 import { DzengiTrade, fillsForOrder } from './dzengi-mapping';
 import { DzengiLogger, DzengiRestClient, silentDzengiLogger } from './dzengi-rest-client';
 
@@ -53,7 +53,7 @@ const TRADES_LOOKBACK_MS = 60_000;
 
 export class DzengiAdapter implements VenueAdapter {
   readonly name = DZENGI_VENUE_NAME;
-  readonly capabilities: VenueCapabilities = DZENGI_CAPABILITIES;
+  readonly capabilities: VenueCapabilities;
   /**
    * How long a request we sent can still execute at the venue: it is refused once
    * serverTime − timestamp > recvWindow. After an unknown outcome, "not found" proves absence only
@@ -77,6 +77,7 @@ export class DzengiAdapter implements VenueAdapter {
       throw new Error(`Dzengi recvWindow must be 1..${DZENGI_RECV_WINDOW.maxMs} ms, got ${recvWindowMs}`);
     }
     this.requestValidityMs = recvWindowMs;
+    this.capabilities = { ...DZENGI_CAPABILITIES, absenceProofMs: dzengiAbsenceProofMs(recvWindowMs) };
     // The config holds the api secret: it goes to the signer only, never to a log.
     this.rest = new DzengiRestClient({
       restUrl: config.restUrl,
@@ -146,7 +147,7 @@ export class DzengiAdapter implements VenueAdapter {
   /** fetchOrder (symbol required) with its fills from myTrades, one per venue trade. */
   async getOrder(ref: OrderRef): Promise<VenueOrder> {
     const order = await this.rest.fetchOrder(dzengiKey(ref, 'query'));
-    order.clientOrderId = ref.clientOrderId;
+    order.clientOrderId = ref.clientOrderId ?? '';
     order.fills = isZero(order.filledQty) ? [] : await this.orderFills(order);
     return order;
   }

@@ -196,7 +196,7 @@ describe('ZerocapAdapter against the simulator', () => {
     await expect(adapter.placeOrder(req)).rejects.toBeInstanceOf(OutcomeUnknown);
     const found = await adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTC/USD' });
     expect(found).toMatchObject({ clientOrderId: req.clientOrderId, status: 'filled', filledQty: '0.5' });
-    expect(venueOrders(req.clientOrderId)).toHaveLength(1);
+    expect(venueOrders(req.clientOrderId!)).toHaveLength(1);
     expect(found.venueOrderId).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor('stream fill for the unknown-outcome order', () => eventsOf(found.venueOrderId).find((e) => e.kind === 'fill'));
   });
