@@ -338,6 +338,8 @@ const REJECT_REASONS: ReadonlySet<string> = new Set<RejectReason>([
   'duplicate',
   'too_late',
   'unsupported',
+  'not_yet_cancelable',
+  'already_pending_cancel',
   'other',
 ]);
 

@@ -276,6 +276,11 @@ export function validateCancel(msg: FixMessage, order: GatewayOrder | undefined,
     return fail('3', `Order ${origClOrdId} already has a cancel pending (ClOrdID ${order.pendingCancel.clOrdId})`);
   }
   if (!ctx.capabilities.cancel) return fail('2', 'The venue cannot cancel orders');
+  const type: OrderType = order.ordType === '1' ? 'market' : 'limit';
+  if (!ctx.capabilities.cancelableOrderTypes.includes(type)) {
+    const can = ctx.capabilities.cancelableOrderTypes;
+    return fail('2', `The venue cannot cancel ${type} orders (only ${can.length > 0 ? can.join(' and ') : 'none'})`);
+  }
   return { ok: true, clOrdId, origClOrdId };
 }
 
