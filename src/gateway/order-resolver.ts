@@ -40,14 +40,14 @@ export class OrderResolver {
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
         const snapshot = await this.venue.getOrder(orderRefFor(current));
-        this.resolving.delete(order.clOrdId);
         // Our id, but is it our order? Another session on the account could have used the same id.
         if (!venueOrderMatches(current, snapshot)) {
           await this.refuseCollision(current, snapshot);
           return 'done';
         }
-        await this.updater.applySnapshot(current.clOrdId, snapshot);
-        return 'done';
+        // Refused when that venue order is already another order's: as good as not found.
+        if (await this.updater.applySnapshot(current.clOrdId, snapshot)) return 'done';
+        throw new OrderNotFound(`venue order ${snapshot.venueOrderId} belongs to another order`);
       } catch (err) {
         if (err instanceof OrderNotFound) {
           firstAbsentAt ??= Date.now();
