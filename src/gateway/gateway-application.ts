@@ -76,8 +76,9 @@ export class GatewayApplication implements FixApplication {
     this.committer = new ReportCommitter(this.book, this.scheduler, logger);
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
-    this.resolver = new OrderResolver(this.venue, this.committer, this.updater, this.scheduler, logger, {
+    this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
       unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? opts.venue.capabilities.absenceProofMs,
+      sessionEvent: (text) => this.session?.event(text),
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);

@@ -3,6 +3,8 @@
 // not confirmed. Both are settled through the venue's query path, with back-off.
 import type { Logger } from 'pino';
 import { OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
+import { contentSearchStart, matchByContent } from './content-match';
+import { FileOrderBook } from './file-order-book';
 import { orderRefFor, venueOrderMatches } from './order-validation';
 import { GatewayOrder, isTerminal } from './order';
 import { rejectReport } from './order-state';
@@ -13,13 +15,18 @@ import { QUERY_BACKOFF, Scheduler } from './scheduler';
 export interface OrderResolverOptions {
   /** How long an unknown create outcome is retried before the order is declared absent. */
   unknownOutcomeProofMs: number;
+  /** A line for the FIX session's event log (why an order stays pending). */
+  sessionEvent?(text: string): void;
 }
 
 export class OrderResolver {
   private readonly resolving = new Set<string>();
+  /** The last ambiguity told to the session, per order (said once, not per query). */
+  private readonly ambiguityReported = new Map<string, string>();
 
   constructor(
     private readonly venue: VenueAdapter,
+    private readonly book: FileOrderBook,
     private readonly committer: ReportCommitter,
     private readonly updater: OrderUpdater,
     private readonly scheduler: Scheduler,
@@ -39,7 +46,12 @@ export class OrderResolver {
       const current = this.committer.current(order.clOrdId);
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
-        const snapshot = await this.venue.getOrder(orderRefFor(current));
+        const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current) : await this.venue.getOrder(orderRefFor(current));
+        if (snapshot === undefined) {
+          // Several candidates: something is there, so no proof of absence runs; wait until one is proven.
+          firstAbsentAt = undefined;
+          return 'retry';
+        }
         // Our id, but is it our order? Another session on the account could have used the same id.
         if (!venueOrderMatches(current, snapshot)) {
           await this.refuseCollision(current, snapshot);
@@ -72,8 +84,36 @@ export class OrderResolver {
         await this.scheduler.retry(step, QUERY_BACKOFF);
       } finally {
         this.resolving.delete(order.clOrdId);
+        this.ambiguityReported.delete(order.clOrdId);
       }
     });
+  }
+
+  /**
+   * The venue has no client order id: the order is looked for by content among the venue's recent
+   * orders (content-match.ts). Not found → OrderNotFound (the proof clock runs); several candidates
+   * → undefined: the order stays 150=A, the session's event log says why, and it is looked for
+   * again until exactly one remains.
+   */
+  private async findByContent(order: GatewayOrder): Promise<VenueOrder | undefined> {
+    if (!this.venue.recentOrders) throw new Error(`${this.venue.name} has no client order ids but no recentOrders to find an order by content`);
+    const recent = await this.venue.recentOrders(order.symbol, contentSearchStart(order));
+    const match = matchByContent(order, recent, {
+      windowMs: this.opts.unknownOutcomeProofMs,
+      isMapped: (id) => {
+        const holder = this.book.byVenueOrderId(id);
+        return holder !== undefined && holder.venueClientOrderId !== order.venueClientOrderId;
+      },
+    });
+    if (match.kind === 'one') return match.order;
+    if (match.kind === 'none') throw new OrderNotFound(`no ${this.venue.name} order with the content of ${order.clOrdId}`);
+    const why = `Order ${order.clOrdId} stays pending: ${match.venueOrderIds.length} ${this.venue.name} orders (${match.venueOrderIds.join(', ')}) match its content after an unknown outcome; waiting until one is proven`;
+    if (this.ambiguityReported.get(order.clOrdId) !== why) {
+      this.ambiguityReported.set(order.clOrdId, why);
+      this.opts.sessionEvent?.(why);
+      this.logger.warn({ clOrdId: order.clOrdId, candidates: match.venueOrderIds }, 'several venue orders match by content; not guessing');
+    }
+    return undefined;
   }
 
   /**

@@ -18,6 +18,7 @@ import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnkn
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, createOrder, isTerminal } from './order';
 import { beginCancel, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { contentKey } from './content-match';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
@@ -36,6 +37,15 @@ export interface OrderRouterOptions {
 }
 
 export class OrderRouter {
+  /**
+   * Venues without client order ids (content matching): per content key, the chain of orders with
+   * that content; each waits until the one before has a known create outcome (a venue order id, or
+   * a terminal state), so two orders of the same content are never unresolved at once and content
+   * matching can never pick the other one.
+   */
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly outcomeWaiters = new Map<string, (() => void)[]>();
+
   constructor(
     private readonly venue: VenueAdapter,
     private readonly book: FileOrderBook,
@@ -47,7 +57,46 @@ export class OrderRouter {
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly opts: OrderRouterOptions,
-  ) {}
+  ) {
+    committer.onChange((o) => {
+      if (!this.createOutcomeKnown(o)) return;
+      const waiters = this.outcomeWaiters.get(o.clOrdId);
+      if (!waiters) return;
+      this.outcomeWaiters.delete(o.clOrdId);
+      for (const w of waiters) w();
+    });
+  }
+
+  private get matchesByContent(): boolean {
+    return this.venue.capabilities.clientOrderId.kind === 'none';
+  }
+
+  private createOutcomeKnown(o: GatewayOrder): boolean {
+    return o.venueOrderId !== undefined || isTerminal(o);
+  }
+
+  /** Resolves once the order has a venue order id or has ended. */
+  private outcomeKnown(clOrdId: string): Promise<void> {
+    const o = this.committer.current(clOrdId);
+    if (!o || this.createOutcomeKnown(o)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.outcomeWaiters.get(clOrdId) ?? [];
+      list.push(resolve);
+      this.outcomeWaiters.set(clOrdId, list);
+    });
+  }
+
+  /** Joins the order's content lane; resolves when every earlier order of that content has a known outcome. */
+  private enterLane(order: GatewayOrder): Promise<void> {
+    const key = contentKey(order);
+    const before = this.lanes.get(key) ?? LANE_FREE;
+    const mine = before.then(() => this.outcomeKnown(order.clOrdId));
+    this.lanes.set(key, mine);
+    void mine.then(() => {
+      if (this.lanes.get(key) === mine) this.lanes.delete(key);
+    });
+    return before;
+  }
 
   // ------------------------------------------------------------------------------------ D
 
@@ -173,12 +222,21 @@ export class OrderRouter {
       if (o.status !== 'A' || o.venueOrderId) continue;
       await this.committer.commit(pendingNewReport(o, Date.now()));
       const order = this.committer.current(o.clOrdId) ?? o;
+      // Later orders of the same content wait for this one's resolution.
+      if (this.matchesByContent) void this.enterLane(order);
       if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order)));
       else this.resolver.resolveUnknownCreate(order);
     }
   }
 
   private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {
+    if (this.matchesByContent) {
+      const waiting = this.enterLane(order);
+      if (this.lanes.get(contentKey(order)) !== undefined && waiting !== LANE_FREE) {
+        this.logger.info({ clOrdId: order.clOrdId }, 'an order of the same content has no known outcome yet; this create waits for it');
+      }
+      await waiting;
+    }
     try {
       const snapshot = await this.venue.placeOrder(request);
       await this.updater.applySnapshot(order.clOrdId, snapshot);
@@ -308,6 +366,8 @@ export class OrderRouter {
     );
   }
 }
+
+const LANE_FREE: Promise<void> = Promise.resolve();
 
 /** PossDupFlag (43) or PossResend (97): the client may have sent this before. */
 function isResend(msg: FixMessage): boolean {

@@ -168,6 +168,27 @@ export class DzengiAdapter implements VenueAdapter {
     return rows.map((t) => ({ venueOrderId: t.venueOrderId, symbol: t.symbol, fill: t.fill }));
   }
 
+  /**
+   * VenueAdapter.recentOrders (Dzengi has no client order id: the gateway finds an order of unknown
+   * outcome by content among these): the symbol's open orders, plus every order with an own trade
+   * since `sinceMs` (fetchOrder each: executed orders leave the open list), created at or after
+   * `sinceMs`. An order canceled or expired without any trade cannot be listed by Dzengi; it
+   * executed nothing, so the gateway then proves it absent after absenceProofMs.
+   */
+  async recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    const open = await this.rest.openOrders(symbol);
+    const trades = await this.rest.myTrades({ symbol, startTime: sinceMs });
+    const listed = new Set(open.map((o) => o.venueOrderId));
+    const traded = [...new Set(trades.map((t) => t.venueOrderId))].filter((id) => !listed.has(id));
+    const done: VenueOrder[] = [];
+    for (const id of traded) {
+      const o = await this.rest.fetchOrder({ venueOrderId: id, symbol });
+      o.fills = fillsForOrder(trades, id);
+      done.push(o);
+    }
+    return [...open, ...done].filter((o) => (o.createdAt ?? o.updateTime) >= sinceMs);
+  }
+
   /** Kept for the venue-neutral poller; Dzengi itself pushes nothing. */
   onEvent(listener: (event: OrderEvent) => void): void {
     this.eventListeners.push(listener);

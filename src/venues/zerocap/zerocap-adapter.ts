@@ -182,6 +182,12 @@ export class ZerocapAdapter implements VenueAdapter {
     return rows.filter((o) => !TERMINAL_STATUSES.has(o.status));
   }
 
+  /** VenueAdapter.recentOrders: fetch_orders of the symbol created since `sinceMs`, open or finished. */
+  async recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    const rows = await this.rest.fetchAllOrders({ symbol, start_datetime: sinceMs, sort_order: 'asc' });
+    return rows.filter((o) => (o.createdAt ?? o.updateTime) >= sinceMs);
+  }
+
   onEvent(listener: (event: OrderEvent) => void): void {
     this.eventListeners.push(listener);
   }

@@ -108,6 +108,23 @@ describe('DzengiAdapter over the simulator', () => {
     await adapter.cancelOrder({ clientOrderId: 'x', venueOrderId: found[0].venueOrderId, symbol: 'ETH/USD' });
   });
 
+  it('recentOrders: open orders and executed ones (via myTrades) of the symbol since a time, with createdAt, for content matching', async () => {
+    const since = Date.now() - 1000;
+    const resting = await adapter.placeOrder(limit({ symbol: 'ETH/USD', price: '2400', quantity: '0.25' }));
+    const market = await adapter.placeOrder(limit({ symbol: 'ETH/USD', type: 'market', price: undefined, timeInForce: 'FOK', quantity: '0.1' }));
+    expect(market.status).toBe('filled');
+    const recent = await adapter.recentOrders('ETH/USD', since);
+    const ids = recent.map((o) => o.venueOrderId);
+    expect(ids).toEqual(expect.arrayContaining([resting.venueOrderId, market.venueOrderId]));
+    for (const o of recent) expect(o.createdAt).toBeGreaterThanOrEqual(since);
+    const m = recent.find((o) => o.venueOrderId === market.venueOrderId)!;
+    expect(m).toMatchObject({ status: 'filled', side: 'buy', type: 'market', quantity: '0.1' });
+    expect(m.fills!.length).toBeGreaterThan(0);
+    // Nothing from before `since`.
+    expect(await adapter.recentOrders('ETH/USD', Date.now() + 60_000)).toEqual([]);
+    await adapter.cancelOrder({ venueOrderId: resting.venueOrderId, symbol: 'ETH/USD' });
+  });
+
   it('refuses a recvWindow the venue would refuse', () => {
     expect(() => new DzengiAdapter({ restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, { recvWindowMs: 60_001 })).toThrow(
       /recvWindow/,

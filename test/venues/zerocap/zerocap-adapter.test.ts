@@ -201,6 +201,16 @@ describe('ZerocapAdapter against the simulator', () => {
     await waitFor('stream fill for the unknown-outcome order', () => eventsOf(found.venueOrderId).find((e) => e.kind === 'fill'));
   });
 
+  it('recentOrders lists the orders of the symbol created since a time, finished ones too, with createdAt', async () => {
+    const since = Date.now() - 1000;
+    const o = await adapter.placeOrder(fokBuy({ quantity: '0.25' }));
+    const recent = await adapter.recentOrders('BTC/USD', since);
+    const mine = recent.find((x) => x.venueOrderId === o.venueOrderId);
+    expect(mine).toMatchObject({ status: 'filled', quantity: '0.25' });
+    expect(mine!.createdAt).toBeGreaterThanOrEqual(since);
+    expect(await adapter.recentOrders('BTC/USD', Date.now() + 60_000)).toEqual([]);
+  });
+
   it('5xx before the create → OutcomeUnknown, and getOrder says not found', async () => {
     await control('POST', 'faults', { kind: 'error5xxBefore', operation: 'create' });
     const req = fokBuy();
