@@ -113,3 +113,26 @@ describe('gateway on a venue without client order ids', () => {
     await h.session.until((s) => s.some((m) => m.get(11) === 'K7' && m.get(150) === '0'), 3000, '150=0 for K7');
   });
 });
+
+describe('gateway on a polled venue: the orders it follows', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('trackOrders gets each order once its venue id is known, and every open order again after a restart', async () => {
+    const venue = new FakeVenueAdapter({ clientOrderId: { kind: 'none' }, orderUpdates: 'polled' });
+    h = await startHarness({ venue });
+    await h.deliver(nos('T1'));
+    await h.session.until((s) => s.some((m) => m.get(11) === 'T1' && m.get(150) === '0'), 2000, '150=0');
+    const id = h.book.get('T1')!.venueOrderId!;
+    expect(venue.tracked).toEqual([{ venueOrderId: id, symbol: 'BTCUSDT' }]);
+    const dir = h.dir;
+    await h.close(true);
+    const again = new FakeVenueAdapter({ clientOrderId: { kind: 'none' }, orderUpdates: 'polled' });
+    h = await startHarness({ venue: again, dir });
+    await again.when(() => again.tracked.length > 0, 2000, 'tracked after restart');
+    expect(again.tracked).toEqual([{ venueOrderId: id, symbol: 'BTCUSDT' }]);
+  });
+});
