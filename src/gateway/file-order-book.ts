@@ -10,7 +10,7 @@
 // Records (journal record type, body JSON):
 //   'o' {"o":<GatewayOrder>,"x":[{"e":execId,"m":OutboundMessage}]}   order snapshot (+ outbox)
 //   'c' {"e":[execId,...]}                                            outbox entries confirmed
-//   'n' {"n":counter}                                                 counter reserved up to here
+//   'n' {"n":counter} | {"s":sequence} | {"i":integerId}              a counter reserved up to here
 //   'x' {"x":[{"e","m"}...]}                                          outbox only (compaction)
 //
 // Saves issued in the same tick share one durable write (group commit); torn tails and damage are
@@ -99,6 +99,8 @@ export class FileOrderBook {
   /** ClOrdID of an accepted cancel request -> the key of its order. */
   private readonly cancelHolder = new Map<string, string>();
   private readonly byVoid = new Map<string, string>();
+  /** Client order id sent to the venue (wireClientOrderId) -> key. */
+  private readonly byWire = new Map<string, string>();
   /** Orders not in a terminal state. */
   private readonly openByKey = new Map<string, GatewayOrder>();
   /** Per order: how many of its fill ids are journaled (or queued), so a save writes only new ones. */
@@ -112,6 +114,13 @@ export class FileOrderBook {
   private counter = 0;
   /** Highest counter value whose reservation is journaled. */
   private reservedUpTo = 0;
+  /** The venue-format sequence (nextSequence) and its journaled reservation. */
+  private sequence = 0;
+  private sequenceReservedUpTo = 0;
+  /** The integer client order id cursor (nextIntegerId): the last value handed out, and the reservation's end. */
+  private integerCursor: number | undefined;
+  /** Cursor steps left in the journaled reservation (0: the next step reserves a block). */
+  private integerStepsLeft = 0;
   private records = 0;
   private isOpen = false;
   /** Saves not yet durable, to undo if their write fails (oldest first). */
@@ -161,6 +170,7 @@ export class FileOrderBook {
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
     this.reservedUpTo = this.counter; // the first nextCounter() journals a reservation above it
+    this.sequenceReservedUpTo = this.sequence; // likewise nextSequence() and nextIntegerId()
     if (this.compactionDue()) await this.compact();
   }
 
@@ -202,6 +212,8 @@ export class FileOrderBook {
         }
         if ((f !== undefined && !Array.isArray(f)) || (fa !== undefined && !Array.isArray(fa))) throw new Error('fill ids are not a list');
         const key = o.venueClientOrderId;
+        // Journaled before the wire id was its own field: the gateway id was sent.
+        if (o.wireClientOrderId === undefined) o.wireClientOrderId = o.venueClientOrderId;
         let fills = fa !== undefined ? FillIds.EMPTY : (this.orders.get(key)?.fillIds ?? FillIds.EMPTY);
         for (const id of fa ?? f ?? []) fills = fills.add(String(id));
         this.putOrder({ ...o, fillIds: fills } as GatewayOrder, (rec as OrderRecord).h !== 0);
@@ -216,10 +228,16 @@ export class FileOrderBook {
         if (!Array.isArray(r.e)) throw new Error('confirm record without execIds');
         for (const id of r.e) this.outbox.delete(String(id));
         return;
-      case T_COUNTER:
-        if (typeof r.n !== 'number' || !Number.isSafeInteger(r.n)) throw new Error('counter record without a number');
-        this.counter = Math.max(this.counter, r.n);
+      case T_COUNTER: {
+        const c = rec as { n?: unknown; s?: unknown; i?: unknown };
+        const isInt = (v: unknown): v is number => typeof v === 'number' && Number.isSafeInteger(v);
+        if (!isInt(c.n) && !isInt(c.s) && !isInt(c.i)) throw new Error('counter record without a number');
+        if (isInt(c.n)) this.counter = Math.max(this.counter, c.n);
+        if (isInt(c.s)) this.sequence = Math.max(this.sequence, c.s);
+        // The integer cursor wraps: the latest reservation wins.
+        if (isInt(c.i)) this.integerCursor = c.i;
         return;
+      }
     }
   }
 
@@ -244,6 +262,8 @@ export class FileOrderBook {
     if (!prev && takesClOrdId) this.clOrdIdHolder.set(o.clOrdId, key);
     for (const id of o.cancelClOrdIds ?? []) this.cancelHolder.set(id, key);
     if (o.venueOrderId) this.byVoid.set(o.venueOrderId, key);
+    if (prev?.wireClientOrderId && prev.wireClientOrderId !== o.wireClientOrderId && this.byWire.get(prev.wireClientOrderId) === key) this.byWire.delete(prev.wireClientOrderId);
+    if (o.wireClientOrderId) this.byWire.set(o.wireClientOrderId, key);
   }
 
   private removeOrder(key: string): void {
@@ -254,6 +274,7 @@ export class FileOrderBook {
     this.journaledFills.delete(key);
     if (this.clOrdIdHolder.get(o.clOrdId) === key) this.clOrdIdHolder.delete(o.clOrdId);
     if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === key) this.byVoid.delete(o.venueOrderId);
+    if (o.wireClientOrderId && this.byWire.get(o.wireClientOrderId) === key) this.byWire.delete(o.wireClientOrderId);
     for (const id of o.cancelClOrdIds ?? []) if (this.cancelHolder.get(id) === key) this.cancelHolder.delete(id);
   }
 
@@ -292,6 +313,11 @@ export class FileOrderBook {
 
   byVenueOrderId(id: string): GatewayOrder | undefined {
     return this.orders.get(this.byVoid.get(id) ?? '');
+  }
+
+  /** The order whose client order id at the venue is `id` (its wireClientOrderId). */
+  byWireClientOrderId(id: string): GatewayOrder | undefined {
+    return id ? this.orders.get(this.byWire.get(id) ?? '') : undefined;
   }
 
   /** Orders not in a terminal state (to reconcile with the venue after a start or reconnect). */
@@ -407,6 +433,50 @@ export class FileOrderBook {
     return this.counter;
   }
 
+  /**
+   * The durable sequence of `venue-format` client order ids: strictly increasing across restarts
+   * and never below 1000 × the clock in ms. Reserved ahead like nextCounter (a block of 1000).
+   */
+  nextSequence(): number {
+    if (!this.isOpen) throw new Error(`order book ${this.file} is not open`);
+    this.sequence = Math.max(this.sequence + 1, this.now() * 1000);
+    if (this.sequence > this.sequenceReservedUpTo) {
+      this.sequenceReservedUpTo = this.sequence + 999;
+      this.append(T_COUNTER, { s: this.sequenceReservedUpTo }).catch(() => undefined);
+    }
+    return this.sequence;
+  }
+
+  /**
+   * The next `integer`-scheme client order id in [min, max]: a cursor that wraps within the range
+   * and skips every value an order in the book still holds (open, or kept to answer status
+   * requests and dedupe late fills), so a value is never reused while it could name a live or
+   * reported order. The cursor is reserved ahead in the journal (blocks of 1000), so a restart
+   * never hands out a value given before it; a new book starts at a clock-derived point of the
+   * range. Throws when every value is held.
+   */
+  nextIntegerId(min: number, max: number): number {
+    if (!this.isOpen) throw new Error(`order book ${this.file} is not open`);
+    const size = max - min + 1;
+    if (!(Number.isSafeInteger(min) && Number.isSafeInteger(max) && size > 0)) throw new Error(`bad integer id range ${min}..${max}`);
+    const inRange = (v: number) => min + ((((v - min) % size) + size) % size);
+    let cursor = this.integerCursor === undefined ? inRange(Math.floor(this.now() / 1000)) : inRange(this.integerCursor);
+    const block = Math.min(COUNTER_BLOCK, size);
+    for (let tried = 0; tried < size; tried++) {
+      cursor = cursor === max ? min : cursor + 1;
+      // Every step (a skipped value too) uses up the reservation; past it, reserve the next block
+      // (journaled with or before the save of the order that uses the value).
+      if (this.integerStepsLeft <= 0) {
+        this.append(T_COUNTER, { i: inRange(cursor + block - 1) }).catch(() => undefined);
+        this.integerStepsLeft = block;
+      }
+      this.integerStepsLeft -= 1;
+      this.integerCursor = cursor;
+      if (!this.byWire.has(String(cursor))) return cursor;
+    }
+    throw new Error(`every client order id in ${min}..${max} is held by an order in the book`);
+  }
+
   /** Records in the journal (for tests and metrics). */
   get recordCount(): number {
     return this.records;
@@ -427,6 +497,11 @@ export class FileOrderBook {
       if (isTerminal(o) && o.updatedAt < forgetBefore && !namesInPeriod) this.removeOrder(key);
     }
     const live = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
+    if (this.sequenceReservedUpTo > 0) live.push({ type: T_COUNTER, body: json({ s: this.sequenceReservedUpTo }) });
+    if (this.integerCursor !== undefined) {
+      // Where a restart resumes: the end of the current reservation (the cursor when none is left).
+      live.push({ type: T_COUNTER, body: json({ i: this.integerCursor + this.integerStepsLeft }) });
+    }
     for (const [key, o] of this.orders) {
       const r: OrderRecord = { o: { ...o, fillIds: undefined }, fa: [...o.fillIds] };
       if (this.clOrdIdHolder.get(o.clOrdId) !== key) r.h = 0;

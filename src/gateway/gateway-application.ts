@@ -25,7 +25,9 @@ import { FixMessage } from '../fix/message';
 import { StoredMessage } from '../fix/store/message-store';
 import { TimeInForce, VenueAdapter } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
+import { GatewayOrder, isTerminal } from './order';
 import { OrderCanceller } from './order-canceller';
+import { orderRefFor } from './order-validation';
 import { OrderResolver } from './order-resolver';
 import { OrderRouter } from './order-router';
 import { OrderUpdater } from './order-updater';
@@ -44,7 +46,10 @@ export interface GatewayOptions {
   venueIdPrefix: string;
   /** Venue TIF used for FIX Day (59=0) where the venue has no Day orders; undefined = reject Day. */
   dayTimeInForce?: TimeInForce;
-  /** How long an unknown create outcome is retried before the order is declared absent. */
+  /**
+   * Overrides the venue's capabilities.absenceProofMs (tests): how long "not found" must last after
+   * an unknown create outcome before the order is declared absent.
+   */
   unknownOutcomeProofMs?: number;
   /** An open order's state older than this is refreshed from the venue for a status request. */
   statusStaleMs?: number;
@@ -64,6 +69,9 @@ export class GatewayApplication implements FixApplication {
   private readonly canceller: OrderCanceller;
   private readonly reconciler: Reconciler;
   private readonly router: OrderRouter;
+  /** Venue order ids told to the venue through trackOrders (open orders only). */
+  private readonly tracked = new Set<string>();
+  private venueReady = false;
 
   constructor(opts: GatewayOptions) {
     this.venue = opts.venue;
@@ -73,8 +81,9 @@ export class GatewayApplication implements FixApplication {
     this.committer = new ReportCommitter(this.book, this.scheduler, logger);
     this.supervisor = new VenueSupervisor(this.venue, this.scheduler, logger);
     this.updater = new OrderUpdater(this.venue, this.book, this.committer, this.scheduler, logger);
-    this.resolver = new OrderResolver(this.venue, this.committer, this.updater, this.scheduler, logger, {
-      unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? 10_000,
+    this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
+      unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? opts.venue.capabilities.absenceProofMs,
+      sessionEvent: (text) => this.session?.event(text),
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
@@ -93,8 +102,11 @@ export class GatewayApplication implements FixApplication {
     await this.book.open();
     await recoverOutbox(this.book, session);
     this.venue.onEvent((e) => this.updater.onVenueEvent(e));
+    this.committer.onChange((o) => this.trackOrder(o));
     this.supervisor.start({
       onReady: () => {
+        this.venueReady = true;
+        for (const o of this.book.openOrders()) this.trackOrder(this.committer.current(o.clOrdId) ?? o);
         this.scheduler.run('resuming unanswered creates', () => this.router.resumeUnansweredCreates());
         this.canceller.resumePendingCancels();
       },
@@ -120,6 +132,21 @@ export class GatewayApplication implements FixApplication {
     this.scheduler.close();
     await this.venue.stop().catch(() => undefined);
     await this.book.close();
+  }
+
+  /**
+   * Venues that must be told which orders are ours (a poller follows them; trackOrders): every open
+   * order with a venue id once the venue is up, then each order as soon as its venue id is known.
+   */
+  private trackOrder(o: GatewayOrder): void {
+    if (!this.venue.trackOrders || !this.venueReady || o.venueOrderId === undefined) return;
+    if (isTerminal(o)) {
+      this.tracked.delete(o.venueOrderId);
+      return;
+    }
+    if (this.tracked.has(o.venueOrderId)) return;
+    this.tracked.add(o.venueOrderId);
+    this.venue.trackOrders([orderRefFor(o)]);
   }
 
   // ------------------------------------------------------------------------------------ FIX in

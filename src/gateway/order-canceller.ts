@@ -20,6 +20,7 @@ import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, isTerminal } from './order';
 import { cancelRejected, venueRejectText } from './order-state';
 import { OrderUpdater } from './order-updater';
+import { orderRefFor } from './order-validation';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
@@ -34,6 +35,8 @@ export class OrderCanceller {
   private readonly settling = new Set<string>();
   /** Cancels waiting for the create's outcome (the venue has not acknowledged the order yet). */
   private readonly heldForCreate = new Set<string>();
+  /** Cancels the venue could not take yet (not_yet_cancelable), sent again once it acknowledges the order. */
+  private readonly heldForAck = new Set<string>();
 
   constructor(
     private readonly venue: VenueAdapter,
@@ -69,9 +72,9 @@ export class OrderCanceller {
       return;
     }
     this.requests.set(clOrdId, (this.requests.get(clOrdId) ?? 0) + 1);
-    const ref = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol };
+    const ref = orderRefFor(order);
     const time = Date.now();
-    const base = { clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
+    const base = { clientOrderId: order.wireClientOrderId ?? '', venueOrderId: order.venueOrderId ?? '', time, source: 'rest' as const };
     try {
       const result = await this.venue.cancelOrder(ref);
       const event: OrderEvent =
@@ -90,9 +93,18 @@ export class OrderCanceller {
         this.settle(clOrdId);
         return;
       }
+      if (err instanceof OrderRejected && err.reason === 'not_yet_cancelable' && (this.requests.get(clOrdId) ?? 0) < MAX_CANCEL_REQUESTS) {
+        // The venue is still taking the order in: ask again once it acknowledges it (or after
+        // cancelConfirmCheckMs when it already has), within the usual request limit.
+        this.logger.info({ clOrdId, err: err.message }, 'venue cannot cancel the order yet; sending the cancel again once it is acknowledged');
+        if (!current.acked) this.heldForAck.add(clOrdId);
+        else this.scheduler.later('cancel not yet possible', () => this.resend(clOrdId), this.cancelConfirmCheckMs);
+        return;
+      }
       this.requests.delete(clOrdId);
-      let reason: '0' | '1' | '2' = '0';
+      let reason: '0' | '1' | '2' | '3' = '0';
       if (err instanceof OrderRejected && err.reason === 'unsupported') reason = '2';
+      if (err instanceof OrderRejected && err.reason === 'already_pending_cancel') reason = '3';
       if (err instanceof RateLimited) reason = '2';
       const text = venueRejectText(err.code, err.venueText ?? err.message);
       await this.committer.commit(cancelRejected(current, reason, text, Date.now()));
@@ -106,7 +118,18 @@ export class OrderCanceller {
     return order.venueOrderId !== undefined || isTerminal(order);
   }
 
+  /** Sends the order's pending cancel again, if it still has one. */
+  private async resend(clOrdId: string): Promise<void> {
+    const order = this.committer.current(clOrdId);
+    if (order?.pendingCancel && !isTerminal(order)) await this.send(order);
+    else this.requests.delete(clOrdId);
+  }
+
   private onOrderChanged(order: GatewayOrder): void {
+    if (this.heldForAck.has(order.clOrdId) && (order.acked || isTerminal(order))) {
+      this.heldForAck.delete(order.clOrdId);
+      this.scheduler.run('cancel after acknowledgement', () => this.resend(order.clOrdId));
+    }
     if (!this.heldForCreate.has(order.clOrdId) || !this.createOutcomeKnown(order)) return;
     // An earlier period's order with the same ClOrdID is not the one whose cancel is held.
     if (this.committer.current(order.clOrdId)?.venueClientOrderId !== order.venueClientOrderId) return;
@@ -131,7 +154,7 @@ export class OrderCanceller {
           if (!order || !order.pendingCancel || isTerminal(order)) return 'done';
           let status: string;
           try {
-            const snapshot = await this.venue.getOrder({ clientOrderId: order.venueClientOrderId, venueOrderId: order.venueOrderId, symbol: order.symbol });
+            const snapshot = await this.venue.getOrder(orderRefFor(order));
             status = snapshot.status;
             await this.updater.applySnapshot(clOrdId, snapshot);
           } catch (err) {

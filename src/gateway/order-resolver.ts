@@ -3,7 +3,9 @@
 // not confirmed. Both are settled through the venue's query path, with back-off.
 import type { Logger } from 'pino';
 import { OrderNotFound, VenueAdapter, VenueOrder } from '../venues/venue';
-import { venueOrderMatches } from './order-validation';
+import { contentSearchStart, matchByContent } from './content-match';
+import { FileOrderBook } from './file-order-book';
+import { orderRefFor, venueOrderMatches } from './order-validation';
 import { GatewayOrder, isTerminal } from './order';
 import { rejectReport } from './order-state';
 import { OrderUpdater } from './order-updater';
@@ -13,13 +15,18 @@ import { QUERY_BACKOFF, Scheduler } from './scheduler';
 export interface OrderResolverOptions {
   /** How long an unknown create outcome is retried before the order is declared absent. */
   unknownOutcomeProofMs: number;
+  /** A line for the FIX session's event log (why an order stays pending). */
+  sessionEvent?(text: string): void;
 }
 
 export class OrderResolver {
   private readonly resolving = new Set<string>();
+  /** The last ambiguity told to the session, per order (said once, not per query). */
+  private readonly ambiguityReported = new Map<string, string>();
 
   constructor(
     private readonly venue: VenueAdapter,
+    private readonly book: FileOrderBook,
     private readonly committer: ReportCommitter,
     private readonly updater: OrderUpdater,
     private readonly scheduler: Scheduler,
@@ -39,15 +46,20 @@ export class OrderResolver {
       const current = this.committer.current(order.clOrdId);
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
-        const snapshot = await this.venue.getOrder({ clientOrderId: current.venueClientOrderId, symbol: current.symbol });
-        this.resolving.delete(order.clOrdId);
+        const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current) : await this.venue.getOrder(orderRefFor(current));
+        if (snapshot === undefined) {
+          // Several candidates: something is there, so no proof of absence runs; wait until one is proven.
+          firstAbsentAt = undefined;
+          return 'retry';
+        }
         // Our id, but is it our order? Another session on the account could have used the same id.
         if (!venueOrderMatches(current, snapshot)) {
           await this.refuseCollision(current, snapshot);
           return 'done';
         }
-        await this.updater.applySnapshot(current.clOrdId, snapshot);
-        return 'done';
+        // Refused when that venue order is already another order's: as good as not found.
+        if (await this.updater.applySnapshot(current.clOrdId, snapshot)) return 'done';
+        throw new OrderNotFound(`venue order ${snapshot.venueOrderId} belongs to another order`);
       } catch (err) {
         if (err instanceof OrderNotFound) {
           firstAbsentAt ??= Date.now();
@@ -72,8 +84,36 @@ export class OrderResolver {
         await this.scheduler.retry(step, QUERY_BACKOFF);
       } finally {
         this.resolving.delete(order.clOrdId);
+        this.ambiguityReported.delete(order.clOrdId);
       }
     });
+  }
+
+  /**
+   * The venue has no client order id: the order is looked for by content among the venue's recent
+   * orders (content-match.ts). Not found → OrderNotFound (the proof clock runs); several candidates
+   * → undefined: the order stays 150=A, the session's event log says why, and it is looked for
+   * again until exactly one remains.
+   */
+  private async findByContent(order: GatewayOrder): Promise<VenueOrder | undefined> {
+    if (!this.venue.recentOrders) throw new Error(`${this.venue.name} has no client order ids but no recentOrders to find an order by content`);
+    const recent = await this.venue.recentOrders(order.symbol, contentSearchStart(order));
+    const match = matchByContent(order, recent, {
+      windowMs: this.opts.unknownOutcomeProofMs,
+      isMapped: (id) => {
+        const holder = this.book.byVenueOrderId(id);
+        return holder !== undefined && holder.venueClientOrderId !== order.venueClientOrderId;
+      },
+    });
+    if (match.kind === 'one') return match.order;
+    if (match.kind === 'none') throw new OrderNotFound(`no ${this.venue.name} order with the content of ${order.clOrdId}`);
+    const why = `Order ${order.clOrdId} stays pending: ${match.venueOrderIds.length} ${this.venue.name} orders (${match.venueOrderIds.join(', ')}) match its content after an unknown outcome; waiting until one is proven`;
+    if (this.ambiguityReported.get(order.clOrdId) !== why) {
+      this.ambiguityReported.set(order.clOrdId, why);
+      this.opts.sessionEvent?.(why);
+      this.logger.warn({ clOrdId: order.clOrdId, candidates: match.venueOrderIds }, 'several venue orders match by content; not guessing');
+    }
+    return undefined;
   }
 
   /**
@@ -85,7 +125,7 @@ export class OrderResolver {
     const order = this.committer.current(clOrdId);
     if (!order) return;
     try {
-      const result = await this.venue.cancelOrder({ clientOrderId: order.venueClientOrderId, symbol: order.symbol });
+      const result = await this.venue.cancelOrder({ ...orderRefFor(order), venueOrderId: undefined });
       if (result.order) await this.updater.applySnapshot(clOrdId, result.order);
       else await this.updater.refreshOrder(clOrdId, true);
     } catch (err) {

@@ -18,6 +18,7 @@ import { executionReportFor, newOrderRejectFor, orderCancelRejectFor, rejectUnkn
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, createOrder, isTerminal } from './order';
 import { beginCancel, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
+import { contentKey } from './content-match';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
@@ -36,6 +37,15 @@ export interface OrderRouterOptions {
 }
 
 export class OrderRouter {
+  /**
+   * Venues without client order ids (content matching): per content key, the chain of orders with
+   * that content; each waits until the one before has a known create outcome (a venue order id, or
+   * a terminal state), so two orders of the same content are never unresolved at once and content
+   * matching can never pick the other one.
+   */
+  private readonly lanes = new Map<string, Promise<void>>();
+  private readonly outcomeWaiters = new Map<string, (() => void)[]>();
+
   constructor(
     private readonly venue: VenueAdapter,
     private readonly book: FileOrderBook,
@@ -47,7 +57,46 @@ export class OrderRouter {
     private readonly scheduler: Scheduler,
     private readonly logger: Logger,
     private readonly opts: OrderRouterOptions,
-  ) {}
+  ) {
+    committer.onChange((o) => {
+      if (!this.createOutcomeKnown(o)) return;
+      const waiters = this.outcomeWaiters.get(o.clOrdId);
+      if (!waiters) return;
+      this.outcomeWaiters.delete(o.clOrdId);
+      for (const w of waiters) w();
+    });
+  }
+
+  private get matchesByContent(): boolean {
+    return this.venue.capabilities.clientOrderId.kind === 'none';
+  }
+
+  private createOutcomeKnown(o: GatewayOrder): boolean {
+    return o.venueOrderId !== undefined || isTerminal(o);
+  }
+
+  /** Resolves once the order has a venue order id or has ended. */
+  private outcomeKnown(clOrdId: string): Promise<void> {
+    const o = this.committer.current(clOrdId);
+    if (!o || this.createOutcomeKnown(o)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const list = this.outcomeWaiters.get(clOrdId) ?? [];
+      list.push(resolve);
+      this.outcomeWaiters.set(clOrdId, list);
+    });
+  }
+
+  /** Joins the order's content lane; resolves when every earlier order of that content has a known outcome. */
+  private enterLane(order: GatewayOrder): Promise<void> {
+    const key = contentKey(order);
+    const before = this.lanes.get(key) ?? LANE_FREE;
+    const mine = before.then(() => this.outcomeKnown(order.clOrdId));
+    this.lanes.set(key, mine);
+    void mine.then(() => {
+      if (this.lanes.get(key) === mine) this.lanes.delete(key);
+    });
+    return before;
+  }
 
   // ------------------------------------------------------------------------------------ D
 
@@ -92,17 +141,18 @@ export class OrderRouter {
       dayTimeInForce: this.opts.dayTimeInForce,
     });
     if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
-    const venueClientOrderId = venueClientOrderIdFor(
-      this.opts.venueIdPrefix,
-      this.book.nextCounter(),
-      this.venue.capabilities.maxClientOrderIdLength,
-    );
-    const order = createOrder({ ...v.order, venueClientOrderId }, Date.now());
+    let ids: { venueClientOrderId: string; wireClientOrderId: string | null };
+    try {
+      ids = this.allocateIds();
+    } catch (err) {
+      return this.rejectNew(msg, '0', `No client order id available for ${this.venue.name}: ${(err as Error).message}`);
+    }
+    const order = createOrder({ ...v.order, ...ids }, Date.now());
     const saved = this.book.save(order);
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
     return saved.then(
       () => {
-        this.scheduler.run('placing an order', () => this.place(order, { ...v.request, clientOrderId: venueClientOrderId }));
+        this.scheduler.run('placing an order', () => this.place(order, placeRequestFor(order)));
       },
       (err: unknown) => {
         // Not recorded, so not placed: the client hears it at once (retried while the session cannot store it).
@@ -111,6 +161,28 @@ export class OrderRouter {
         return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `gateway storage failure: ${code}`, new Date()));
       },
     );
+  }
+
+  /**
+   * The order's ids: the gateway's own (book key, ExecID stem; unique per session across restarts)
+   * and the client order id the venue gets, as capabilities.clientOrderId says (the durable
+   * counters are the order book's).
+   */
+  private allocateIds(): { venueClientOrderId: string; wireClientOrderId: string | null } {
+    const scheme = this.venue.capabilities.clientOrderId;
+    const venueClientOrderId = venueClientOrderIdFor(this.opts.venueIdPrefix, this.book.nextCounter(), scheme.kind === 'string' ? scheme.maxLength : 36);
+    switch (scheme.kind) {
+      case 'string':
+        return { venueClientOrderId, wireClientOrderId: venueClientOrderId };
+      case 'integer':
+        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(scheme.min, scheme.max)) };
+      case 'venue-format': {
+        if (!this.venue.clientOrderIdFor) throw new Error('the adapter declares venue-format client order ids but has no clientOrderIdFor');
+        return { venueClientOrderId, wireClientOrderId: this.venue.clientOrderIdFor(this.opts.venueIdPrefix, this.book.nextSequence()) };
+      }
+      case 'none':
+        return { venueClientOrderId, wireClientOrderId: null };
+    }
   }
 
   /** A NewOrderSingle refused before reaching the venue: recorded (its ClOrdID is used) and rejected. */
@@ -124,6 +196,7 @@ export class OrderRouter {
       {
         clOrdId,
         venueClientOrderId: `rejected-${this.book.nextCounter()}`,
+        wireClientOrderId: null,
         symbol: msg.get(55) ?? '',
         side,
         ordType,
@@ -149,12 +222,21 @@ export class OrderRouter {
       if (o.status !== 'A' || o.venueOrderId) continue;
       await this.committer.commit(pendingNewReport(o, Date.now()));
       const order = this.committer.current(o.clOrdId) ?? o;
+      // Later orders of the same content wait for this one's resolution.
+      if (this.matchesByContent) void this.enterLane(order);
       if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order)));
       else this.resolver.resolveUnknownCreate(order);
     }
   }
 
   private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {
+    if (this.matchesByContent) {
+      const waiting = this.enterLane(order);
+      if (this.lanes.get(contentKey(order)) !== undefined && waiting !== LANE_FREE) {
+        this.logger.info({ clOrdId: order.clOrdId }, 'an order of the same content has no known outcome yet; this create waits for it');
+      }
+      await waiting;
+    }
     try {
       const snapshot = await this.venue.placeOrder(request);
       await this.updater.applySnapshot(order.clOrdId, snapshot);
@@ -284,6 +366,8 @@ export class OrderRouter {
     );
   }
 }
+
+const LANE_FREE: Promise<void> = Promise.resolve();
 
 /** PossDupFlag (43) or PossResend (97): the client may have sent this before. */
 function isResend(msg: FixMessage): boolean {

@@ -27,7 +27,7 @@
 //   at the price of a report after a terminal one, which a strict client may flag.
 
 import type { CancelRejectArgs } from './execution-report';
-import { OrderEvent, RejectReason, TERMINAL_STATUSES, VenueFill, VenueOrder } from '../venues/venue';
+import { OrderEvent, RejectReason, TERMINAL_STATUSES, VenueFill, VenueOrder, gatewayFillId } from '../venues/venue';
 import {
   CxlRejReason,
   Dec,
@@ -203,8 +203,10 @@ interface FillOptions {
   synthetic?: boolean;
 }
 
-function applyFill(w: Work, fill: Pick<VenueFill, 'fillId' | 'qty' | 'price'> & { time?: number }, opts: FillOptions): void {
+function applyFill(w: Work, venueFill: Pick<VenueFill, 'fillId' | 'qty' | 'price'> & { time?: number }, opts: FillOptions): void {
   const o = w.o;
+  // A venue's fill id is kept out of the synthetic namespace (cum:…), so the two never collide.
+  const fill = opts.synthetic ? venueFill : { ...venueFill, fillId: gatewayFillId(venueFill.fillId) };
   if (o.fillIds.has(fill.fillId)) return;
   let qty = parseVenueDecimal(fill.qty, `fill ${fill.fillId} qty`);
   const px = parseVenueDecimal(fill.price, `fill ${fill.fillId} price`);
@@ -338,6 +340,8 @@ const REJECT_REASONS: ReadonlySet<string> = new Set<RejectReason>([
   'duplicate',
   'too_late',
   'unsupported',
+  'not_yet_cancelable',
+  'already_pending_cancel',
   'other',
 ]);
 
@@ -376,8 +380,9 @@ export function ordRejReasonForVenueReject(code: string, text: string): string {
 // ---------------------------------------------------------------------------------------------
 // Public transitions
 
-/** Applies one venue event (stream or REST-derived). */
+/** Applies one venue event (stream or REST-derived); a `snapshot` event is applied as applyVenueSnapshot. */
 export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transition {
+  if (event.kind === 'snapshot') return applyVenueSnapshot(order, event.order);
   const w = begin(order);
   w.venueTime = event.time;
   if (event.kind !== 'rejected') restateIfRejectedButLive(w);

@@ -12,7 +12,7 @@
 //   The FIX 59 returned (`fixTif`) is the one in force, and is what every ER echoes.
 
 import { FixMessage } from '../fix/message';
-import { Instrument, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities, VenueOrder } from '../venues/venue';
+import { Instrument, OrderRef, OrderType, PlaceOrderRequest, TimeInForce, VenueCapabilities, VenueOrder } from '../venues/venue';
 import { CxlRejReason, Dec, GatewayOrder, OrdStatus, formatDecimal, isTerminal, parseFixDecimal } from './order';
 
 export const MAX_CLORDID_LENGTH = 64;
@@ -180,16 +180,24 @@ export function placeRequestFor(order: GatewayOrder): PlaceOrderRequest {
   const timeInForce = FIX_TIF[order.timeInForce];
   if (!timeInForce) throw new Error(`order ${order.clOrdId}: TimeInForce ${order.timeInForce} has no venue equivalent`);
   const req: PlaceOrderRequest = {
-    clientOrderId: order.venueClientOrderId,
     symbol: order.symbol,
     side: order.side === '1' ? 'buy' : 'sell',
     type: order.ordType === '1' ? 'market' : 'limit',
     quantity: order.orderQty,
     timeInForce,
   };
+  if (order.wireClientOrderId) req.clientOrderId = order.wireClientOrderId;
   if (order.price !== undefined) req.price = order.price;
   if (order.postOnly) req.postOnly = true;
   return req;
+}
+
+/** How the venue knows the order: our client order id there (if it has one), its id once known. */
+export function orderRefFor(order: Pick<GatewayOrder, 'wireClientOrderId' | 'venueOrderId' | 'symbol'>): OrderRef {
+  const ref: OrderRef = { symbol: order.symbol };
+  if (order.wireClientOrderId) ref.clientOrderId = order.wireClientOrderId;
+  if (order.venueOrderId !== undefined) ref.venueOrderId = order.venueOrderId;
+  return ref;
 }
 
 function positive(text: string | undefined): Dec | undefined {
@@ -268,6 +276,11 @@ export function validateCancel(msg: FixMessage, order: GatewayOrder | undefined,
     return fail('3', `Order ${origClOrdId} already has a cancel pending (ClOrdID ${order.pendingCancel.clOrdId})`);
   }
   if (!ctx.capabilities.cancel) return fail('2', 'The venue cannot cancel orders');
+  const type: OrderType = order.ordType === '1' ? 'market' : 'limit';
+  if (!ctx.capabilities.cancelableOrderTypes.includes(type)) {
+    const can = ctx.capabilities.cancelableOrderTypes;
+    return fail('2', `The venue cannot cancel ${type} orders (only ${can.length > 0 ? can.join(' and ') : 'none'})`);
+  }
   return { ok: true, clOrdId, origClOrdId };
 }
 

@@ -33,6 +33,36 @@ export interface Instrument {
   minNotional?: string;
 }
 
+/**
+ * How the venue names an order by the client's id, and so what the gateway allocates for each order
+ * (the allocation and its durable counters live in the gateway's order book, never in a venue):
+ * - `string`: any id of up to maxLength characters from [A-Za-z0-9-]; the gateway sends its own
+ *   unique id (`<session prefix>-<counter base 36>`).
+ * - `integer`: a decimal integer in [min, max]; the gateway allocates from a durable counter that
+ *   wraps within the range and skips every value still held by an order in its book (live, or
+ *   kept to answer status requests), so a value is never reused while it could name a live or
+ *   reported order.
+ * - `venue-format`: the adapter formats the id (VenueAdapter.clientOrderIdFor) from the session's
+ *   tag and a durable sequence the gateway hands out.
+ * - `none`: the venue has no client order id; the gateway maps ClOrdID to the venue order id from
+ *   the create reply, and after an unknown outcome finds the order by content (recentOrders).
+ */
+export type ClientOrderIdScheme =
+  | { kind: 'string'; maxLength: number }
+  | { kind: 'integer'; min: number; max: number }
+  | { kind: 'venue-format' }
+  | { kind: 'none' };
+
+/** How the venue reports our own orders' changes (OrderEvents). */
+export type OrderUpdateChannel =
+  /** The venue pushes them (a WebSocket stream). */
+  | 'stream'
+  /**
+   * The venue has no own-order stream: the adapter polls (common/order-poller.ts) and needs to be
+   * told which orders are ours (VenueAdapter.trackOrders).
+   */
+  | 'polled';
+
 /** What a venue accepts; the gateway validates NewOrderSingle against it before calling the venue. */
 export interface VenueCapabilities {
   orderTypes: readonly OrderType[];
@@ -41,10 +71,15 @@ export interface VenueCapabilities {
   postOnly: boolean;
   /** True when a cancel is acknowledged first and confirmed later (FIX 150=6 then 150=4). */
   asyncCancel: boolean;
-  /** True when the venue can cancel at all. */
+  /**
+   * True when the venue can cancel at all. False: every OrderCancelRequest gets 35=9 with
+   * CxlRejReason 2 (0 when the order is already done), the order untouched.
+   */
   cancel: boolean;
-  /** Longest client order id the venue accepts. */
-  maxClientOrderIdLength: number;
+  /** The order types the venue can cancel (when `cancel`); a cancel of another type gets 35=9 102=2. */
+  cancelableOrderTypes: readonly OrderType[];
+  /** What the gateway allocates as the order's client order id at the venue. */
+  clientOrderId: ClientOrderIdScheme;
   /**
    * True when the venue refuses a create whose client order id it already has (DuplicateOrder):
    * re-submitting a create of unknown outcome is then safe, and a duplicate refusal proves the
@@ -53,6 +88,32 @@ export interface VenueCapabilities {
   refusesReusedClientOrderId: boolean;
   /** True when cancelOrder works with our client order id alone (no venue order id needed). */
   cancelByClientOrderId: boolean;
+  /** How own-order updates arrive. */
+  orderUpdates: OrderUpdateChannel;
+  /**
+   * Proof of absence, ms: after an unknown outcome an order counts as absent only once the venue
+   * has said "not found" for longer than this, the time a request we sent can still execute at
+   * the venue (its recvWindow, timestamp window, token expiry, ...). A network error or 5xx
+   * during the search never counts as "not found".
+   */
+  absenceProofMs: number;
+}
+
+/**
+ * Fill ids starting with this prefix are the gateway's own (catch-up fills made up from a venue's
+ * cumulative quantity, `cum:<qty>`). A venue fill id is passed through gatewayFillId before use,
+ * so it can never fall into this namespace.
+ */
+export const SYNTHETIC_FILL_ID_PREFIX = 'cum:';
+const FILL_ID_ESCAPE = '\\';
+
+/**
+ * The id under which the gateway records a venue's fill id: the venue's id itself, except that an
+ * id starting with the reserved prefix (or with the escape character) gets the escape character
+ * prepended. Injective, so distinct venue ids stay distinct, and never a synthetic id.
+ */
+export function gatewayFillId(venueFillId: string): string {
+  return venueFillId.startsWith(SYNTHETIC_FILL_ID_PREFIX) || venueFillId.startsWith(FILL_ID_ESCAPE) ? FILL_ID_ESCAPE + venueFillId : venueFillId;
 }
 
 /**
@@ -88,8 +149,8 @@ export interface RateLimits {
 }
 
 export interface PlaceOrderRequest {
-  /** The gateway's id for the order, sent to the venue as its client order id where it has one. */
-  clientOrderId: string;
+  /** The client order id the gateway allocated (capabilities.clientOrderId); absent when the scheme is `none`. */
+  clientOrderId?: string;
   symbol: string;
   side: Side;
   type: OrderType;
@@ -102,7 +163,8 @@ export interface PlaceOrderRequest {
 
 /** Identifies an order at the venue: by our client order id, and by the venue's id once known. */
 export interface OrderRef {
-  clientOrderId: string;
+  /** Absent on venues without client order ids. */
+  clientOrderId?: string;
   venueOrderId?: string;
   symbol: string;
 }
@@ -120,6 +182,7 @@ export interface VenueFill {
 
 /** A snapshot of an order as the venue reports it (REST create/query/open orders). */
 export interface VenueOrder {
+  /** Our client order id as the venue reports it; '' when the venue has none or does not say. */
   clientOrderId: string;
   venueOrderId: string;
   symbol: string;
@@ -135,6 +198,8 @@ export interface VenueOrder {
   avgPrice?: string;
   /** ms since epoch of the venue's last update. */
   updateTime: number;
+  /** ms since epoch when the venue created the order, where it says (content matching needs it). */
+  createdAt?: number;
   /** The executions of the order when the venue can list them (needed to report fills missed while disconnected). */
   fills?: VenueFill[];
   /** Venue reject code and text when status is rejected. */
@@ -143,6 +208,7 @@ export interface VenueOrder {
 }
 
 interface OrderEventBase {
+  /** '' when the venue has no client order id or does not say. */
   clientOrderId: string;
   venueOrderId: string;
   /** The venue's own status word or event name. */
@@ -161,7 +227,12 @@ export type OrderEvent =
   | (OrderEventBase & { kind: 'pending_cancel' })
   | (OrderEventBase & { kind: 'canceled' })
   | (OrderEventBase & { kind: 'expired' })
-  | (OrderEventBase & { kind: 'rejected'; code: string; text: string });
+  | (OrderEventBase & { kind: 'rejected'; code: string; text: string })
+  /**
+   * The venue's whole view of the order (what a poller sees): applied like a query result, any
+   * number of times, so a repeat changes nothing and a later one repairs an earlier miss.
+   */
+  | (OrderEventBase & { kind: 'snapshot'; order: VenueOrder });
 
 export type CancelResult =
   /** Cancel is accepted but not yet confirmed: a final `canceled` event will follow. */
@@ -202,8 +273,34 @@ export interface VenueAdapter {
   /** Order events from the venue's push stream (or the adapter's poller where the venue has none). */
   onEvent(listener: (event: OrderEvent) => void): void;
 
-  /** Stream connectivity; on every 'connected' the gateway reconciles open orders through REST. */
+  /**
+   * Stream connectivity; on every 'connected' the gateway reconciles open orders through REST.
+   * A poller reports 'disconnected' when it cannot reach the venue and 'connected' when it can again.
+   */
   onStreamState(listener: (state: StreamState) => void): void;
+
+  /**
+   * Required for clientOrderId `venue-format`: the venue's client order id for the session's tag
+   * (digits/letters naming the session) and a durable sequence from the gateway: strictly
+   * increasing across restarts and never below 1000 × the wall clock in ms (so `floor(seq / 1000)`
+   * is a millisecond timestamp at or after now and `seq % 1000` a counter within it).
+   */
+  clientOrderIdFor?(sessionTag: string, sequence: number): string;
+
+  /**
+   * Required for clientOrderId `none`: the account's orders on `symbol` created at or after
+   * `sinceMs` (venue time), open or finished, with createdAt where the venue says; the gateway
+   * finds an order of unknown outcome among them by content.
+   */
+  recentOrders?(symbol: string, sinceMs: number): Promise<VenueOrder[]>;
+
+  /**
+   * Required for orderUpdates `polled` (and used by venues that must know which orders are ours):
+   * these orders are the gateway's, follow them. The gateway calls it once the venue has started
+   * with every open order it knows, and again whenever it learns an order's venue id. Refs carry
+   * the venue order id where known.
+   */
+  trackOrders?(refs: OrderRef[]): void;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -217,6 +314,10 @@ export type RejectReason =
   | 'duplicate'
   | 'too_late'
   | 'unsupported'
+  /** A cancel the venue cannot take yet (the order is still being submitted): retry once it is acknowledged. */
+  | 'not_yet_cancelable'
+  /** A cancel of this order is already under way at the venue (FIX CxlRejReason 3). */
+  | 'already_pending_cancel'
   | 'other';
 
 export class VenueError extends Error {

@@ -1,5 +1,5 @@
 import Decimal from 'decimal.js';
-import { OrderEvent, VenueFill, VenueOrder } from '../../src/venues/venue';
+import { OrderEvent, SYNTHETIC_FILL_ID_PREFIX, VenueFill, VenueOrder, gatewayFillId } from '../../src/venues/venue';
 import { GatewayOrder, createOrder } from '../../src/gateway/order';
 import {
   Report,
@@ -496,5 +496,46 @@ describe('pendingNewReport', () => {
     const first = pendingNewReport(createOrder({ clOrdId: 'PA', venueClientOrderId: 'v-pa', symbol: 'BTCUSDT', side: '1', ordType: '2', timeInForce: '1', orderQty: '1', price: '1' }, 1), 2);
     expect(first.reports.map((r) => r.execType)).toEqual(['A']);
     expect(pendingNewReport(first.order, 3).reports).toEqual([]);
+  });
+});
+
+describe('snapshot events (what a poller emits)', () => {
+  test('applied any number of times: the first reports, repeats change nothing', () => {
+    const s = snap({ status: 'partially_filled', filledQty: '0.4', avgPrice: '100', fills: [{ fillId: 't1', qty: '0.4', price: '100', time: t + 1 }] });
+    const e = ev('snapshot', { order: s });
+    const r = run(order(), E(e), E(e), E(e));
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1']);
+    expect(r.all[1].order).toBe(r.all[0].order);
+    expect(r.all[2].reports).toEqual([]);
+    expect(r.order.cumQty).toBe('0.4');
+  });
+
+  test('a later snapshot repairs what an earlier miss left out (fills, then the terminal state)', () => {
+    const first = ev('snapshot', { order: snap({ status: 'new' }) });
+    const later = ev('snapshot', {
+      order: snap({ status: 'filled', filledQty: '1', avgPrice: '101', fills: [{ fillId: 't1', qty: '0.5', price: '100', time: t + 1 }, { fillId: 't2', qty: '0.5', price: '102', time: t + 2 }] }),
+    });
+    const r = run(order(), E(first), E(later), E(later));
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1', '2/2']);
+    expect(r.order.avgPx).toBe('101');
+  });
+});
+
+describe('the synthetic fill-id namespace', () => {
+  test('a venue fill id that looks like a catch-up id (cum:…) never hides a catch-up fill', () => {
+    // The venue's own trade id happens to be "cum:1"; later a snapshot counts 1 executed with no
+    // fill list, so the gateway makes up the catch-up fill "cum:1" for the rest.
+    const r = run(order({ orderQty: '2' }), E(fill('cum:2', '1', '100', '1')), S(snap({ quantity: '2', status: 'filled', filledQty: '2', avgPrice: '100' })));
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1', '2/2']);
+    expect(r.order.cumQty).toBe('2');
+    expect(new Set(r.reports.map((x) => x.execId)).size).toBe(3);
+  });
+
+  test('gatewayFillId is injective and never yields a reserved id', () => {
+    const ids = ['t1', 'cum:1', '\\cum:1', '\\', 'cum', ''];
+    const mapped = ids.map(gatewayFillId);
+    expect(new Set(mapped).size).toBe(ids.length);
+    for (const m of mapped) expect(m.startsWith(SYNTHETIC_FILL_ID_PREFIX)).toBe(false);
+    expect(gatewayFillId('t1')).toBe('t1');
   });
 });

@@ -18,9 +18,12 @@ const caps: VenueCapabilities = {
   postOnly: true,
   asyncCancel: true,
   cancel: true,
-  maxClientOrderIdLength: 36,
+  cancelableOrderTypes: ['market', 'limit'],
+  clientOrderId: { kind: 'string', maxLength: 36 },
   refusesReusedClientOrderId: false,
   cancelByClientOrderId: false,
+  orderUpdates: 'stream',
+  absenceProofMs: 1_000,
 };
 const used = new Set(['OLD1']);
 const ctx = (over: Partial<NewOrderContext> = {}): NewOrderContext => ({

@@ -60,9 +60,8 @@ describe.each(['zerocap', 'dzengi'])('%s: FIX → gateway child → simulator ch
 
 describe('dzengi: a resting order filled later', () => {
   // Dzengi has no own-order stream: a fill of a resting order reaches the gateway only through the
-  // venue-neutral poller (the "no own-order stream" capability the boundary work is adding). Until
-  // then nothing reports it, so this waits for that capability.
-  test.skip('is reported by the poller as a fill at the trade price (needs: no-own-order-stream capability / poller)', async () => {
+  // venue-neutral poller (orderUpdates: 'polled').
+  test('is reported by the poller as a fill at the trade price', async () => {
     const e = await startVenueE2e('dzengi');
     try {
       const cl = 'dzengi-rest-1';

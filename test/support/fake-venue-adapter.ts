@@ -1,5 +1,6 @@
 // A scriptable VenueAdapter for gateway-level tests (no sockets): an in-memory venue by default
-// (orders by client order id; create → new, cancel → canceled, query → the order or OrderNotFound),
+// (orders by client order id, or by venue order id where the capabilities say the venue has no
+// client order id; create → new, cancel → canceled, query → the order or OrderNotFound),
 // and per call a script: answer with a value, fail with an error, or hold the call until the test
 // releases it. Every call is recorded; stream events and stream state are emitted by the test.
 //
@@ -19,7 +20,7 @@ import {
   VenueOrder,
 } from '../../src/venues/venue';
 
-export type VenueOperation = 'start' | 'instruments' | 'placeOrder' | 'cancelOrder' | 'getOrder' | 'openOrders';
+export type VenueOperation = 'start' | 'instruments' | 'placeOrder' | 'cancelOrder' | 'getOrder' | 'openOrders' | 'recentOrders' | 'trackOrders';
 
 export interface VenueCall {
   op: VenueOperation;
@@ -55,9 +56,12 @@ export const FAKE_CAPABILITIES: VenueCapabilities = {
   postOnly: true,
   asyncCancel: true,
   cancel: true,
-  maxClientOrderIdLength: 36,
+  cancelableOrderTypes: ['limit', 'market'],
+  clientOrderId: { kind: 'string', maxLength: 36 },
   refusesReusedClientOrderId: false,
   cancelByClientOrderId: false,
+  orderUpdates: 'stream',
+  absenceProofMs: 300,
 };
 
 export const FAKE_INSTRUMENTS: Instrument[] = [{ symbol: 'BTCUSDT', tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001' }];
@@ -65,7 +69,7 @@ export const FAKE_INSTRUMENTS: Instrument[] = [{ symbol: 'BTCUSDT', tickSize: '0
 export class FakeVenueAdapter implements VenueAdapter {
   readonly name = 'fake';
   capabilities: VenueCapabilities;
-  /** The venue's orders by client order id (the default behaviour reads and writes them). */
+  /** The venue's orders by client order id, or venue order id when it has none (the default behaviour reads and writes them). */
   readonly orders = new Map<string, VenueOrder>();
   readonly calls: VenueCall[] = [];
   private readonly scripts = new Map<VenueOperation, { what: Scripted; held?: (h: HeldCall) => void }[]>();
@@ -143,19 +147,27 @@ export class FakeVenueAdapter implements VenueAdapter {
 
   placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
     return this.call('placeOrder', req, async () => {
-      if (this.capabilities.refusesReusedClientOrderId && this.orders.has(req.clientOrderId)) {
+      if (this.capabilities.refusesReusedClientOrderId && req.clientOrderId !== undefined && this.orders.has(req.clientOrderId)) {
         throw new DuplicateOrder(`fake: client order id ${req.clientOrderId} already used`, '-1141', 'Duplicate order');
       }
       const o = this.newVenueOrder(req);
-      this.orders.set(req.clientOrderId, o);
+      this.orders.set(req.clientOrderId ?? o.venueOrderId, o);
       return { ...o };
     });
   }
 
+  /** The venue's order a ref names: by venue order id first, then by client order id. */
+  find(ref: OrderRef): VenueOrder | undefined {
+    if (ref.venueOrderId !== undefined) {
+      for (const o of this.orders.values()) if (o.venueOrderId === ref.venueOrderId) return o;
+    }
+    return ref.clientOrderId !== undefined ? this.orders.get(ref.clientOrderId) : undefined;
+  }
+
   cancelOrder(ref: OrderRef): Promise<CancelResult> {
     return this.call('cancelOrder', ref, async () => {
-      const o = this.orders.get(ref.clientOrderId);
-      if (!o || ['filled', 'canceled', 'rejected', 'expired'].includes(o.status)) throw new OrderNotFound(`fake: no open order ${ref.clientOrderId}`, '-2011', 'Unknown order');
+      const o = this.find(ref);
+      if (!o || ['filled', 'canceled', 'rejected', 'expired'].includes(o.status)) throw new OrderNotFound(`fake: no open order ${ref.clientOrderId ?? ref.venueOrderId}`, '-2011', 'Unknown order');
       o.status = 'canceled';
       o.rawStatus = 'CANCELED';
       o.updateTime = Date.now();
@@ -165,8 +177,8 @@ export class FakeVenueAdapter implements VenueAdapter {
 
   getOrder(ref: OrderRef): Promise<VenueOrder> {
     return this.call('getOrder', ref, async () => {
-      const o = this.orders.get(ref.clientOrderId);
-      if (!o) throw new OrderNotFound(`fake: no order ${ref.clientOrderId}`, '-2013', 'Order does not exist');
+      const o = this.find(ref);
+      if (!o) throw new OrderNotFound(`fake: no order ${ref.clientOrderId ?? ref.venueOrderId}`, '-2013', 'Order does not exist');
       return { ...o, fills: o.fills?.slice() };
     });
   }
@@ -175,6 +187,27 @@ export class FakeVenueAdapter implements VenueAdapter {
     return this.call('openOrders', undefined, async () =>
       [...this.orders.values()].filter((o) => !['filled', 'canceled', 'rejected', 'expired'].includes(o.status)).map((o) => ({ ...o })),
     );
+  }
+
+  /** Orders on `symbol` created at or after `sinceMs` (what a venue without client order ids offers). */
+  recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    return this.call('recentOrders', { symbol, sinceMs }, async () =>
+      [...this.orders.values()].filter((o) => o.symbol === symbol && (o.createdAt ?? o.updateTime) >= sinceMs).map((o) => ({ ...o })),
+    );
+  }
+
+  /** Refs the gateway said are its own (trackOrders), in call order. */
+  readonly tracked: OrderRef[] = [];
+
+  trackOrders(refs: OrderRef[]): void {
+    this.calls.push({ op: 'trackOrders', arg: refs });
+    this.tracked.push(...refs);
+    this.wake();
+  }
+
+  /** venue-format hook: `<tag>.<sequence>`. */
+  clientOrderIdFor(sessionTag: string, sequence: number): string {
+    return `${sessionTag}.${sequence}`;
   }
 
   onEvent(listener: (event: OrderEvent) => void): void {
@@ -188,8 +221,9 @@ export class FakeVenueAdapter implements VenueAdapter {
   // ------------------------------------------------------------------------------- internals
 
   private newVenueOrder(req: PlaceOrderRequest): VenueOrder {
+    const now = Date.now();
     return {
-      clientOrderId: req.clientOrderId,
+      clientOrderId: this.capabilities.clientOrderId.kind === 'none' ? '' : (req.clientOrderId ?? ''),
       venueOrderId: String(this.nextVenueId++),
       symbol: req.symbol,
       side: req.side,
@@ -201,7 +235,8 @@ export class FakeVenueAdapter implements VenueAdapter {
       rawStatus: 'NEW',
       filledQty: '0',
       avgPrice: '0',
-      updateTime: Date.now(),
+      updateTime: now,
+      createdAt: now,
       fills: [],
     };
   }

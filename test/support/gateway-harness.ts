@@ -179,7 +179,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     logger,
     venueIdPrefix: opts.venueIdPrefix ?? 'CLIENT',
     dayTimeInForce: opts.dayTimeInForce,
-    unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? 300,
+    unknownOutcomeProofMs: opts.unknownOutcomeProofMs,
     statusStaleMs: opts.statusStaleMs,
     cancelConfirmCheckMs: opts.cancelConfirmCheckMs,
   });

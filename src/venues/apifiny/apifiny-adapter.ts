@@ -27,9 +27,9 @@ import {
   VenueOrder,
 } from '../venue';
 import { ApifinyCredentials } from './apifiny-auth';
-import { APIFINY_DEFAULTS, APIFINY_STATUS, APIFINY_VENUE_NAME, apifinyCapabilities, exchangeFromRestUrl, resolveApifinyExchange } from './apifiny-constants';
+import { APIFINY_DEFAULTS, APIFINY_STATUS, APIFINY_VENUE_NAME, apifinyAbsenceProofMs, apifinyCapabilities, exchangeFromRestUrl, resolveApifinyExchange } from './apifiny-constants';
 import { ApifinyMappingOptions, apifinyPushPayload, CancelNotYetPossible, eventsFromApifinyPush } from './apifiny-mapping';
-import { allocateApifinyOrderId, apifinyOrderIdProblem, maxApifinySessionTagLength } from './apifiny-order-id';
+import { APIFINY_SESSION_DIGITS, allocateApifinyOrderId, apifinyOrderIdProblem, apifinySessionDigits, maxApifinySessionTagLength } from './apifiny-order-id';
 import { ApifinyLogger, ApifinyRestClient, silentApifinyLogger } from './apifiny-rest-client';
 import { ApifinyStream, ApifinyStreamOptions } from './apifiny-stream';
 
@@ -81,11 +81,11 @@ export class ApifinyAdapter implements VenueAdapter {
     this.accountId = config.account;
     // Fails here (start-up) when the account id has no digits to start order ids with.
     maxApifinySessionTagLength(this.accountId);
-    this.capabilities = apifinyCapabilities(this.exchange);
     this.mapping = options.mapping ?? {};
     this.cancelRetryWindowMs = options.cancelRetryWindowMs ?? 5_000;
     const jwtLifetimeSeconds = options.jwtLifetimeSeconds ?? APIFINY_DEFAULTS.jwtLifetimeSeconds;
     this.requestValidityMs = jwtLifetimeSeconds * 1000;
+    this.capabilities = { ...apifinyCapabilities(this.exchange), absenceProofMs: apifinyAbsenceProofMs(jwtLifetimeSeconds) };
     // The secret goes to the signer only, never to a log.
     const credentials: ApifinyCredentials = { accountId: config.account, secretKeyId: config.apiKey, secret: config.apiSecret };
     const urlExchange = exchangeFromRestUrl(config.restUrl);
@@ -106,11 +106,13 @@ export class ApifinyAdapter implements VenueAdapter {
   }
 
   /**
-   * The allocation hook: the Apifiny orderId for the gateway's durable (ms, seq) pair and this
-   * session's tag (digits). See apifiny-order-id.ts for the rule. Not in venue.ts yet.
+   * VenueAdapter.clientOrderIdFor: the Apifiny orderId for the gateway's durable sequence
+   * (ms × 1000 + a counter within the ms) and the session's tag (turned into digits, see
+   * apifinySessionDigits). See apifiny-order-id.ts for the rule.
    */
-  clientOrderIdFor(sessionTag: string, ms: number, seq: number): string {
-    return allocateApifinyOrderId(this.accountId, sessionTag, ms, seq);
+  clientOrderIdFor(sessionTag: string, sequence: number): string {
+    const digits = apifinySessionDigits(sessionTag, Math.min(APIFINY_SESSION_DIGITS, maxApifinySessionTagLength(this.accountId)));
+    return allocateApifinyOrderId(this.accountId, digits, Math.floor(sequence / 1000), sequence % 1000);
   }
 
   async start(): Promise<void> {
@@ -136,6 +138,7 @@ export class ApifinyAdapter implements VenueAdapter {
 
   /** newOrder with our orderId; resolves with the order, usually pending_new (PENDING_SUBMIT). */
   placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
+    if (req.clientOrderId === undefined) return Promise.reject(new OrderRejected('invalid_order', 'Apifiny needs our orderId (clientOrderIdFor)'));
     const problem = apifinyOrderIdProblem(req.clientOrderId, this.accountId);
     if (problem !== undefined) {
       return Promise.reject(new OrderRejected('invalid_order', `Apifiny order id ${JSON.stringify(req.clientOrderId)} breaks the venue's rule: ${problem}`));
@@ -148,7 +151,7 @@ export class ApifinyAdapter implements VenueAdapter {
    * (the final state is pushed). While PENDING_SUBMIT (328026) the cancel is retried as above.
    */
   async cancelOrder(ref: OrderRef): Promise<CancelResult> {
-    const orderId = ref.venueOrderId ?? ref.clientOrderId;
+    const orderId = apifinyOrderIdOf(ref);
     const deadline = Date.now() + this.cancelRetryWindowMs;
     let delay = CANCEL_RETRY_FIRST_MS;
     for (;;) {
@@ -171,7 +174,7 @@ export class ApifinyAdapter implements VenueAdapter {
 
   /** queryOrderInfo by our orderId, with its fills (listFilledOrder) when it has any. */
   async getOrder(ref: OrderRef): Promise<VenueOrder> {
-    const order = await this.rest.queryOrderInfo(ref.venueOrderId ?? ref.clientOrderId);
+    const order = await this.rest.queryOrderInfo(apifinyOrderIdOf(ref));
     order.fills = new Decimal(order.filledQty || '0').isZero() ? [] : await this.rest.listFilledOrder(order.venueOrderId);
     return order;
   }
@@ -225,4 +228,11 @@ export class ApifinyAdapter implements VenueAdapter {
     const waiters = this.submitWaiters.get(orderId);
     if (waiters) for (const w of [...waiters]) w();
   }
+}
+
+/** Our orderId is the handle (it is also what venueOrderId carries once known). */
+function apifinyOrderIdOf(ref: OrderRef): string {
+  const id = ref.venueOrderId ?? ref.clientOrderId;
+  if (id === undefined) throw new OrderRejected('invalid_order', 'Apifiny order reference without an orderId');
+  return id;
 }

@@ -192,11 +192,21 @@ export function apifinyCapabilities(exchange: string): VenueCapabilities {
     // The cancel is forwarded to the exchange: its reply can still show SUBMITTED, CANCELLED follows.
     asyncCancel: true,
     cancel: true,
-    maxClientOrderIdLength: APIFINY_ORDER_ID_MAX_LENGTH,
+    cancelableOrderTypes: ['limit', 'market'],
+    // `<account digits><session digits><13-digit ms><3 digits>`: the adapter formats it (clientOrderIdFor).
+    clientOrderId: { kind: 'venue-format' },
     // Apifiny refuses a reused orderId (327722) and cancels by our orderId.
     refusesReusedClientOrderId: true,
     cancelByClientOrderId: true,
+    // One push per status change on the order WebSocket.
+    orderUpdates: 'stream',
+    absenceProofMs: apifinyAbsenceProofMs(APIFINY_DEFAULTS.jwtLifetimeSeconds),
   };
+}
+
+/** A request's JWT expires `exp` seconds after signing (1 s added for the seconds' rounding and skew). */
+export function apifinyAbsenceProofMs(jwtLifetimeSeconds: number): number {
+  return jwtLifetimeSeconds * 1000 + 1_000;
 }
 
 // ---------------------------------------------------------------------------------------------

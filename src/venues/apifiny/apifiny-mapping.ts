@@ -84,14 +84,14 @@ export function apifinyFillId(orderId: string, cumulativeQty: string): string {
 export class CancelNotYetPossible extends OrderRejected {
   readonly retryable = true;
   constructor(message: string, code?: string, venueText?: string, httpStatus?: number) {
-    super('other', message, code, venueText, httpStatus);
+    super('not_yet_cancelable', message, code, venueText, httpStatus);
   }
 }
 
 /** A cancel of this order is already under way (328010): FIX CxlRejReason 3. */
 export class CancelAlreadyPending extends OrderRejected {
   constructor(message: string, code?: string, venueText?: string, httpStatus?: number) {
-    super('other', message, code, venueText, httpStatus);
+    super('already_pending_cancel', message, code, venueText, httpStatus);
   }
 }
 

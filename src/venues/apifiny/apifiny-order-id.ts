@@ -14,6 +14,7 @@
 // `ms` must be the wall clock; nextApifinyIdClock() only ever moves past it by the overflow of a
 // >1000-orders-per-ms burst, far beyond the 20 requests/s the venue allows.
 
+import { createHash } from 'crypto';
 import { APIFINY_ORDER_ID_MAX_LENGTH } from './apifiny-constants';
 
 export interface ApifinyOrderIdParts {
@@ -95,4 +96,18 @@ export function parseApifinyOrderId(id: string, accountId: string): ApifinyOrder
 export function apifinyOrderIdProblem(id: string, accountId: string): string | undefined {
   const r = parseApifinyOrderId(id, accountId);
   return r.ok ? undefined : r.problem;
+}
+
+/** Session digits used in order ids when the account leaves room for them. */
+export const APIFINY_SESSION_DIGITS = 6;
+
+/**
+ * The session's digits for the free part of an orderId: the tag itself when it is digits (and
+ * fits), else `maxLength` digits derived from a hash of it (so distinct sessions differ).
+ */
+export function apifinySessionDigits(sessionTag: string, maxLength: number): string {
+  if (maxLength <= 0) return '';
+  if (/^\d*$/.test(sessionTag) && sessionTag.length <= maxLength) return sessionTag;
+  const n = BigInt('0x' + createHash('sha256').update(sessionTag).digest('hex'));
+  return n.toString().slice(0, maxLength);
 }

@@ -86,8 +86,8 @@ const MAX_KNOWN_ORDERS = 100_000;
 
 export class CoinutAdapter implements VenueAdapter {
   readonly name = COINUT_VENUE_NAME;
-  readonly capabilities: VenueCapabilities = COINUT_CAPABILITIES;
-  /** Client order ids are integers in this range, as decimal text (not expressible in venue.ts yet). */
+  readonly capabilities: VenueCapabilities;
+  /** Client order ids are integers in this range, as decimal text (capabilities.clientOrderId says the same). */
   readonly clientOrderIdRange = { min: COINUT_CLIENT_ORD_ID_MIN, max: COINUT_CLIENT_ORD_ID_MAX } as const;
   /**
    * How long after an unknown-outcome request an order missing from user_open_orders and
@@ -123,6 +123,7 @@ export class CoinutAdapter implements VenueAdapter {
     }
     const timeoutMs = config.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
     this.unknownOutcomeAbsenceMs = 2 * timeoutMs;
+    this.capabilities = { ...COINUT_CAPABILITIES, absenceProofMs: this.unknownOutcomeAbsenceMs };
     this.maxPages = options.tradeHistoryMaxPages ?? COINUT_DEFAULTS.tradeHistoryMaxPages;
     this.limiter = new RateLimiter<LimitClass>(config.rateLimits ?? COINUT_RATE_LIMITS);
     // The API key is secret material: it goes to the signer only.
@@ -167,7 +168,7 @@ export class CoinutAdapter implements VenueAdapter {
   }
 
   async placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
-    const cid = parseClientOrdId(req.clientOrderId);
+    const cid = parseClientOrdId(req.clientOrderId ?? '');
     if (cid === undefined) {
       throw new OrderRejected(
         'invalid_order',
@@ -198,7 +199,7 @@ export class CoinutAdapter implements VenueAdapter {
       throw err;
     }
     this.unanswered.delete(cidText);
-    const order = orderFromNewOrderReply(req, messages, Date.now());
+    const order = orderFromNewOrderReply({ ...req, clientOrderId: cidText }, messages, Date.now());
     if (order === undefined) throw errorForStatus(messages[0] ?? {}, COINUT_REQUESTS.newOrder);
     this.remember(order);
     if (order.status === 'rejected') {
@@ -213,7 +214,7 @@ export class CoinutAdapter implements VenueAdapter {
     const instId = this.requireInstId(ref.symbol);
     let venueOrderId = ref.venueOrderId;
     if (!venueOrderId) {
-      const row = (await this.openRows(instId)).find((r) => clientOrdIdText(r.client_ord_id) === ref.clientOrderId);
+      const row = ref.clientOrderId === undefined ? undefined : (await this.openRows(instId)).find((r) => clientOrdIdText(r.client_ord_id) === ref.clientOrderId);
       if (row === undefined) throw new OrderNotFound(`Coinut: no open order with client_ord_id ${ref.clientOrderId}`);
       venueOrderId = String(row.order_id);
     }
@@ -251,7 +252,7 @@ export class CoinutAdapter implements VenueAdapter {
       order = orderFromTrades(
         trades.filter((t) => t.venueOrderId === newest),
         ref.symbol,
-        ref.clientOrderId,
+        ref.clientOrderId ?? '',
       );
     }
     if (order === undefined && venueOrderId !== undefined) {

@@ -184,10 +184,16 @@ export const COINUT_CAPABILITIES: VenueCapabilities = {
   // cancel_order answers once the order is off the book.
   asyncCancel: false,
   cancel: true,
-  // The decimal form of the largest client_ord_id, 16777215, has 8 digits. The id is an integer
-  // the gateway must allocate (the boundary cannot say so yet: see the adapter).
-  maxClientOrderIdLength: 8,
+  cancelableOrderTypes: ['limit', 'market'],
+  // client_ord_id is an integer in 1..16777215 that the gateway allocates (durably, never reused
+  // while an order could hold it).
+  clientOrderId: { kind: 'integer', min: COINUT_CLIENT_ORD_ID_MIN, max: COINUT_CLIENT_ORD_ID_MAX },
   // client_ord_id is not unique-enforced; cancel needs the exchange order_id.
   refusesReusedClientOrderId: false,
   cancelByClientOrderId: false,
+  // order_accepted / order_filled / order_rejected pushed on the same WebSocket.
+  orderUpdates: 'stream',
+  // Requests carry no expiry: 2 × the default request timeout (the adapter declares its own; see
+  // CoinutAdapter.unknownOutcomeAbsenceMs).
+  absenceProofMs: 2 * COINUT_DEFAULTS.requestTimeoutMs,
 };

@@ -7,11 +7,12 @@
 //   answered "not found" — the venue cannot look an order up by our id, so "not found" would be a
 //   guess. The create reply is the one moment our id and the venue id meet: placeOrder returns
 //   the order with our clientOrderId; every later snapshot carries clientOrderId ''.
-// - No events are pushed. onEvent listeners are kept for the venue-neutral poller (in common/,
-//   not here), which builds events from what this adapter exposes: openOrders(), getOrder()
-//   (with one fill per venue trade from myTrades), and trades(symbol, since).
-// - onStreamState: 'connected' once start() has reached the venue (so the gateway reconciles),
-//   'disconnected' on stop(). A poller will own these states.
+// - No events are pushed: the venue-neutral poller (common/order-poller.ts) follows the orders the
+//   gateway says are ours (trackOrders) through openOrders(symbol) and getOrder() (one fill per
+//   venue trade from myTrades) and emits snapshot events. Its weight: half the published
+//   REQUEST_WEIGHT per minute (the other half is left to orders and the gateway's own queries).
+// - onStreamState is the poller's: 'connected' once start() has reached the venue (so the gateway
+//   reconciles), 'disconnected' while polls cannot reach it, 'connected' again when they can.
 
 import Decimal from 'decimal.js';
 import {
@@ -28,15 +29,23 @@ import {
   VenueFill,
   VenueOrder,
 } from '../venue';
-import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits } from './dzengi-constants';
+import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits, dzengiAbsenceProofMs } from './dzengi-constants';
 import { DzengiTrade, fillsForOrder } from './dzengi-mapping';
 import { DzengiLogger, DzengiRestClient, silentDzengiLogger } from './dzengi-rest-client';
+import { OrderPoller } from '../common/order-poller';
 
 export interface DzengiAdapterOptions {
   /** Sent with every signed request (≤ 60000); it is also how long a sent request stays executable. Default 5000. */
   recvWindowMs?: number;
   maxSockets?: number;
+  /** Time between polls while an order is live (≤ 2000; default 1000). */
+  pollIntervalMs?: number;
 }
+
+/** Request weight of the calls the poller makes (getOrder = fetchOrder + myTrades). */
+export const DZENGI_POLL_WEIGHTS = { openOrders: 1, getOrder: 2 } as const;
+/** Share of the published weight per minute the poller may use. */
+const POLL_WEIGHT_SHARE = 0.5;
 
 /** pino-compatible: a logger with child() gets a `venue` binding. */
 type MaybeChildLogger = DzengiLogger & { child?: (bindings: object) => DzengiLogger };
@@ -53,7 +62,7 @@ const TRADES_LOOKBACK_MS = 60_000;
 
 export class DzengiAdapter implements VenueAdapter {
   readonly name = DZENGI_VENUE_NAME;
-  readonly capabilities: VenueCapabilities = DZENGI_CAPABILITIES;
+  readonly capabilities: VenueCapabilities;
   /**
    * How long a request we sent can still execute at the venue: it is refused once
    * serverTime − timestamp > recvWindow. After an unknown outcome, "not found" proves absence only
@@ -64,8 +73,7 @@ export class DzengiAdapter implements VenueAdapter {
   /** Exposed for tests and diagnostics; the gateway uses the interface only. */
   readonly rest: DzengiRestClient;
   private readonly log: DzengiLogger;
-  private readonly eventListeners: ((e: OrderEvent) => void)[] = [];
-  private readonly stateListeners: ((s: StreamState) => void)[] = [];
+  private readonly poller: OrderPoller;
   private instrumentList: Instrument[] | undefined;
   private published: DzengiPublishedLimits = DZENGI_PUBLISHED_LIMITS;
   private started = false;
@@ -77,6 +85,7 @@ export class DzengiAdapter implements VenueAdapter {
       throw new Error(`Dzengi recvWindow must be 1..${DZENGI_RECV_WINDOW.maxMs} ms, got ${recvWindowMs}`);
     }
     this.requestValidityMs = recvWindowMs;
+    this.capabilities = { ...DZENGI_CAPABILITIES, absenceProofMs: dzengiAbsenceProofMs(recvWindowMs) };
     // The config holds the api secret: it goes to the signer only, never to a log.
     this.rest = new DzengiRestClient({
       restUrl: config.restUrl,
@@ -88,6 +97,19 @@ export class DzengiAdapter implements VenueAdapter {
       maxSockets: options.maxSockets,
       logger: this.log,
     });
+    this.poller = new OrderPoller(
+      {
+        openOrders: (symbol) => this.rest.openOrders(symbol),
+        getOrder: (ref) => this.getOrder(ref),
+        weightOf: (call) => DZENGI_POLL_WEIGHTS[call],
+      },
+      {
+        intervalMs: options.pollIntervalMs,
+        // Read at every check: start() replaces the documented budget with the published one.
+        weightPerMinute: () => this.published.requestWeightPerMinute * POLL_WEIGHT_SHARE,
+        log: (obj, msg) => this.log.warn(obj, msg),
+      },
+    );
   }
 
   /** The venue's budgets as its exchangeInfo published them at start (documented values before). */
@@ -102,14 +124,18 @@ export class DzengiAdapter implements VenueAdapter {
     this.published = info.limits;
     this.started = true;
     this.log.info({ instruments: info.instruments.length, limits: info.limits }, 'dzengi adapter started');
-    this.emitState('connected');
+    this.poller.start();
   }
 
   async stop(): Promise<void> {
-    const wasStarted = this.started;
     this.started = false;
+    await this.poller.stop();
     this.rest.close();
-    if (wasStarted) this.emitState('disconnected');
+  }
+
+  /** VenueAdapter.trackOrders: the gateway's orders, followed by the poller. */
+  trackOrders(refs: OrderRef[]): void {
+    this.poller.track(refs);
   }
 
   async instruments(): Promise<Instrument[]> {
@@ -146,7 +172,7 @@ export class DzengiAdapter implements VenueAdapter {
   /** fetchOrder (symbol required) with its fills from myTrades, one per venue trade. */
   async getOrder(ref: OrderRef): Promise<VenueOrder> {
     const order = await this.rest.fetchOrder(dzengiKey(ref, 'query'));
-    order.clientOrderId = ref.clientOrderId;
+    order.clientOrderId = ref.clientOrderId ?? '';
     order.fills = isZero(order.filledQty) ? [] : await this.orderFills(order);
     return order;
   }
@@ -167,13 +193,34 @@ export class DzengiAdapter implements VenueAdapter {
     return rows.map((t) => ({ venueOrderId: t.venueOrderId, symbol: t.symbol, fill: t.fill }));
   }
 
-  /** Kept for the venue-neutral poller; Dzengi itself pushes nothing. */
+  /**
+   * VenueAdapter.recentOrders (Dzengi has no client order id: the gateway finds an order of unknown
+   * outcome by content among these): the symbol's open orders, plus every order with an own trade
+   * since `sinceMs` (fetchOrder each: executed orders leave the open list), created at or after
+   * `sinceMs`. An order canceled or expired without any trade cannot be listed by Dzengi; it
+   * executed nothing, so the gateway then proves it absent after absenceProofMs.
+   */
+  async recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    const open = await this.rest.openOrders(symbol);
+    const trades = await this.rest.myTrades({ symbol, startTime: sinceMs });
+    const listed = new Set(open.map((o) => o.venueOrderId));
+    const traded = [...new Set(trades.map((t) => t.venueOrderId))].filter((id) => !listed.has(id));
+    const done: VenueOrder[] = [];
+    for (const id of traded) {
+      const o = await this.rest.fetchOrder({ venueOrderId: id, symbol });
+      o.fills = fillsForOrder(trades, id);
+      done.push(o);
+    }
+    return [...open, ...done].filter((o) => (o.createdAt ?? o.updateTime) >= sinceMs);
+  }
+
+  /** The poller's snapshot events (Dzengi itself pushes nothing). */
   onEvent(listener: (event: OrderEvent) => void): void {
-    this.eventListeners.push(listener);
+    this.poller.onEvent(listener);
   }
 
   onStreamState(listener: (state: StreamState) => void): void {
-    this.stateListeners.push(listener);
+    this.poller.onState(listener);
   }
 
   /**
@@ -183,16 +230,6 @@ export class DzengiAdapter implements VenueAdapter {
   private async orderFills(order: VenueOrder): Promise<VenueFill[]> {
     const since = order.updateTime > 0 ? order.updateTime - TRADES_LOOKBACK_MS : undefined;
     return fillsForOrder(await this.rest.myTrades({ symbol: order.symbol, startTime: since }), order.venueOrderId);
-  }
-
-  private emitState(s: StreamState): void {
-    for (const l of this.stateListeners) {
-      try {
-        l(s);
-      } catch (err) {
-        this.log.error({ error: (err as Error)?.name, message: String((err as Error)?.message ?? '') }, 'dzengi state listener threw');
-      }
-    }
   }
 }
 

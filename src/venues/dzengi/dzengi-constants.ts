@@ -99,16 +99,28 @@ export const DZENGI_CAPABILITIES: VenueCapabilities = {
   postOnly: false,
   // DELETE answers with the order already CANCELED.
   asyncCancel: false,
-  // Only LIMIT orders can be canceled; a market order is FOK and never rests, so nothing else
-  // could be canceled anyway. (The boundary has no per-order-type cancel flag yet.)
   cancel: true,
-  // No client order id exists on Dzengi: the adapter never sends one (the boundary has no way to
-  // say "none" yet, so this is the gateway's usual length and the id stays on our side).
-  maxClientOrderIdLength: 36,
+  // "Cancel is available only for LIMIT order".
+  cancelableOrderTypes: ['limit'],
+  // No client order id exists on Dzengi: the gateway maps ClOrdID to the venue's orderId from the
+  // create reply and finds an order of unknown outcome by content (recentOrders).
+  clientOrderId: { kind: 'none' },
   // no client order id at all.
   refusesReusedClientOrderId: false,
   cancelByClientOrderId: false,
+  // No own-order stream: common/order-poller.ts polls openOrders / fetchOrder / myTrades.
+  orderUpdates: 'polled',
+  // Default recvWindow; the adapter declares its own (dzengiAbsenceProofMs).
+  absenceProofMs: dzengiAbsenceProofMs(5_000),
 };
+
+/**
+ * A signed request executes only while timestamp < serverTime + 1000 and serverTime − timestamp ≤
+ * recvWindow (dzengi.md): after recvWindow + 1 s it can no longer execute.
+ */
+export function dzengiAbsenceProofMs(recvWindowMs: number): number {
+  return recvWindowMs + 1_000;
+}
 
 /** Venue status words → unified status. CREATED (fetchOrder) and MODIFIED (leverage) are open. */
 export const DZENGI_ORDER_STATUS: Readonly<Record<string, OrderStatus>> = {

@@ -229,6 +229,8 @@ export function orderFromDzengi(o: Json, clientOrderId = ''): VenueOrder {
   if (tif) order.timeInForce = tif;
   const avg = avgOfFills(o.fills);
   if (avg !== undefined) order.avgPrice = avg;
+  const createdAt = dzengiOrderCreatedAt(o);
+  if (createdAt !== undefined) order.createdAt = createdAt;
   return order;
 }
 

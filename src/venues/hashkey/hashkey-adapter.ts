@@ -15,7 +15,7 @@ import {
   VenueConfig,
   VenueOrder,
 } from '../venue';
-import { HASHKEY_CANCEL_PENDING_WORDS, HASHKEY_CAPABILITIES, HASHKEY_VENUE_NAME } from './hashkey-constants';
+import { HASHKEY_CANCEL_PENDING_WORDS, HASHKEY_CAPABILITIES, HASHKEY_CLIENT_ORDER_ID_MAX_LENGTH, HASHKEY_DEFAULTS, HASHKEY_VENUE_NAME, hashKeyAbsenceProofMs } from './hashkey-constants';
 import { eventsFromExecutionReport, HashKeyMappingOptions } from './hashkey-mapping';
 import { HashKeyLogger, HashKeyRestClient, silentLogger } from './hashkey-rest-client';
 import { HashKeyStreamMessage, HashKeyUserStream, HashKeyUserStreamOptions } from './hashkey-user-stream';
@@ -34,7 +34,7 @@ type MaybeChildLogger = HashKeyLogger & { child?: (bindings: object) => HashKeyL
 
 export class HashKeyAdapter implements VenueAdapter {
   readonly name = HASHKEY_VENUE_NAME;
-  readonly capabilities: VenueCapabilities = HASHKEY_CAPABILITIES;
+  readonly capabilities: VenueCapabilities;
 
   /** Exposed for tests and diagnostics (limiter state); the gateway uses the interface only. */
   readonly rest: HashKeyRestClient;
@@ -48,6 +48,7 @@ export class HashKeyAdapter implements VenueAdapter {
   constructor(config: VenueConfig, logger?: MaybeChildLogger, options: HashKeyAdapterOptions = {}) {
     this.log = logger?.child ? logger.child({ venue: HASHKEY_VENUE_NAME }) : (logger ?? silentLogger);
     this.mapping = options.mapping ?? {};
+    this.capabilities = { ...HASHKEY_CAPABILITIES, absenceProofMs: hashKeyAbsenceProofMs(options.recvWindowMs ?? HASHKEY_DEFAULTS.recvWindowMs) };
     // The config holds the api secret: it goes to the signer only, never to a log.
     this.rest = new HashKeyRestClient({
       restUrl: config.restUrl,
@@ -84,10 +85,9 @@ export class HashKeyAdapter implements VenueAdapter {
   }
 
   placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
-    if (req.clientOrderId.length === 0 || req.clientOrderId.length > this.capabilities.maxClientOrderIdLength) {
-      return Promise.reject(
-        new OrderRejected('invalid_order', `client order id must be 1..${this.capabilities.maxClientOrderIdLength} characters`),
-      );
+    const max = HASHKEY_CLIENT_ORDER_ID_MAX_LENGTH;
+    if (req.clientOrderId === undefined || req.clientOrderId.length === 0 || req.clientOrderId.length > max) {
+      return Promise.reject(new OrderRejected('invalid_order', `client order id must be 1..${max} characters`));
     }
     return this.rest.createOrder(req);
   }

@@ -73,6 +73,8 @@ export const HASHKEY_DEFAULTS = {
   maxSockets: 256,
 } as const;
 
+export const HASHKEY_CLIENT_ORDER_ID_MAX_LENGTH = 32;
+
 export const HASHKEY_CAPABILITIES: VenueCapabilities = {
   orderTypes: ['market', 'limit'],
   // v1.1 docs: GTC for LIMIT (and LIMIT_MAKER), IOC for MARKET, FOK for LIMIT and MARKET. CCXT
@@ -82,13 +84,26 @@ export const HASHKEY_CAPABILITIES: VenueCapabilities = {
   postOnly: true,
   asyncCancel: true,
   cancel: true,
+  cancelableOrderTypes: ['market', 'limit'],
   // Unconfirmed venue maximum; hashkey.md and Hummingbot keep client ids to 32 chars.
-  maxClientOrderIdLength: 32,
+  clientOrderId: { kind: 'string', maxLength: HASHKEY_CLIENT_ORDER_ID_MAX_LENGTH },
   // -1141 "duplicate order" for a newClientOrderId already used.
   refusesReusedClientOrderId: true,
   // DELETE /api/v1/spot/order takes clientOrderId instead of orderId.
   cancelByClientOrderId: true,
+  // executionReport events on the user data stream.
+  orderUpdates: 'stream',
+  // The default recvWindow; the adapter declares its own (hashKeyAbsenceProofMs).
+  absenceProofMs: hashKeyAbsenceProofMs(5_000),
 };
+
+/**
+ * A signed request executes only while serverTime − timestamp ≤ recvWindow, and a timestamp may be
+ * up to 1 s ahead of the server: after recvWindow + 1 s it can no longer execute.
+ */
+export function hashKeyAbsenceProofMs(recvWindowMs: number): number {
+  return recvWindowMs + 1_000;
+}
 
 /** Venue status words → unified status. PENDING (Hummingbot) and ORDER_NEW (CCXT) included. */
 export const HASHKEY_ORDER_STATUS: Readonly<Record<string, OrderStatus>> = {

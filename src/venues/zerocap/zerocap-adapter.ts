@@ -22,7 +22,7 @@ import {
   VenueConfig,
   VenueOrder,
 } from '../venue';
-import { ZEROCAP_CAPABILITIES, ZEROCAP_DEFAULTS, ZEROCAP_TIMESTAMP_WINDOW_MS, ZEROCAP_VENUE_NAME } from './zerocap-constants';
+import { ZEROCAP_CAPABILITIES, ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH, ZEROCAP_DEFAULTS, ZEROCAP_TIMESTAMP_WINDOW_MS, ZEROCAP_VENUE_NAME } from './zerocap-constants';
 import { eventsFromZerocapOrder, fillFromZerocapTrade, orderFromZerocap, orderIdOfZerocapTrade } from './zerocap-mapping';
 import { silentLogger, ZerocapLogger, ZerocapRestClient } from './zerocap-rest-client';
 import { ZerocapStream, ZerocapStreamOptions } from './zerocap-stream';
@@ -122,8 +122,8 @@ export class ZerocapAdapter implements VenueAdapter {
   }
 
   async placeOrder(req: PlaceOrderRequest): Promise<VenueOrder> {
-    const max = this.capabilities.maxClientOrderIdLength;
-    if (req.clientOrderId.length === 0 || req.clientOrderId.length > max) {
+    const max = ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH;
+    if (req.clientOrderId === undefined || req.clientOrderId.length === 0 || req.clientOrderId.length > max) {
       throw new OrderRejected('invalid_order', `client order id must be 1..${max} characters`);
     }
     this.createsInFlight++;
@@ -155,8 +155,8 @@ export class ZerocapAdapter implements VenueAdapter {
    */
   async getOrder(ref: OrderRef): Promise<VenueOrder> {
     if (ref.venueOrderId) {
-      const order = await this.rest.fetchOrder(ref.venueOrderId, ref.clientOrderId);
-      this.track(order.venueOrderId, order.clientOrderId || ref.clientOrderId);
+      const order = await this.rest.fetchOrder(ref.venueOrderId, ref.clientOrderId ?? '');
+      this.track(order.venueOrderId, order.clientOrderId || (ref.clientOrderId ?? ''));
       return order;
     }
     const rows = await this.rest.fetchAllOrders({
@@ -164,14 +164,14 @@ export class ZerocapAdapter implements VenueAdapter {
       start_datetime: this.now() - this.searchLookbackMs,
       sort_order: 'desc',
     });
-    const matches = rows.filter((o) => o.clientOrderId === ref.clientOrderId);
+    const matches = ref.clientOrderId ? rows.filter((o) => o.clientOrderId === ref.clientOrderId) : [];
     if (matches.length === 0) throw new OrderNotFound(`Zerocap: no order with client_order_id ${ref.clientOrderId} in fetch_orders`);
     if (matches.length > 1) {
       throw new OutcomeUnknown(
         `Zerocap: ${matches.length} orders carry client_order_id ${ref.clientOrderId} (${matches.map((o) => o.venueOrderId).join(', ')}): not guessing`,
       );
     }
-    this.track(matches[0].venueOrderId, ref.clientOrderId);
+    this.track(matches[0].venueOrderId, ref.clientOrderId ?? '');
     return matches[0];
   }
 
@@ -180,6 +180,12 @@ export class ZerocapAdapter implements VenueAdapter {
     const rows = await this.rest.fetchAllOrders({ status: 'open', sort_order: 'asc' });
     for (const o of rows) if (o.clientOrderId) this.track(o.venueOrderId, o.clientOrderId);
     return rows.filter((o) => !TERMINAL_STATUSES.has(o.status));
+  }
+
+  /** VenueAdapter.recentOrders: fetch_orders of the symbol created since `sinceMs`, open or finished. */
+  async recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
+    const rows = await this.rest.fetchAllOrders({ symbol, start_datetime: sinceMs, sort_order: 'asc' });
+    return rows.filter((o) => (o.createdAt ?? o.updateTime) >= sinceMs);
   }
 
   onEvent(listener: (event: OrderEvent) => void): void {

@@ -69,6 +69,8 @@ export const ZEROCAP_SIM_RATE_LIMITS = { ordersPerSecond: 10, queriesPerSecond: 
 /** Wait after a 429 without Retry-After (unpublished; our choice). */
 export const ZEROCAP_RATE_LIMIT_WAIT_MS = 10_000;
 
+export const ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH = 36;
+
 export const ZEROCAP_CAPABILITIES: VenueCapabilities = {
   // Market orders are unconfirmed for the current API (zerocap.md): limit only.
   orderTypes: ['limit'],
@@ -78,11 +80,17 @@ export const ZEROCAP_CAPABILITIES: VenueCapabilities = {
   asyncCancel: false,
   // No cancel endpoint exists.
   cancel: false,
+  cancelableOrderTypes: [],
   // Length rules are unconfirmed; older SDKs generated UUIDs (36 characters). Our choice.
-  maxClientOrderIdLength: 36,
+  clientOrderId: { kind: 'string', maxLength: ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH },
   // client_order_id uniqueness unconfirmed; no cancel endpoint.
   refusesReusedClientOrderId: false,
   cancelByClientOrderId: false,
+  // `order` (and `trade`) subscriptions on the WebSocket.
+  orderUpdates: 'stream',
+  // The timestamp may be up to 30 s off the server's either way: a request stamped 30 s ahead
+  // stays acceptable until 60 s after the server received it.
+  absenceProofMs: 2 * ZEROCAP_TIMESTAMP_WINDOW_MS,
 };
 
 /** Status words. Only `open` and `closed` are confirmed; the CCXT-style others are likely. */

@@ -145,6 +145,8 @@ export function orderFromZerocap(o: Json, knownClientOrderId?: string): VenueOrd
     updateTime: ms(field(o, 'last_trade_timestamp', 'lastTradeTimestamp')) ?? ms(field(o, 'timestamp')) ?? 0,
     fills: fillsFromZerocapTrades(field(o, 'trades')),
   };
+  const createdAt = ms(field(o, 'timestamp'));
+  if (createdAt !== undefined) order.createdAt = createdAt;
   // The SDK sends price "0" when none is given: no limit price.
   const price = zerocapDecimal(field(o, 'price'));
   if (price !== undefined && !isZero(price)) order.price = price;

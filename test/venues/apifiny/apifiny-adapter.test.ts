@@ -30,7 +30,7 @@ describe('ApifinyAdapter over the simulator', () => {
   /** The gateway's side of allocation: a durable (ms, seq) counter and this session's tag. */
   const nextId = () => {
     last = nextApifinyIdClock(last, Date.now());
-    return adapter.clientOrderIdFor('3', last.ms, last.seq);
+    return adapter.clientOrderIdFor('3', last.ms * 1000 + last.seq);
   };
   const order = (over: Partial<PlaceOrderRequest> = {}): PlaceOrderRequest => ({
     clientOrderId: nextId(),
@@ -69,11 +69,11 @@ describe('ApifinyAdapter over the simulator', () => {
     const req = order();
     const placed = await adapter.placeOrder(req);
     expect(placed).toMatchObject({ clientOrderId: req.clientOrderId, venueOrderId: req.clientOrderId, status: 'pending_new', rawStatus: 'PENDING_SUBMIT' });
-    await until(() => eventsOf(req.clientOrderId).some((e) => e.kind === 'acknowledged'));
+    await until(() => eventsOf(req.clientOrderId!).some((e) => e.kind === 'acknowledged'));
     expect((await adapter.openOrders()).map((o) => o.clientOrderId)).toContain(req.clientOrderId);
     const cancel = await adapter.cancelOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' });
     expect(cancel).toMatchObject({ status: 'canceled', order: { rawStatus: 'CANCELLED' } });
-    await until(() => eventsOf(req.clientOrderId).some((e) => e.kind === 'canceled'));
+    await until(() => eventsOf(req.clientOrderId!).some((e) => e.kind === 'canceled'));
     expect((await adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' })).status).toBe('canceled');
   });
 
@@ -101,7 +101,7 @@ describe('ApifinyAdapter over the simulator', () => {
     await fetch(`http://127.0.0.1:${sim.port}/__sim/config`, { method: 'POST', body: JSON.stringify({ pendingSubmitMs: 300 }) });
     try {
       last = nextApifinyIdClock(last, Date.now());
-      const id = short.clientOrderIdFor('4', last.ms, last.seq);
+      const id = short.clientOrderIdFor('4', last.ms * 1000 + last.seq);
       await short.placeOrder(order({ clientOrderId: id }));
       await expect(short.cancelOrder({ clientOrderId: id, symbol: 'BTCUSDT' })).rejects.toBeInstanceOf(CancelNotYetPossible);
     } finally {
@@ -113,8 +113,8 @@ describe('ApifinyAdapter over the simulator', () => {
   it('IOC partly filled: one fill event per push at its own price, then expired; getOrder → final with exact AvgPx', async () => {
     const req = order({ timeInForce: 'IOC', quantity: '6', price: '60000.05' });
     await adapter.placeOrder(req);
-    await until(() => eventsOf(req.clientOrderId).some((e) => e.kind === 'expired'));
-    const mine = eventsOf(req.clientOrderId);
+    await until(() => eventsOf(req.clientOrderId!).some((e) => e.kind === 'expired'));
+    const mine = eventsOf(req.clientOrderId!);
     const fills = mine.filter((e): e is Extract<OrderEvent, { kind: 'fill' }> => e.kind === 'fill');
     // The PART_FILLED push repeats the last fill: same key, so six events but five distinct fills.
     expect(new Set(fills.map((f) => f.fill.fillId)).size).toBe(5);
@@ -145,7 +145,7 @@ describe('ApifinyAdapter over the simulator', () => {
     await expect(adapter.placeOrder(req)).rejects.toBeInstanceOf(OutcomeUnknown);
     const found = await adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' });
     expect(found.clientOrderId).toBe(req.clientOrderId);
-    await until(() => eventsOf(req.clientOrderId).some((e) => e.kind === 'acknowledged'));
+    await until(() => eventsOf(req.clientOrderId!).some((e) => e.kind === 'acknowledged'));
     expect(((await (await fetch(`http://127.0.0.1:${sim.port}/__sim/orders?clientOrderId=${req.clientOrderId}`)).json()) as { orders: unknown[] }).orders).toHaveLength(1);
     await adapter.cancelOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' });
   });
@@ -175,7 +175,7 @@ describe('ApifinyAdapter over the simulator', () => {
     await colo.start();
     try {
       last = nextApifinyIdClock(last, Date.now());
-      const id = colo.clientOrderIdFor('5', last.ms, last.seq);
+      const id = colo.clientOrderIdFor('5', last.ms * 1000 + last.seq);
       await colo.placeOrder(order({ clientOrderId: id, quantity: '0.2', price: '60000.01' }));
       await until(() => seen.some((e) => e.clientOrderId === id && e.kind === 'fill' && e.cumQty === '0.2'));
       expect((await colo.getOrder({ clientOrderId: id, symbol: 'BTCUSDT' })).status).toBe('filled');

@@ -50,6 +50,6 @@ describe('Apifiny constants', () => {
 
   it('capabilities: MARKET only on the six exchanges, no FOK, post-only, async cancel, 64-digit ids', () => {
     expect(apifinyCapabilities('BINANCE')).toMatchObject({ orderTypes: ['limit', 'market'], timeInForce: { limit: ['GTC', 'IOC'], market: ['IOC'] } });
-    expect(apifinyCapabilities('FTX')).toMatchObject({ orderTypes: ['limit'], timeInForce: { market: [] }, postOnly: true, asyncCancel: true, maxClientOrderIdLength: 64 });
+    expect(apifinyCapabilities('FTX')).toMatchObject({ orderTypes: ['limit'], timeInForce: { market: [] }, postOnly: true, asyncCancel: true, clientOrderId: { kind: 'venue-format' } });
   });
 });

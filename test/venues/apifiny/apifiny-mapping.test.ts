@@ -193,7 +193,7 @@ describe('Apifiny mapping: errors', () => {
   it('328026 (and 327754) = cannot cancel while PENDING_SUBMIT: a distinct retryable error, never too_late', () => {
     const e = apifinyErrorForCode(328026, 'cannot cancel in PENDING_SUBMIT');
     expect(e).toBeInstanceOf(CancelNotYetPossible);
-    expect(e).toMatchObject({ retryable: true, reason: 'other', code: '328026' });
+    expect(e).toMatchObject({ retryable: true, reason: 'not_yet_cancelable', code: '328026' });
     expect(apifinyErrorForCode(327754, 'Order_CancelPendingSubmitWait')).toBeInstanceOf(CancelNotYetPossible);
     expect(apifinyErrorForCode(328010, 'order is being cancelled')).toBeInstanceOf(CancelAlreadyPending);
   });

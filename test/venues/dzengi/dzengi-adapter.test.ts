@@ -5,7 +5,7 @@ import Decimal from 'decimal.js';
 import { DzengiAdapter } from '../../../src/venues/dzengi/dzengi-adapter';
 import { startDzengiSimulator } from '../../../src/venues/dzengi/dzengi-simulator';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
-import { OrderNotFound, OrderRejected, OutcomeUnknown, PlaceOrderRequest, StreamState } from '../../../src/venues/venue';
+import { OrderEvent, OrderNotFound, OrderRejected, OutcomeUnknown, PlaceOrderRequest, StreamState } from '../../../src/venues/venue';
 
 const KEY = 'dz-key';
 const SECRET = 'dz-secret';
@@ -107,6 +107,43 @@ describe('DzengiAdapter over the simulator', () => {
     const found = (await adapter.openOrdersFor('ETH/USD')).filter((o) => o.side === 'buy' && o.quantity === '0.5' && o.price === '2500');
     expect(found).toHaveLength(1);
     await adapter.cancelOrder({ clientOrderId: 'x', venueOrderId: found[0].venueOrderId, symbol: 'ETH/USD' });
+  });
+
+  it('recentOrders: open orders and executed ones (via myTrades) of the symbol since a time, with createdAt, for content matching', async () => {
+    const since = Date.now() - 1000;
+    const resting = await adapter.placeOrder(limit({ symbol: 'ETH/USD', price: '2400', quantity: '0.25' }));
+    const market = await adapter.placeOrder(limit({ symbol: 'ETH/USD', type: 'market', price: undefined, timeInForce: 'FOK', quantity: '0.1' }));
+    expect(market.status).toBe('filled');
+    const recent = await adapter.recentOrders('ETH/USD', since);
+    const ids = recent.map((o) => o.venueOrderId);
+    expect(ids).toEqual(expect.arrayContaining([resting.venueOrderId, market.venueOrderId]));
+    for (const o of recent) expect(o.createdAt).toBeGreaterThanOrEqual(since);
+    const m = recent.find((o) => o.venueOrderId === market.venueOrderId)!;
+    expect(m).toMatchObject({ status: 'filled', side: 'buy', type: 'market', quantity: '0.1' });
+    expect(m.fills!.length).toBeGreaterThan(0);
+    // Nothing from before `since`.
+    expect(await adapter.recentOrders('ETH/USD', Date.now() + 60_000)).toEqual([]);
+    await adapter.cancelOrder({ venueOrderId: resting.venueOrderId, symbol: 'ETH/USD' });
+  });
+
+  it('polls the orders it is told are ours: a trade on a resting order becomes a snapshot event with that fill; unreachable → disconnected, then connected', async () => {
+    const events: OrderEvent[] = [];
+    adapter.onEvent((e) => events.push(e));
+    const sell = await adapter.placeOrder(limit({ side: 'sell', price: '62000', quantity: '2' }));
+    adapter.trackOrders([{ venueOrderId: sell.venueOrderId, symbol: 'BTC/USD' }]);
+    sim.engine.trade('BTC/USD', 'buy', '0.5', '62000');
+    const deadline = Date.now() + 5000;
+    const filled = () => events.find((e) => e.kind === 'snapshot' && e.venueOrderId === sell.venueOrderId && e.order.filledQty === '0.5');
+    while (!filled() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const e = filled()!;
+    expect(e.kind === 'snapshot' && e.order.fills!.map((f) => [f.qty, f.price])).toEqual([['0.5', '62000']]);
+    // The venue stops answering openOrders: the poller reports disconnected, then connected again.
+    sim.faults.arm({ kind: 'error5xxBefore', operation: 'openOrders', count: 3 });
+    while (!states.includes('disconnected') && Date.now() < deadline + 5000) await new Promise((r) => setTimeout(r, 50));
+    expect(states).toContain('disconnected');
+    while (states[states.length - 1] !== 'connected' && Date.now() < deadline + 10000) await new Promise((r) => setTimeout(r, 50));
+    expect(states.slice(-2)).toEqual(['disconnected', 'connected']);
+    await adapter.cancelOrder({ venueOrderId: sell.venueOrderId, symbol: 'BTC/USD' });
   });
 
   it('refuses a recvWindow the venue would refuse', () => {

@@ -50,6 +50,7 @@ describe('orderFromDzengi', () => {
       rawStatus: 'NEW',
       filledQty: '0.0',
       updateTime: 1645281669295,
+      createdAt: 1645281669295,
     });
   });
 

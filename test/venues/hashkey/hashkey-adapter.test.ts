@@ -113,7 +113,8 @@ describe('HashKeyAdapter against the simulator', () => {
     expect(states).toEqual(['connected']);
     const btc = (await adapter.instruments()).find((i) => i.symbol === 'BTCUSDT');
     expect(btc).toMatchObject({ tickSize: '0.01', stepSize: '0.00001', minQty: '0.00001' });
-    expect(adapter.capabilities.maxClientOrderIdLength).toBe(32);
+    expect(adapter.capabilities.clientOrderId).toEqual({ kind: 'string', maxLength: 32 });
+    expect(adapter.capabilities.absenceProofMs).toBe(6_000);
   });
 
   it('places a resting limit order: REST says new, the stream acknowledges it', async () => {
@@ -121,7 +122,7 @@ describe('HashKeyAdapter against the simulator', () => {
     const order = await adapter.placeOrder(req);
     expect(order).toMatchObject({ clientOrderId: req.clientOrderId, status: 'new', rawStatus: 'NEW', filledQty: '0', price: '50000' });
     expect(order.venueOrderId).toMatch(/^\d{19}$/);
-    const ack = await waitFor('ack', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'acknowledged'));
+    const ack = await waitFor('ack', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'acknowledged'));
     expect(ack).toMatchObject({ venueOrderId: order.venueOrderId, source: 'stream', rawStatus: 'NEW' });
   });
 
@@ -130,11 +131,11 @@ describe('HashKeyAdapter against the simulator', () => {
     const req = restingBuy({ price: '55000' });
     await adapter.placeOrder(req);
     await control('POST', '/__sim/trade', { symbol: 'BTCUSDT', side: 'sell', qty: '0.4', price: '55000' });
-    const first = await waitFor('partial fill', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'fill'));
+    const first = await waitFor('partial fill', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'fill'));
     expect(first).toMatchObject({ rawStatus: 'PARTIALLY_FILLED', cumQty: '0.4' });
     await control('POST', '/__sim/trade', { symbol: 'BTCUSDT', side: 'sell', qty: '0.6', price: '55000' });
     const fills = await waitFor('two fills', () => {
-      const f = eventsOf(req.clientOrderId).filter((e) => e.kind === 'fill');
+      const f = eventsOf(req.clientOrderId!).filter((e) => e.kind === 'fill');
       return f.length === 2 ? f : undefined;
     });
     expect(fills[1]).toMatchObject({ rawStatus: 'FILLED', cumQty: '1' });
@@ -155,7 +156,7 @@ describe('HashKeyAdapter against the simulator', () => {
     const order = await adapter.placeOrder(req);
     expect(order).toMatchObject({ status: 'filled', type: 'market', timeInForce: 'IOC' });
     expect(order.price).toBeUndefined();
-    const fill = await waitFor('market fill', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'fill'));
+    const fill = await waitFor('market fill', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'fill'));
     const byQuery = await adapter.getOrder({ clientOrderId: req.clientOrderId, venueOrderId: order.venueOrderId, symbol: 'BTCUSDT' });
     expect(byQuery.fills!.map((f) => f.fillId)).toEqual([fill.kind === 'fill' ? fill.fill.fillId : '']);
   });
@@ -166,7 +167,7 @@ describe('HashKeyAdapter against the simulator', () => {
     const res = await adapter.cancelOrder({ clientOrderId: req.clientOrderId, venueOrderId: placed.venueOrderId, symbol: 'BTCUSDT' });
     expect(res.status).toBe('pending_cancel');
     expect(res.order?.rawStatus).toBe('NEW');
-    const done = await waitFor('canceled event', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'canceled'));
+    const done = await waitFor('canceled event', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'canceled'));
     expect(done.rawStatus).toBe('CANCELED');
   });
 
@@ -245,7 +246,7 @@ describe('HashKeyAdapter against the simulator', () => {
     await expect(adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' })).resolves.toMatchObject({ status: 'new' });
     sim.faults.arm({ kind: 'dropConnectionAfter', operation: 'cancel' });
     await expect(adapter.cancelOrder({ clientOrderId: req.clientOrderId, symbol: 'BTCUSDT' })).rejects.toBeInstanceOf(OutcomeUnknown);
-    await waitFor('canceled event after the dropped cancel', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'canceled'));
+    await waitFor('canceled event after the dropped cancel', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'canceled'));
   });
 
   it('a GET on a socket reset by the venue is retried once and succeeds', async () => {
@@ -305,7 +306,7 @@ describe('HashKeyAdapter against the simulator', () => {
     expect(states).toEqual(['disconnected', 'connected']);
     const req = restingBuy();
     await adapter.placeOrder(req);
-    await waitFor('ack after reconnect', () => eventsOf(req.clientOrderId).find((e) => e.kind === 'acknowledged'));
+    await waitFor('ack after reconnect', () => eventsOf(req.clientOrderId!).find((e) => e.kind === 'acknowledged'));
   });
 
   it('a listenKey the venue drops is refused on reconnect and replaced by a new one', async () => {

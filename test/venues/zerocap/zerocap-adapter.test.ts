@@ -197,9 +197,19 @@ describe('ZerocapAdapter against the simulator', () => {
     await expect(adapter.placeOrder(req)).rejects.toBeInstanceOf(OutcomeUnknown);
     const found = await adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTC/USD' });
     expect(found).toMatchObject({ clientOrderId: req.clientOrderId, status: 'filled', filledQty: '0.5' });
-    expect(venueOrders(req.clientOrderId)).toHaveLength(1);
+    expect(venueOrders(req.clientOrderId!)).toHaveLength(1);
     expect(found.venueOrderId).toMatch(/^[0-9a-f-]{36}$/);
     await waitFor('stream fill for the unknown-outcome order', () => eventsOf(found.venueOrderId).find((e) => e.kind === 'fill'));
+  });
+
+  it('recentOrders lists the orders of the symbol created since a time, finished ones too, with createdAt', async () => {
+    const since = Date.now() - 1000;
+    const o = await adapter.placeOrder(fokBuy({ quantity: '0.25' }));
+    const recent = await adapter.recentOrders('BTC/USD', since);
+    const mine = recent.find((x) => x.venueOrderId === o.venueOrderId);
+    expect(mine).toMatchObject({ status: 'filled', quantity: '0.25' });
+    expect(mine!.createdAt).toBeGreaterThanOrEqual(since);
+    expect(await adapter.recentOrders('BTC/USD', Date.now() + 60_000)).toEqual([]);
   });
 
   it('5xx before the create → OutcomeUnknown, and getOrder says not found', async () => {

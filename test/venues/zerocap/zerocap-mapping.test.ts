@@ -43,6 +43,7 @@ describe('orders', () => {
       filledQty: '500',
       avgPrice: '1.48249',
       updateTime: 1692346145000,
+      createdAt: 1692346145000,
       fills: [{ fillId: 't-1', qty: '500', price: '1.48249', fee: '0', time: 1692346145000 }],
     });
   });
