@@ -18,6 +18,8 @@ export interface SessionHandle {
   sentMessages(begin: number, end: number): Promise<StoredMessage[]>;
   /** Next MsgSeqNum we will send. */
   nextSenderSeqNum(): number;
+  /** Identifies the current sequence: it changes at every sequence reset (MsgSeqNums restart). */
+  sequenceId(): number;
   /** Append a line to the session's event log. */
   event(text: string): void;
 }

@@ -171,6 +171,10 @@ export class FixSession implements SessionHandle {
     return this.socket !== undefined;
   }
 
+  sequenceId(): number {
+    return this.store.creationTime();
+  }
+
   nextSenderSeqNum(): number {
     return this.nextSender;
   }

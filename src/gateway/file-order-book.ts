@@ -41,6 +41,8 @@ export interface OutboxEntry {
    * session store, has a seqnum at least this (so recovery reads the store only from here).
    */
   minSeq?: number;
+  /** SessionHandle.sequenceId() when minSeq was taken: minSeq means nothing in another sequence. */
+  sequenceId?: number;
 }
 
 export interface FileOrderBookOptions {
@@ -65,7 +67,7 @@ export interface FileOrderBookOptions {
   periodStart?: () => number | undefined;
 }
 
-type OutboxRecord = { e: string; m: OutboundMessage; s?: number };
+type OutboxRecord = { e: string; m: OutboundMessage; s?: number; q?: number };
 /** An order as journaled: without its fill ids, which follow as `f` (added since the last record) or `fa` (all). */
 type OrderRecord = {
   o: Omit<GatewayOrder, 'fillIds'> & { fillIds?: unknown };
@@ -79,7 +81,10 @@ type OrderRecord = {
 const DAY_MS = 86_400_000;
 
 function outboxRecord(e: OutboxEntry): OutboxRecord {
-  return e.minSeq === undefined ? { e: e.execId, m: e.message } : { e: e.execId, m: e.message, s: e.minSeq };
+  const r: OutboxRecord = { e: e.execId, m: e.message };
+  if (e.minSeq !== undefined) r.s = e.minSeq;
+  if (e.sequenceId !== undefined) r.q = e.sequenceId;
+  return r;
 }
 
 function json(v: unknown): Buffer {
@@ -247,6 +252,7 @@ export class FileOrderBook {
       if (typeof item?.e !== 'string' || typeof item.m !== 'object' || item.m === null) throw new Error('bad outbox entry');
       const entry: OutboxEntry = { execId: item.e, message: item.m };
       if (typeof item.s === 'number') entry.minSeq = item.s;
+      if (typeof item.q === 'number') entry.sequenceId = item.q;
       this.outbox.set(item.e, entry);
     }
   }

@@ -24,13 +24,15 @@ function field(raw: string, tag: string): string | undefined {
 /** Sends the unconfirmed reports absent from the session store; returns how many were sent. */
 export async function resendUnstoredReports(
   pending: readonly OutboxEntry[],
-  session: Pick<SessionHandle, 'nextSenderSeqNum' | 'sentMessages' | 'send'>,
+  session: Pick<SessionHandle, 'nextSenderSeqNum' | 'sentMessages' | 'send' | 'sequenceId'>,
 ): Promise<number> {
   if (pending.length === 0) return 0;
   const wanted = new Set(pending.map(keyOf));
   const last = session.nextSenderSeqNum() - 1;
-  // Entries saved before a sequence reset may name a seqnum above the store's end: read from 1 then.
-  let from = Math.min(...pending.map((e) => e.minSeq ?? 1));
+  // A hint taken in an earlier sequence means nothing now (a reset came between the save and the
+  // send, which then stored the report low in the new sequence): read that sequence from 1.
+  const current = session.sequenceId();
+  let from = Math.min(...pending.map((e) => (e.sequenceId === undefined || e.sequenceId === current ? (e.minSeq ?? 1) : 1)));
   if (!(from >= 1 && from <= last)) from = 1;
   const stored = new Set<string>();
   for (let begin = from; begin <= last && stored.size < wanted.size; begin += OUTBOX_RECOVERY_CHUNK) {

@@ -78,8 +78,9 @@ export class ReportCommitter {
     const outbox: OutboxEntry[] = [];
     // The reports get seqnums from here on: outbox recovery reads the store only from there.
     const minSeq = this.session?.nextSenderSeqNum();
-    for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now), minSeq });
-    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c), minSeq });
+    const sequenceId = this.session?.sequenceId();
+    for (const r of t.reports) outbox.push({ execId: r.execId, message: executionReportFor(t.order, r, now), minSeq, sequenceId });
+    for (const c of t.cancelRejects) outbox.push({ execId: c.id, message: orderCancelRejectFor(c), minSeq, sequenceId });
     const pending = this.undurable.get(key);
     if (pending) {
       // An earlier change is not durable yet: this one waits with it, in order.

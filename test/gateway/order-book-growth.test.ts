@@ -94,6 +94,7 @@ test('outbox recovery reads the session store only from the oldest unconfirmed r
     targetCompId: 'C',
     loggedOn: false,
     nextSenderSeqNum: () => 12_001,
+    sequenceId: () => 1,
     sentMessages: async (begin: number, end: number) => {
       reads.push([begin, end]);
       const out: StoredMessage[] = [];

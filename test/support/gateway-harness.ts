@@ -52,6 +52,9 @@ export class FakeSession implements SessionHandle {
   nextSenderSeqNum(): number {
     return this.seq;
   }
+  sequenceId(): number {
+    return 1;
+  }
   event(text: string): void {
     this.events.push(text);
   }
