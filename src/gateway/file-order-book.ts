@@ -103,9 +103,9 @@ export class FileOrderBook {
   private readonly clOrdIdHolder = new Map<string, string>();
   /** ClOrdID of an accepted cancel request -> the key of its order. */
   private readonly cancelHolder = new Map<string, string>();
-  private readonly byVoid = new Map<string, string>();
+  private readonly keyByVenueOrderId = new Map<string, string>();
   /** Client order id sent to the venue (wireClientOrderId) -> key. */
-  private readonly byWire = new Map<string, string>();
+  private readonly keyByWireClientOrderId = new Map<string, string>();
   /** Orders not in a terminal state. */
   private readonly openByKey = new Map<string, GatewayOrder>();
   /** Per order: how many of its fill ids are journaled (or queued), so a save writes only new ones. */
@@ -261,15 +261,15 @@ export class FileOrderBook {
   private putOrder(o: GatewayOrder, takesClOrdId: boolean): void {
     const key = o.venueClientOrderId;
     const prev = this.orders.get(key);
-    if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId && this.byVoid.get(prev.venueOrderId) === key) this.byVoid.delete(prev.venueOrderId);
+    if (prev?.venueOrderId && prev.venueOrderId !== o.venueOrderId && this.keyByVenueOrderId.get(prev.venueOrderId) === key) this.keyByVenueOrderId.delete(prev.venueOrderId);
     this.orders.set(key, o);
     if (isTerminal(o)) this.openByKey.delete(key);
     else this.openByKey.set(key, o);
     if (!prev && takesClOrdId) this.clOrdIdHolder.set(o.clOrdId, key);
     for (const id of o.cancelClOrdIds ?? []) this.cancelHolder.set(id, key);
-    if (o.venueOrderId) this.byVoid.set(o.venueOrderId, key);
-    if (prev?.wireClientOrderId && prev.wireClientOrderId !== o.wireClientOrderId && this.byWire.get(prev.wireClientOrderId) === key) this.byWire.delete(prev.wireClientOrderId);
-    if (o.wireClientOrderId) this.byWire.set(o.wireClientOrderId, key);
+    if (o.venueOrderId) this.keyByVenueOrderId.set(o.venueOrderId, key);
+    if (prev?.wireClientOrderId && prev.wireClientOrderId !== o.wireClientOrderId && this.keyByWireClientOrderId.get(prev.wireClientOrderId) === key) this.keyByWireClientOrderId.delete(prev.wireClientOrderId);
+    if (o.wireClientOrderId) this.keyByWireClientOrderId.set(o.wireClientOrderId, key);
   }
 
   private removeOrder(key: string): void {
@@ -279,8 +279,8 @@ export class FileOrderBook {
     this.openByKey.delete(key);
     this.journaledFills.delete(key);
     if (this.clOrdIdHolder.get(o.clOrdId) === key) this.clOrdIdHolder.delete(o.clOrdId);
-    if (o.venueOrderId && this.byVoid.get(o.venueOrderId) === key) this.byVoid.delete(o.venueOrderId);
-    if (o.wireClientOrderId && this.byWire.get(o.wireClientOrderId) === key) this.byWire.delete(o.wireClientOrderId);
+    if (o.venueOrderId && this.keyByVenueOrderId.get(o.venueOrderId) === key) this.keyByVenueOrderId.delete(o.venueOrderId);
+    if (o.wireClientOrderId && this.keyByWireClientOrderId.get(o.wireClientOrderId) === key) this.keyByWireClientOrderId.delete(o.wireClientOrderId);
     for (const id of o.cancelClOrdIds ?? []) if (this.cancelHolder.get(id) === key) this.cancelHolder.delete(id);
   }
 
@@ -318,12 +318,12 @@ export class FileOrderBook {
   }
 
   byVenueOrderId(id: string): GatewayOrder | undefined {
-    return this.orders.get(this.byVoid.get(id) ?? '');
+    return this.orders.get(this.keyByVenueOrderId.get(id) ?? '');
   }
 
   /** The order whose client order id at the venue is `id` (its wireClientOrderId). */
   byWireClientOrderId(id: string): GatewayOrder | undefined {
-    return id ? this.orders.get(this.byWire.get(id) ?? '') : undefined;
+    return id ? this.orders.get(this.keyByWireClientOrderId.get(id) ?? '') : undefined;
   }
 
   /** Orders not in a terminal state (to reconcile with the venue after a start or reconnect). */
@@ -478,7 +478,7 @@ export class FileOrderBook {
       }
       this.integerStepsLeft -= 1;
       this.integerCursor = cursor;
-      if (!this.byWire.has(String(cursor))) return cursor;
+      if (!this.keyByWireClientOrderId.has(String(cursor))) return cursor;
     }
     throw new Error(`every client order id in ${min}..${max} is held by an order in the book`);
   }
