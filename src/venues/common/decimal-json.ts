@@ -9,22 +9,28 @@
 export interface ExactJsonOptions {
   /** Keep non-integer numbers (fraction or exponent) as strings. Default true. */
   decimalsAsStrings?: boolean;
+  /** Keep every number as its text (request bodies a simulator must read digit for digit). Default false. */
+  allNumbersAsStrings?: boolean;
 }
+
+/** A JSON number token, exactly (what JSON.parse would accept). */
+const JSON_NUMBER = /^-?(?:0|[1-9]\d*)(?:\.\d+)?(?:[eE][+-]?\d+)?$/;
 
 /** Integers with this many digits or more are kept as strings (2^53 has 16 digits). */
 const BIG_INTEGER_DIGITS = 16;
 const NUMBER_TOKEN = /-?\d+(\.\d+)?([eE][+-]?\d+)?/y;
 
 export function parseExactJson(text: string, opts: ExactJsonOptions = {}): unknown {
-  const decimals = opts.decimalsAsStrings ?? true;
+  const all = opts.allNumbersAsStrings ?? false;
+  const decimals = all || (opts.decimalsAsStrings ?? true);
   const mayHaveBig = /\d{16}/.test(text);
   const mayHaveDecimal = decimals && /\d[.eE]/.test(text);
-  if (!mayHaveBig && !mayHaveDecimal) return JSON.parse(text);
-  return JSON.parse(quoteExactNumbers(text, decimals));
+  if (!all && !mayHaveBig && !mayHaveDecimal) return JSON.parse(text);
+  return JSON.parse(quoteExactNumbers(text, decimals, all));
 }
 
 /** The text with the number tokens to keep exact wrapped in quotes; strings are skipped whole. */
-function quoteExactNumbers(text: string, decimals: boolean): string {
+function quoteExactNumbers(text: string, decimals: boolean, all: boolean): string {
   let out = '';
   let copied = 0; // text[copied..i) still to be copied
   let i = 0;
@@ -45,7 +51,9 @@ function quoteExactNumbers(text: string, decimals: boolean): string {
       const token = m[0];
       const isDecimal = m[1] !== undefined || m[2] !== undefined;
       const digits = token.length - (token.charCodeAt(0) === 0x2d ? 1 : 0);
-      if ((isDecimal && decimals) || (!isDecimal && digits >= BIG_INTEGER_DIGITS)) {
+      if (all || (isDecimal && decimals) || (!isDecimal && digits >= BIG_INTEGER_DIGITS)) {
+        // Quoted, a malformed number (`01`) would pass as a string: refuse it as JSON.parse would.
+        if (!JSON_NUMBER.test(token)) throw new SyntaxError(`invalid number ${JSON.stringify(token)} in JSON at position ${i}`);
         out += text.slice(copied, i) + '"' + token + '"';
         copied = i + token.length;
       }
