@@ -7,6 +7,7 @@
 // `BTC/USD` must travel as `BTC%2FUSD`). The venue's own view of every order is read through
 // /__sim/orders. Every test ends with the FIX ExecutionReport invariants over its messages.
 import * as net from 'net';
+import { DzengiRestClient } from '../../src/venues/dzengi/dzengi-rest-client';
 import { FixMsg, FixTestClient } from '../support/fix-test-client';
 import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
 import {
@@ -540,6 +541,39 @@ describe('Dzengi end to end: FIX client → gateway process → Dzengi simulator
     expect(fillsOf('DZ-SAME-2')).toHaveLength(0);
     expect(f(await status('DZ-SAME-2'), 39, 14)).toEqual({ 39: '0', 14: '0' });
     checkInvariants();
+  });
+
+  test('unknown outcome with two venue orders of the same content (another desk on the account placed the twin): 150=A, no guess, until the twin is gone; then 150=0 with our venue order', async () => {
+    const otherDesk = new DzengiRestClient({ restUrl: simProc.restUrl, apiKey: 'sim-dzengi-key', apiSecret: 'sim-dzengi-secret' });
+    try {
+      await simProc.control.armFaults({ kind: 'timeoutAfter', operation: 'create', holdMs: 20_000 });
+      const px = nextBid();
+      nos('DZ-AMB-1', { qty: '0.18', price: px });
+      let ours: SimOrderView | undefined;
+      for (let i = 0; !ours; i++) {
+        if (i > 100) throw new Error('the venue never got DZ-AMB-1');
+        await sleep(20);
+        ours = (await venueOrders()).find((o) => o.price === px);
+      }
+      const twin = await otherDesk.createOrder({ symbol: SYMBOL, side: 'buy', type: 'limit', quantity: '0.18', price: px, timeInForce: 'GTC' });
+      expect(twin.venueOrderId).not.toBe(uuidOf(ours.orderId));
+      await er('DZ-AMB-1', execType('A'), 15_000);
+      await gw.waitForLog((e) => e.msg === 'several venue orders match by content; not guessing' && e.clOrdId === 'DZ-AMB-1', 10_000);
+      await sleep(1500);
+      expect(live('DZ-AMB-1').map((m) => m.get(150))).toEqual(['A']);
+      expect(f(await status('DZ-AMB-1'), 39, 150, 37)).toEqual({ 39: 'A', 150: 'A', 37: 'NONE' });
+      // The other desk cancels its twin (no trade): only ours matches now.
+      await otherDesk.cancelOrder({ venueOrderId: twin.venueOrderId, symbol: SYMBOL });
+      const ack = await er('DZ-AMB-1', execType('0'), 15_000);
+      expect(ack.get(37)).toBe(uuidOf(ours.orderId));
+      await sell('0.18', px);
+      const fill = await er('DZ-AMB-1', execType('2'));
+      expect(f(fill, 32, 31, 14, 37)).toEqual({ 32: '0.18', 31: px, 14: '0.18', 37: uuidOf(ours.orderId) });
+      expect((await venueOrder(twin.venueOrderId)).status).toBe('canceled');
+      checkInvariants();
+    } finally {
+      otherDesk.close();
+    }
   });
 
   test('the FIX invariants hold over every ExecutionReport of the session', () => {
