@@ -3,7 +3,9 @@
 //
 // A venue order is a candidate when it has our order's content (symbol, side, type, quantity, and
 // price for a limit order), was created within the window in which our request could have
-// executed (from our send, less clock skew, to absenceProofMs after it, plus skew), and is not
+// executed (from the order's arrival, less clock skew, to absenceProofMs after the latest moment
+// the request can have been sent, plus skew; an order may wait in its content lane or the rate
+// limiter's queue long after it arrived), and is not
 // already mapped to another of our orders. One candidate is the order; none means not found (yet);
 // two or more mean we cannot tell, and the gateway never guesses. The gateway also never lets two
 // orders of the same content be unresolved at once (OrderRouter's content lanes), so a candidate
@@ -22,6 +24,11 @@ export interface ContentMatchOptions {
   windowMs: number;
   /** True when the venue order id is already another order's in our book. */
   isMapped(venueOrderId: string): boolean;
+  /**
+   * The latest time our request can have been sent (the create's failure, or a restart): the
+   * window ends windowMs after it. Default: the order's arrival.
+   */
+  sentBy?: number;
   skewMs?: number;
 }
 
@@ -37,7 +44,7 @@ export function matchByContent(
 ): ContentMatch {
   const skew = opts.skewMs ?? CONTENT_MATCH_CLOCK_SKEW_MS;
   const from = order.createdAt - skew;
-  const to = order.createdAt + opts.windowMs + skew;
+  const to = Math.max(order.createdAt, opts.sentBy ?? order.createdAt) + opts.windowMs + skew;
   const found = new Map<string, VenueOrder>();
   for (const c of candidates) {
     if (!c.venueOrderId || found.has(c.venueOrderId)) continue;

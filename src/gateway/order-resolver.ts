@@ -36,17 +36,19 @@ export class OrderResolver {
 
   /**
    * The create may or may not have reached the venue: query it with back-off until it is found, or
-   * until it has been absent for unknownOutcomeProofMs (only then is it rejected).
+   * until it has been absent for unknownOutcomeProofMs (only then is it rejected). Called when the
+   * create failed (or at a restart), so any request for the order was sent before now.
    */
   resolveUnknownCreate(order: GatewayOrder): void {
     if (this.resolving.has(order.clOrdId)) return;
+    const sentBy = Date.now();
     this.resolving.add(order.clOrdId);
     let firstAbsentAt: number | undefined;
     const step = async (): Promise<'done' | 'retry'> => {
       const current = this.committer.current(order.clOrdId);
       if (!current || current.venueOrderId || isTerminal(current)) return 'done';
       try {
-        const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current) : await this.venue.getOrder(orderRefFor(current));
+        const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current, sentBy) : await this.venue.getOrder(orderRefFor(current));
         if (snapshot === undefined) {
           // Several candidates: something is there, so no proof of absence runs; wait until one is proven.
           firstAbsentAt = undefined;
@@ -95,11 +97,12 @@ export class OrderResolver {
    * → undefined: the order stays 150=A, the session's event log says why, and it is looked for
    * again until exactly one remains.
    */
-  private async findByContent(order: GatewayOrder): Promise<VenueOrder | undefined> {
+  private async findByContent(order: GatewayOrder, sentBy: number): Promise<VenueOrder | undefined> {
     if (!this.venue.recentOrders) throw new Error(`${this.venue.name} has no client order ids but no recentOrders to find an order by content`);
     const recent = await this.venue.recentOrders(order.symbol, contentSearchStart(order));
     const match = matchByContent(order, recent, {
       windowMs: this.opts.unknownOutcomeProofMs,
+      sentBy,
       isMapped: (id) => {
         const holder = this.book.byVenueOrderId(id);
         return holder !== undefined && holder.venueClientOrderId !== order.venueClientOrderId;

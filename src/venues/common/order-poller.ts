@@ -13,7 +13,8 @@
 //   lists its fills) and emitted as a snapshot. Unchanged orders cost nothing more.
 // - Budget: every call is charged the weight the venue gives it (weightOf) against the venue's
 //   published weight per minute (a sliding minute); a pass stops where the budget ends and the
-//   rest waits for the next. A RateLimited answer pauses polling for the time the venue asks.
+//   rest waits for the next, which starts with the symbol this one could not reach (so with more
+//   symbols than one pass can afford, every symbol is still polled in turn). A RateLimited answer pauses polling for the time the venue asks.
 // - State: 'connected' once a pass reached the venue, 'disconnected' when a call fails on the
 //   network / 5xx (retried with back-off); the next successful pass reports 'connected' again,
 //   which makes the gateway reconcile. RateLimited and a refused query change nothing.
@@ -66,6 +67,8 @@ export class OrderPoller {
   private failures = 0;
   private pausedUntil = 0;
   private started = false;
+  /** The symbol a pass stopped at for lack of budget: the next pass starts with it. */
+  private resumeSymbol: string | undefined;
 
   constructor(
     private readonly venue: PolledVenue,
@@ -154,7 +157,11 @@ export class OrderPoller {
         list.push(f);
         bySymbol.set(f.ref.symbol, list);
       }
-      for (const [symbol, orders] of bySymbol) {
+      const symbols = [...bySymbol.keys()];
+      const first = this.resumeSymbol === undefined ? 0 : Math.max(0, symbols.indexOf(this.resumeSymbol));
+      for (const symbol of [...symbols.slice(first), ...symbols.slice(0, first)]) {
+        const orders = bySymbol.get(symbol)!;
+        this.resumeSymbol = symbol;
         if (!this.charge('openOrders')) return;
         const open = new Map((await this.venue.openOrders(symbol)).map((o) => [o.venueOrderId, o]));
         for (const f of orders) {
@@ -164,6 +171,7 @@ export class OrderPoller {
           await this.query(f);
         }
       }
+      this.resumeSymbol = undefined;
       this.failures = 0;
       this.setState('connected');
     } catch (err) {

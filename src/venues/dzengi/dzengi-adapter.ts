@@ -29,7 +29,7 @@ import {
   VenueFill,
   VenueOrder,
 } from '../venue';
-import { DZENGI_CAPABILITIES, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits, dzengiAbsenceProofMs } from './dzengi-constants';
+import { DZENGI_CAPABILITIES, DZENGI_DEFAULTS, DZENGI_PUBLISHED_LIMITS, DZENGI_RECV_WINDOW, DZENGI_VENUE_NAME, DzengiPublishedLimits, dzengiAbsenceProofMs } from './dzengi-constants';
 import { DzengiTrade, fillsForOrder } from './dzengi-mapping';
 import { DzengiLogger, DzengiRestClient, silentDzengiLogger } from './dzengi-rest-client';
 import { OrderPoller } from '../common/order-poller';
@@ -77,6 +77,7 @@ export class DzengiAdapter implements VenueAdapter {
   private instrumentList: Instrument[] | undefined;
   private published: DzengiPublishedLimits = DZENGI_PUBLISHED_LIMITS;
   private started = false;
+  private readonly myTradesPageSize: number;
 
   constructor(config: VenueConfig, logger?: MaybeChildLogger, options: DzengiAdapterOptions = {}) {
     this.log = logger?.child ? logger.child({ venue: DZENGI_VENUE_NAME }) : (logger ?? silentDzengiLogger);
@@ -85,6 +86,7 @@ export class DzengiAdapter implements VenueAdapter {
       throw new Error(`Dzengi recvWindow must be 1..${DZENGI_RECV_WINDOW.maxMs} ms, got ${recvWindowMs}`);
     }
     this.requestValidityMs = recvWindowMs;
+    this.myTradesPageSize = DZENGI_DEFAULTS.myTradesLimit;
     this.capabilities = { ...DZENGI_CAPABILITIES, absenceProofMs: dzengiAbsenceProofMs(recvWindowMs) };
     // The config holds the api secret: it goes to the signer only, never to a log.
     this.rest = new DzengiRestClient({
@@ -189,7 +191,7 @@ export class DzengiAdapter implements VenueAdapter {
 
   /** Own trades of one symbol since `sinceMs` (venue time), one fill per venue trade, oldest first. */
   async trades(symbol: string, sinceMs?: number): Promise<DzengiOrderFill[]> {
-    const rows: DzengiTrade[] = await this.rest.myTrades({ symbol, startTime: sinceMs });
+    const rows = await this.tradesSince(symbol, sinceMs);
     return rows.map((t) => ({ venueOrderId: t.venueOrderId, symbol: t.symbol, fill: t.fill }));
   }
 
@@ -202,7 +204,7 @@ export class DzengiAdapter implements VenueAdapter {
    */
   async recentOrders(symbol: string, sinceMs: number): Promise<VenueOrder[]> {
     const open = await this.rest.openOrders(symbol);
-    const trades = await this.rest.myTrades({ symbol, startTime: sinceMs });
+    const trades = await this.tradesSince(symbol, sinceMs);
     const listed = new Set(open.map((o) => o.venueOrderId));
     const traded = [...new Set(trades.map((t) => t.venueOrderId))].filter((id) => !listed.has(id));
     const done: VenueOrder[] = [];
@@ -229,7 +231,35 @@ export class DzengiAdapter implements VenueAdapter {
    */
   private async orderFills(order: VenueOrder): Promise<VenueFill[]> {
     const since = order.updateTime > 0 ? order.updateTime - TRADES_LOOKBACK_MS : undefined;
-    return fillsForOrder(await this.rest.myTrades({ symbol: order.symbol, startTime: since }), order.venueOrderId);
+    return fillsForOrder(await this.tradesSince(order.symbol, since), order.venueOrderId);
+  }
+
+  /**
+   * Own trades of `symbol` from `startTime`, every page: myTrades answers at most one page of rows
+   * from startTime, so on a busy account an order's later trades lie beyond the first page (they
+   * were never reported, or an executed order of unknown outcome was not found). Pages follow by
+   * time (inclusive, rows seen deduplicated by trade id). Without a startTime the venue gives only
+   * its latest page.
+   */
+  private async tradesSince(symbol: string, startTime: number | undefined): Promise<DzengiTrade[]> {
+    const out: DzengiTrade[] = [];
+    const seen = new Set<string>();
+    let from = startTime;
+    for (;;) {
+      const page = await this.rest.myTrades({ symbol, startTime: from, limit: this.myTradesPageSize });
+      for (const t of page) {
+        if (seen.has(t.fill.fillId)) continue;
+        seen.add(t.fill.fillId);
+        out.push(t);
+      }
+      if (from === undefined || page.length < this.myTradesPageSize) return out;
+      const last = Math.max(...page.map((t) => t.fill.time));
+      if (last <= from) {
+        // A whole page within one millisecond: time cannot page further; go on after it.
+        this.log.warn({ symbol, time: from }, 'dzengi myTrades: a full page within one ms; later rows of that ms may be missed');
+        from += 1;
+      } else from = last;
+    }
   }
 }
 

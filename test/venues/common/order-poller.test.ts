@@ -132,3 +132,17 @@ test('runs on its own while an order is followed (at least every interval) and i
   expect(venue.calls.length).toBe(after);
   await poller.stop();
 });
+
+test('a budget too small for every symbol in one pass: the next pass goes on where this one stopped, so no symbol starves', async () => {
+  // Room for one open-orders list (5) and one query (1) per minute: each pass reaches one symbol only.
+  const { venue, poller, events, advance } = setup(6);
+  venue.orders.set('A', order('A'));
+  venue.orders.set('B', order('B', { symbol: 'ETH/USD' }));
+  poller.track([{ venueOrderId: 'A', symbol: 'BTC/USD' }, { venueOrderId: 'B', symbol: 'ETH/USD' }]);
+  for (let i = 0; i < 4; i++) {
+    await poller.pollOnce();
+    advance(60_001);
+  }
+  expect(venue.calls.filter((c) => c.startsWith('open'))).toEqual(['open BTC/USD', 'open ETH/USD', 'open BTC/USD', 'open ETH/USD']);
+  expect(events.map((e) => e.venueOrderId).sort()).toEqual(['A', 'B']);
+});
