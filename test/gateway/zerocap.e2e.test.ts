@@ -313,7 +313,7 @@ describe('Zerocap end to end: FIX client → gateway process → Zerocap simulat
     checkInvariants();
   });
 
-  test('5xx after create (the venue filled the FOK, then answered 500): exactly one venue order, one fill ER, final 150=2', async () => {
+  test('5xx after create (the venue filled the FOK, then answered 500): 150=A, then 150=0 and 150=2 found through the venue; exactly one venue order, one fill ER', async () => {
     await simProc.control.armFaults({ kind: 'error5xxAfter', operation: 'create' });
     const before = (await simProc.control.orders()).length;
     nos('ZC-U5-1', { qty: '0.13', price: '60000.01' });
@@ -326,12 +326,13 @@ describe('Zerocap end to end: FIX client → gateway process → Zerocap simulat
     expect(after[after.length - 1]).toMatchObject({ qty: '0.13', status: 'filled' });
     await sleep(1000);
     expect(fillsOf('ZC-U5-1')).toHaveLength(1);
+    expect(live('ZC-U5-1').map((m) => m.get(150))).toEqual(['A', '0', '2']);
     expect(live('ZC-U5-1').filter((m) => m.get(150) === '8')).toHaveLength(0);
     expect(f(await status('ZC-U5-1'), 39, 14)).toEqual({ 39: '2', 14: '0.13' });
     checkInvariants();
   });
 
-  test('timeout after create (the venue filled the FOK and never answered): exactly one venue order, one fill ER, final 150=2', async () => {
+  test('timeout after create (the venue filled the FOK and never answered): 150=A, then 150=0 and 150=2 found through the venue; exactly one venue order, one fill ER', async () => {
     await simProc.control.armFaults({ kind: 'timeoutAfter', operation: 'create', holdMs: 20_000 });
     const before = (await simProc.control.orders()).length;
     nos('ZC-UT-1', { qty: '0.14', price: '60000.01' });
@@ -342,11 +343,12 @@ describe('Zerocap end to end: FIX client → gateway process → Zerocap simulat
     expect(after[after.length - 1]).toMatchObject({ qty: '0.14', status: 'filled' });
     await sleep(1000);
     expect(fillsOf('ZC-UT-1')).toHaveLength(1);
+    expect(live('ZC-UT-1').map((m) => m.get(150))).toEqual(['A', '0', '2']);
     expect(live('ZC-UT-1').filter((m) => m.get(150) === '8')).toHaveLength(0);
     checkInvariants();
   });
 
-  test('5xx after create of an order the venue keeps open: one venue order, reported 150=0, and a later trade fills it once', async () => {
+  test('5xx after create of an order the venue keeps open: 150=A then 150=0, one venue order, and a later trade fills it once', async () => {
     await simProc.control.armFaults({ kind: 'error5xxAfter', operation: 'create' });
     const px = nextBid();
     await simProc.control.configure({ restNextOrders: 1 });
@@ -360,6 +362,7 @@ describe('Zerocap end to end: FIX client → gateway process → Zerocap simulat
     expect(f(fill, 32, 31, 14, 151, 37)).toEqual({ 32: '0.15', 31: px, 14: '0.15', 151: '0', 37: ack.get(37) });
     await sleep(500);
     expect(fillsOf('ZC-U5-2')).toHaveLength(1);
+    expect(live('ZC-U5-2').map((m) => m.get(150))).toEqual(['A', '0', '2']);
     checkInvariants();
   });
 
