@@ -77,7 +77,7 @@ beforeEach(() => {
 
 afterEach(async () => {
   await simProc?.control.clearFaults().catch(() => undefined);
-  await simProc?.control.configure({ restNextOrders: 0 }).catch(() => undefined);
+  await simProc?.control.configure({ restNextOrders: 0, rejectNextOrders: 0 }).catch(() => undefined);
 });
 
 afterAll(async () => {
@@ -269,6 +269,20 @@ describe('Zerocap end to end: FIX client → gateway process → Zerocap simulat
     }
     expect(gtc.get(58)).toMatch(/TimeInForce 1 \(GTC\) not supported by the venue/);
     await sleep(200);
+    expect((await simProc.control.orders()).length).toBe(before);
+    checkInvariants();
+  });
+
+  test('venue reject (the venue risk check answers 400 "Insufficient balance", told through /__sim/config): 150=8 39=8 with the venue text in 58, nothing placed', async () => {
+    const before = (await simProc.control.orders()).length;
+    await simProc.control.configure({ rejectNextOrders: 1 });
+    nos('ZC-VR-1', { qty: '0.1', price: '60000.01' });
+    const rej = await er('ZC-VR-1', execType('8'));
+    expect(f(rej, 39, 14, 151, 55, 37)).toEqual({ 39: '8', 14: '0', 151: '0', 55: 'BTC/USD', 37: 'NONE' });
+    expect(rej.get(103)).toBe('3');
+    expect(rej.get(58)).toMatch(/Insufficient balance/);
+    await sleep(300);
+    expect(live('ZC-VR-1').map((m) => m.get(150))).toEqual(['8']);
     expect((await simProc.control.orders()).length).toBe(before);
     checkInvariants();
   });
