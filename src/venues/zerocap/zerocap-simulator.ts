@@ -6,7 +6,9 @@
 // Every order is fill-or-kill against the synthetic market maker, as Zerocap's are: it closes in
 // the same request, filled or not. Through /__sim/config a test can make orders rest instead
 // (`restNextOrders: n` or `restAllOrders: true`): they stay `open` until /__sim/trade fills them,
-// or until `restingOrderTtlMs` closes them unfilled.
+// or until `restingOrderTtlMs` closes them unfilled. `rejectNextOrders: n` makes the next n creates
+// fail the venue's risk check (400 "Insufficient balance", nothing placed): an order the gateway
+// cannot reject locally, for tests of the venue's own rejects.
 //
 // Choices where zerocap.md is silent (documented here, once):
 // - REST errors: the HTTP status with the WS error object's fields, {"error_code":"<status>",
@@ -49,6 +51,7 @@ const MAX_CLIENT_ORDER_ID = 64;
 const MAX_PAGE_LIMIT = 1000;
 const DEFAULT_IDLE_TIMEOUT_MS = 60_000;
 const NOT_FILLED = 'Order could not be filled at the limit price';
+const INSUFFICIENT_BALANCE = 'Insufficient balance';
 
 /** Zerocap trades quote pairs like these; symbols are spelled with the slash. */
 export const ZEROCAP_SIM_INSTRUMENTS: readonly SimInstrument[] = [
@@ -144,6 +147,7 @@ class ZerocapSimulator {
   private batchScheduled = false;
   private restNextOrders = 0;
   private restAllOrders = false;
+  private rejectNextOrders = 0;
   private restingOrderTtlMs = 0;
   private idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
 
@@ -164,7 +168,7 @@ class ZerocapSimulator {
       name: 'zerocap',
       engine: this.engine,
       faults: this.faults,
-      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs'],
+      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'rejectNextOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs'],
       configure: (s) => this.configure(s),
       health: () => ({ streams: this.clients.size, restNextOrders: this.restNextOrders, restAllOrders: this.restAllOrders }),
     };
@@ -231,6 +235,10 @@ class ZerocapSimulator {
     const clientOrderId = b.client_order_id ?? '';
     if (typeof clientOrderId !== 'string' || clientOrderId.length > MAX_CLIENT_ORDER_ID) return invalid('client_order_id');
 
+    if (this.rejectNextOrders > 0) {
+      this.rejectNextOrders--;
+      return fail(400, INSUFFICIENT_BALANCE);
+    }
     const rest = type === 'limit' && (this.restAllOrders || this.restNextOrders > 0);
     if (rest && !this.restAllOrders) this.restNextOrders--;
     const placed = this.engine.place({
@@ -541,6 +549,11 @@ class ZerocapSimulator {
       const n = number('restNextOrders', s.restNextOrders, 0);
       if (!Number.isInteger(n)) throw new Error('restNextOrders must be an integer');
       this.restNextOrders = n;
+    }
+    if (s.rejectNextOrders !== undefined) {
+      const n = number('rejectNextOrders', s.rejectNextOrders, 0);
+      if (!Number.isInteger(n)) throw new Error('rejectNextOrders must be an integer');
+      this.rejectNextOrders = n;
     }
     if (s.restAllOrders !== undefined) {
       if (typeof s.restAllOrders !== 'boolean') throw new Error('restAllOrders must be true or false');

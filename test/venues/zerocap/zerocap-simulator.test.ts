@@ -164,7 +164,7 @@ beforeAll(async () => {
 });
 afterEach(async () => {
   sim.faults.clear();
-  await control(sim, 'POST', 'config', { restNextOrders: 0, restAllOrders: false, restingOrderTtlMs: 0 });
+  await control(sim, 'POST', 'config', { restNextOrders: 0, restAllOrders: false, restingOrderTtlMs: 0, rejectNextOrders: 0 });
   await Promise.all(streams.splice(0).map((s) => s.close()));
 });
 afterAll(async () => {
@@ -321,6 +321,19 @@ describe('orders over REST', () => {
     const page2 = await list({ limit: 3, page: 2 });
     expect([page2.page, page2.total, page2.order_list.length]).toEqual(['2', '4', 1]);
     expect((await post(fresh, '/orders/fetch_orders', { limit: 0 })).status).toBe(400);
+  });
+});
+
+describe('venue rejects (told through /__sim/)', () => {
+  it('rejectNextOrders: the next create fails the risk check with 400 "Insufficient balance" and places nothing; the one after is normal', async () => {
+    const before = sim.engine.allOrders().length;
+    await control(sim, 'POST', 'config', { rejectNextOrders: 1 });
+    const r = await post(sim, '/orders/create_order', order({ amount: '0.1', price: '60000.10' }));
+    expect([r.status, r.body]).toEqual([400, { error_code: '400', error_message: 'Insufficient balance' }]);
+    expect(sim.engine.allOrders().length).toBe(before);
+    const next = await post(sim, '/orders/create_order', order({ amount: '0.1', price: '60000.10' }));
+    expect([next.status, next.body.status, next.body.filled]).toEqual([200, 'closed', '0.1']);
+    expect((await control(sim, 'POST', 'config', { rejectNextOrders: -1 })).status).toBe(400);
   });
 });
 
