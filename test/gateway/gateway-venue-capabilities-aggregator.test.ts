@@ -3,7 +3,7 @@
 // ExDestination checked against the declared exchange, a cancel the venue cannot take yet never
 // answered "too late", fills without venue ids counted by the rise of the cumulative quantity,
 // an order ending partly filled reported final (150=4 / 150=C with CumQty > 0), TIFs the venue lacks.
-import { OrderEvent, OrderRejected } from '../../src/venues/venue';
+import { OrderEvent, OrderRejected, OutcomeUnknown } from '../../src/venues/venue';
 import { FakeVenueAdapter } from '../support/fake-venue-adapter';
 import { Harness, cancelReq, fixMessage, nos, startHarness, tick } from '../support/gateway-harness';
 
@@ -109,4 +109,21 @@ describe('fills without venue ids, and an order that ends partly filled', () => 
       [fixStatus, fixStatus, undefined, '0.5', '0', '99.8'],
     ]);
   });
+});
+
+test('unknown create outcome resolved by a query that finds the order still pending_new (two-step acceptance), its acknowledgement push lost: the gateway keeps querying until the venue has decided → 150=0', async () => {
+  const venue = new FakeVenueAdapter({ refusesReusedClientOrderId: true });
+  h = await startHarness({ venue });
+  const now = Date.now();
+  const pending = { clientOrderId: '', venueOrderId: 'V77', symbol: 'BTCUSDT', side: 'buy' as const, type: 'limit' as const, quantity: '1', price: '100', status: 'pending_new' as const, rawStatus: 'PENDING_SUBMIT', filledQty: '0', updateTime: now };
+  venue.script('placeOrder', { fail: new OutcomeUnknown('HTTP 500: outcome unknown') });
+  venue.script('getOrder', { answer: pending });
+  await h.deliver(nos('UP1'));
+  await venue.whenCalled('getOrder', 1);
+  await tick(20);
+  expect(h.book.get('UP1')!.venueOrderId).toBe('V77');
+  // The venue has now submitted it; no push says so.
+  venue.setOrder(h.book.get('UP1')!.wireClientOrderId!, { venueOrderId: 'V77', status: 'new', rawStatus: 'SUBMITTED' });
+  await h.session.until((s) => s.some((m) => m.get(11) === 'UP1' && m.get(150) === '0'), 5000, '150=0 for UP1');
+  expect(reportsOf(h, 'UP1').map((m) => m.get(150))).toEqual(['A', '0']);
 });
