@@ -183,7 +183,7 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     checkInvariants();
   });
 
-  test('local rejects, no venue call: bad tick 103=0, unknown symbol 103=1, FOK 59=4 (Apifiny has none), ExDestination of another exchange; each with a Text', async () => {
+  test('rejects without a venue order: bad tick 103=0, unknown symbol 103=1, FOK 59=4 (Apifiny has none), ExDestination of another exchange, a market buy; each with a Text', async () => {
     const before = (await e.control.orders()).length;
     nos('AP-LR-TICK', { qty: '0.1', price: '50000.001' });
     nos('AP-LR-SYM', { qty: '1', price: '10', symbol: 'XYZUSDT' });
@@ -196,6 +196,11 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     expect(sym.get(58)).toMatch(/Unknown symbol XYZUSDT/);
     expect(fok.get(58)).toBe('TimeInForce 4 (FOK) not supported by the venue for limit orders (supported: GTC, IOC)');
     expect(dest.get(58)).toBe('ExDestination HUOBI is not available: this session trades on BINANCE');
+    // A market buy: Apifiny sizes it in quote currency (total), which a FIX OrderQty is not.
+    client.send('D', e.nos('AP-LR-MKT', { qty: '0.1', ordType: '1', tif: '3' }));
+    const mkt = await er('AP-LR-MKT');
+    expect(f(mkt, 150, 39, 14, 151)).toEqual({ 150: '8', 39: '8', 14: '0', 151: '0' });
+    expect(mkt.get(58)).toMatch(/MARKET BUY .*send a LIMIT order/);
     // The session's own exchange in 100 is fine.
     client.send('D', [...e.nos('AP-LR-OK', { qty: '0.1', price: nextBid() }), [100, 'BINANCE']]);
     await er('AP-LR-OK', execType('0'));
