@@ -104,7 +104,9 @@ export class OrderCanceller {
       this.requests.delete(clOrdId);
       let reason: '0' | '1' | '2' | '3' = '0';
       if (err instanceof OrderRejected && err.reason === 'unsupported') reason = '2';
-      if (err instanceof OrderRejected && err.reason === 'already_pending_cancel') reason = '3';
+      // Still not cancelable after every request: the order is in a state that refuses cancels
+      // for now (3), not done (0 would tell the client it is too late, and it is not).
+      if (err instanceof OrderRejected && (err.reason === 'already_pending_cancel' || err.reason === 'not_yet_cancelable')) reason = '3';
       if (err instanceof RateLimited) reason = '2';
       const text = venueRejectText(err.code, err.venueText ?? err.message);
       await this.committer.commit(cancelRejected(current, reason, text, Date.now()));

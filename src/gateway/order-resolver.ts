@@ -46,7 +46,9 @@ export class OrderResolver {
     let firstAbsentAt: number | undefined;
     const step = async (): Promise<'done' | 'retry'> => {
       const current = this.committer.current(order.clOrdId);
-      if (!current || current.venueOrderId || isTerminal(current)) return 'done';
+      // Found but still pending_new (a venue that accepts in two steps): followed until the venue
+      // has decided, as the push saying so may be lost like the create reply was.
+      if (!current || isTerminal(current) || (current.venueOrderId && current.acked)) return 'done';
       try {
         const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current, sentBy) : await this.venue.getOrder(orderRefFor(current));
         if (snapshot === undefined) {
@@ -60,7 +62,7 @@ export class OrderResolver {
           return 'done';
         }
         // Refused when that venue order is already another order's: as good as not found.
-        if (await this.updater.applySnapshot(current.clOrdId, snapshot)) return 'done';
+        if (await this.updater.applySnapshot(current.clOrdId, snapshot)) return snapshot.status === 'pending_new' ? 'retry' : 'done';
         throw new OrderNotFound(`venue order ${snapshot.venueOrderId} belongs to another order`);
       } catch (err) {
         if (err instanceof OrderNotFound) {

@@ -80,6 +80,11 @@ export function validateNewOrder(msg: FixMessage, ctx: NewOrderContext): NewOrde
   if (handlInst !== '1' && handlInst !== '2') {
     return reject('0', handlInst === '3' ? 'HandlInst 3 (manual order) not supported' : `HandlInst ${handlInst} not supported`);
   }
+  const exDestination = msg.get(100);
+  const sessionExchange = ctx.capabilities.exDestination;
+  if (exDestination !== undefined && sessionExchange !== undefined && exDestination.toUpperCase() !== sessionExchange.toUpperCase()) {
+    return reject('0', `ExDestination ${exDestination} is not available: this session trades on ${sessionExchange}`);
+  }
   const instrument = ctx.instruments.get(symbol);
   if (!instrument) return reject('1', `Unknown symbol ${symbol}`);
   if (side !== '1' && side !== '2') return reject('0', `Side ${side} not supported`);

@@ -97,6 +97,12 @@ export interface VenueCapabilities {
    * during the search never counts as "not found".
    */
   absenceProofMs: number;
+  /**
+   * The one exchange this session's orders route to, where the venue is an aggregator (Apifiny's
+   * `venue`): a NewOrderSingle whose ExDestination (100) names another is rejected, naming this
+   * one. Absent: the venue is the destination and ExDestination is not checked.
+   */
+  exDestination?: string;
 }
 
 /**

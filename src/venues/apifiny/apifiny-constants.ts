@@ -201,6 +201,8 @@ export function apifinyCapabilities(exchange: string): VenueCapabilities {
     // One push per status change on the order WebSocket.
     orderUpdates: 'stream',
     absenceProofMs: apifinyAbsenceProofMs(APIFINY_DEFAULTS.jwtLifetimeSeconds),
+    // Every request names the exchange (`venue`); a session trades on exactly one.
+    exDestination: exchange.toUpperCase(),
   };
 }
 
