@@ -167,6 +167,11 @@ class ZerocapSimulator {
       settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs'],
       configure: (s) => this.configure(s),
       health: () => ({ streams: this.clients.size, restNextOrders: this.restNextOrders, restAllOrders: this.restAllOrders }),
+      // Orders and trades are UUIDs on the wire: /__sim/ shows those, so tests compare them with FIX 37.
+      wireIds: {
+        orderId: (engineOrderId) => this.uuidOf.get(engineOrderId) ?? engineOrderId,
+        tradeId: (engineTradeId) => this.tradeUuid(engineTradeId),
+      },
     };
     this.http = new SimHttpServer<Credential>({
       routes: this.routes(),
