@@ -15,6 +15,8 @@
 //     timestamp missing, not a number, or more than 30 s from our clock (either way) → 401 "Request expired"
 //     body not a JSON object, bad side / type / amount / price / client_order_id → 400 "Invalid <field>"
 //     unknown symbol → 400 "Invalid symbol: <symbol>"; fetch_order of an unknown id → 404 "Order not found"
+//     amount × price above the account's risk limit (/__sim/config maxOrderNotional; none by
+//     default; Zerocap has per-account risk, GET /orders/get_risk) → 400 "Risk limit exceeded: ..."
 //     rate limit → 429 "Too Many Requests" with Retry-After: 1
 // - A limit order that cannot be filled whole at its price answers 200 with status `closed`,
 //   filled 0 and error_message "Order could not be filled at the limit price" (the FOK kill).
@@ -31,6 +33,7 @@
 // - get_instruments: a list of CCXT-style markets (shape unconfirmed); get_time: {"timestamp": ms}.
 
 import { createHmac, randomUUID } from 'node:crypto';
+import Decimal from 'decimal.js';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { SimControlTarget } from '../sim/control-api';
@@ -145,6 +148,8 @@ class ZerocapSimulator {
   private restNextOrders = 0;
   private restAllOrders = false;
   private restingOrderTtlMs = 0;
+  /** Largest amount × price an order may have ('0': no limit). */
+  private maxOrderNotional = new Decimal(0);
   private idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
 
   constructor(opts: SimulatorOptions) {
@@ -164,7 +169,7 @@ class ZerocapSimulator {
       name: 'zerocap',
       engine: this.engine,
       faults: this.faults,
-      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs'],
+      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs', 'maxOrderNotional'],
       configure: (s) => this.configure(s),
       health: () => ({ streams: this.clients.size, restNextOrders: this.restNextOrders, restAllOrders: this.restAllOrders }),
       // Orders and trades are UUIDs on the wire: /__sim/ shows those, so tests compare them with FIX 37.
@@ -236,6 +241,12 @@ class ZerocapSimulator {
     const clientOrderId = b.client_order_id ?? '';
     if (typeof clientOrderId !== 'string' || clientOrderId.length > MAX_CLIENT_ORDER_ID) return invalid('client_order_id');
 
+    if (type === 'limit' && !this.maxOrderNotional.isZero()) {
+      const notional = new Decimal(amount).times(price);
+      if (notional.gt(this.maxOrderNotional)) {
+        return fail(400, `Risk limit exceeded: order notional ${notional.toFixed()} above ${this.maxOrderNotional.toFixed()}`);
+      }
+    }
     const rest = type === 'limit' && (this.restAllOrders || this.restNextOrders > 0);
     if (rest && !this.restAllOrders) this.restNextOrders--;
     const placed = this.engine.place({
@@ -552,6 +563,10 @@ class ZerocapSimulator {
       this.restAllOrders = s.restAllOrders;
     }
     if (s.restingOrderTtlMs !== undefined) this.restingOrderTtlMs = number('restingOrderTtlMs', s.restingOrderTtlMs, 0);
+    if (s.maxOrderNotional !== undefined) {
+      if (typeof s.maxOrderNotional !== 'string' || !DECIMAL.test(s.maxOrderNotional)) throw new Error('maxOrderNotional must be a decimal string');
+      this.maxOrderNotional = new Decimal(s.maxOrderNotional);
+    }
     if (s.streamIdleTimeoutMs !== undefined) this.idleTimeoutMs = number('streamIdleTimeoutMs', s.streamIdleTimeoutMs, 1);
   }
 
