@@ -475,6 +475,26 @@ describe('zerocap end to end: FIX client → gateway process → Zerocap simulat
     checkInvariants();
   });
 
+  test('an open order the venue closes by itself (closed, partly filled): 150=C 39=C with CumQty kept, never 150=4', async () => {
+    const px = nextBid();
+    await e.control.configure({ restNextOrders: 1, restingOrderTtlMs: 1500 });
+    try {
+      nos('Z-TTL-1', { qty: '0.5', price: px });
+      const ack = await er('Z-TTL-1', execType('0'));
+      await sell('0.2', px);
+      await er('Z-TTL-1', execType('1'));
+      const done = await er('Z-TTL-1', (m) => m.get(20) === '0' && '48C'.includes(m.get(150)!), 10_000);
+      expect(f(done, 150, 39, 14, 151, 6)).toEqual({ 150: 'C', 39: 'C', 14: '0.2', 151: '0', 6: px });
+      await sleep(300);
+      expect(live('Z-TTL-1').map((m) => m.get(150))).toEqual(['0', '1', 'C']);
+      expect(await venueOrder(ack.get(37)!)).toMatchObject({ status: 'canceled', cumQty: '0.2' });
+      expect(f(await status('Z-TTL-1'), 39, 150, 14, 151)).toEqual({ 39: 'C', 150: 'C', 14: '0.2', 151: '0' });
+    } finally {
+      await e.control.configure({ restingOrderTtlMs: 0 });
+    }
+    checkInvariants();
+  });
+
   test('the FIX invariants hold over every ExecutionReport of the session', () => {
     const r = expectFixInvariants(e.rec, 0);
     expect(r.executionReports).toBeGreaterThan(40);
@@ -625,6 +645,54 @@ describe('zerocap: gateway SIGKILLed with open orders and restarted while the si
       ['BTC/USD', 'filled', '0.5'],
       ['ETH/USD', 'filled', '2'],
       ['USDT/AUD', 'partially_filled', '40'],
+    ]);
+    expectFixInvariants(rec);
+  });
+
+  test('SIGKILL while the create request is in flight (the venue has the open order, the gateway no reply): after the restart it is found by client_order_id, acked, and its fill reported once', async () => {
+    const sim = simProc.control;
+    let gw = await startGateway();
+    const client = await FixTestClient.connect({ port: gw.port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
+    clients.push(client);
+    const rec = new FixRecorder(client);
+    autoAnswerResendRequests(client);
+    await logonAndSync(client);
+    await sim.configure({ restNextOrders: 1 });
+    await sim.armFaults([
+      { kind: 'timeoutAfter', operation: 'create', holdMs: 30_000 },
+      { kind: 'suppressStreamEvents', count: 5 },
+    ]);
+    const price = '58000.75';
+    client.send('D', nosFields('ZK-U', { symbol: 'BTC/USD', qty: '0.3', price, tif: '4' }));
+    let venue: SimOrderView | undefined;
+    for (let i = 0; !venue; i++) {
+      if (i > 100) throw new Error('the venue never got the order');
+      await sleep(20);
+      venue = (await sim.orders({ symbol: 'BTC/USD' })).find((o) => o.price === price);
+    }
+    await sleep(100);
+    await gw.kill('SIGKILL');
+    await client.waitClosed(5000);
+    await sim.clearFaults();
+    expect(client.received.filter((m) => m.msgType === '8' && m.get(11) === 'ZK-U')).toEqual([]);
+
+    await sim.trade({ symbol: 'BTC/USD', side: 'sell', qty: '0.1', price });
+    gw = await startGateway(gw);
+    await client.reconnect(gw.port);
+    await logonAndSync(client);
+    await waitUntil(client, () => fillReports(client, 'ZK-U').length === 1, 15_000, 'fill of ZK-U after the restart');
+    await sleep(300);
+    const reports = liveReports(client, 'ZK-U');
+    expect(reports.map((m) => m.get(150)).filter((t) => t !== 'A')).toEqual(['0', '1']);
+    expect(f(reports[reports.length - 1], 150, 39, 32, 31, 14, 151, 6, 37)).toEqual({
+      150: '1', 39: '1', 32: '0.1', 31: price, 14: '0.1', 151: '0.2', 6: price, 37: venue.orderId,
+    });
+    expect((await sim.orders({ symbol: 'BTC/USD' })).filter((o) => o.price === price)).toHaveLength(1);
+    await sim.trade({ symbol: 'BTC/USD', side: 'sell', qty: '0.2', price });
+    await waitUntil(client, () => fillReports(client, 'ZK-U').length === 2, 5000, 'last fill of ZK-U');
+    expect(fillReports(client, 'ZK-U').map((m) => f(m, 150, 32, 14, 151))).toEqual([
+      { 150: '1', 32: '0.1', 14: '0.1', 151: '0.2' },
+      { 150: '2', 32: '0.2', 14: '0.3', 151: '0' },
     ]);
     expectFixInvariants(rec);
   });
