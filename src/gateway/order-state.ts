@@ -399,10 +399,10 @@ export function applyVenueEvent(order: GatewayOrder, event: OrderEvent): Transit
       applyPendingCancel(w);
       break;
     case 'canceled':
-      applyCanceled(w);
+      applyCanceled(w, event.text);
       break;
     case 'expired':
-      applyExpired(w);
+      applyExpired(w, event.text);
       break;
     case 'rejected':
       applyRejected(w, ordRejReasonForVenueReject(event.code, event.text), venueRejectText(event.code, event.text));
@@ -457,11 +457,12 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
     case 'pending_cancel':
       applyPendingCancel(w);
       break;
+    // The venue's reason for ending the order (e.g. a killed fill-or-kill), when it gave one.
     case 'canceled':
-      applyCanceled(w);
+      applyCanceled(w, snapshot.rejectText);
       break;
     case 'expired':
-      applyExpired(w);
+      applyExpired(w, snapshot.rejectText);
       break;
     case 'rejected': {
       const code = snapshot.rejectCode ?? '';

@@ -231,8 +231,9 @@ export type OrderEvent =
   | (OrderEventBase & { kind: 'acknowledged' })
   | (OrderEventBase & { kind: 'fill'; fill: VenueFill })
   | (OrderEventBase & { kind: 'pending_cancel' })
-  | (OrderEventBase & { kind: 'canceled' })
-  | (OrderEventBase & { kind: 'expired' })
+  /** `text`: the venue's reason, when it gives one (goes to Text 58). */
+  | (OrderEventBase & { kind: 'canceled'; text?: string })
+  | (OrderEventBase & { kind: 'expired'; text?: string })
   | (OrderEventBase & { kind: 'rejected'; code: string; text: string })
   /**
    * The venue's whole view of the order (what a poller sees): applied like a query result, any

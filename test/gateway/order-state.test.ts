@@ -286,6 +286,17 @@ describe('cancels', () => {
     expect(reports.map(brief)).toEqual(['0/0', '1/1', 'C/C']);
     expect(reports[2]).toMatchObject({ cumQty: '0.2', leavesQty: '0' });
   });
+
+  it("carries the venue's reason for ending the order in Text(58) of 150=C, from an event or a snapshot", () => {
+    const viaEvent = run(order({ timeInForce: '4' }), E(ev('acknowledged')), E(ev('expired', { text: 'Order could not be filled at the limit price' })));
+    expect(viaEvent.reports.map(brief)).toEqual(['0/0', 'C/C']);
+    expect(viaEvent.reports[1].text).toBe('Order could not be filled at the limit price');
+    const viaSnapshot = run(order({ timeInForce: '4' }), S(snap({ status: 'expired', rawStatus: 'closed', rejectCode: 'closed', rejectText: 'Order could not be filled at the limit price' })));
+    expect(viaSnapshot.reports.map(brief)).toEqual(['0/0', 'C/C']);
+    expect(viaSnapshot.reports[1].text).toBe('Order could not be filled at the limit price');
+    // Without a reason, no Text.
+    expect(run(order({ timeInForce: '4' }), S(snap({ status: 'expired' }))).reports[1].text).toBeUndefined();
+  });
 });
 
 describe('rejects', () => {

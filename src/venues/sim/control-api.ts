@@ -31,6 +31,26 @@ export interface SimControlTarget {
   configure(settings: Record<string, unknown>): void;
   /** Extra fields for /health (e.g. connected streams). */
   health?(): Record<string, unknown>;
+  /**
+   * The ids a client of the venue sees, for a venue whose wire ids are not the engine's (e.g.
+   * UUIDs): /__sim/orders and /__sim/trade then show orderId / tradeId as on the wire, so a test
+   * can compare them with what the gateway reported. The engine's ids stay under engineOrderId /
+   * engineTradeId.
+   */
+  wireIds?: { orderId(engineOrderId: string): string; tradeId(engineTradeId: string): string };
+}
+
+/** An order or fill as /__sim/ shows it: with the venue's wire ids when the target maps them. */
+function withWireIds<T extends { orderId: string; tradeId?: string; fills?: { orderId: string; tradeId: string }[] }>(
+  target: SimControlTarget,
+  x: T,
+): T {
+  const ids = target.wireIds;
+  if (ids === undefined) return x;
+  const out: T = { ...x, orderId: ids.orderId(x.orderId), engineOrderId: x.orderId };
+  if (x.tradeId !== undefined) Object.assign(out, { tradeId: ids.tradeId(x.tradeId), engineTradeId: x.tradeId });
+  if (x.fills !== undefined) out.fills = x.fills.map((f) => withWireIds(target, f));
+  return out;
 }
 
 const ENGINE_KEYS: ReadonlySet<string> = new Set(['fillSlices', 'liquidity', 'referencePrices']);
@@ -110,7 +130,7 @@ async function route(target: SimControlTarget, req: IncomingMessage, path: strin
       const qty = optionalString(body, 'qty');
       if (symbol === undefined || qty === undefined) throw new ControlError(400, 'symbol and qty are required');
       const fills = target.engine.trade(symbol, body.side as SimSide, qty, optionalString(body, 'price'));
-      return { fills };
+      return { fills: fills.map((f) => withWireIds(target, f)) };
     }
     case 'POST /__sim/config': {
       const body = asObject(await readJson(req), 'config');
@@ -133,7 +153,8 @@ async function route(target: SimControlTarget, req: IncomingMessage, path: strin
             (account === null || o.account === account) &&
             (symbol === null || o.symbol === symbol) &&
             (clientOrderId === null || o.clientOrderId === clientOrderId),
-        );
+        )
+        .map((o) => withWireIds(target, o));
       return { orders };
     }
     default:

@@ -200,7 +200,9 @@ export function eventsFromZerocapOrder(order: VenueOrder, progress: ZerocapOrder
     events.push({ ...base, kind: 'fill', fill: f, cumQty: cum.toFixed(), time: f.time || base.time });
   }
   if (order.status === 'expired' || order.status === 'canceled') {
-    events.push({ ...base, kind: order.status, cumQty: order.filledQty });
+    // The venue's reason (a killed FOK's error_message) goes with it to FIX Text(58).
+    const text = order.rejectText !== undefined ? { text: order.rejectText } : {};
+    events.push({ ...base, kind: order.status, cumQty: order.filledQty, ...text });
   }
   return events;
 }

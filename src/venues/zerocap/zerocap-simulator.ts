@@ -17,6 +17,8 @@
 //     timestamp missing, not a number, or more than 30 s from our clock (either way) → 401 "Request expired"
 //     body not a JSON object, bad side / type / amount / price / client_order_id → 400 "Invalid <field>"
 //     unknown symbol → 400 "Invalid symbol: <symbol>"; fetch_order of an unknown id → 404 "Order not found"
+//     amount × price above the account's risk limit (/__sim/config maxOrderNotional; none by
+//     default; Zerocap has per-account risk, GET /orders/get_risk) → 400 "Risk limit exceeded: ..."
 //     rate limit → 429 "Too Many Requests" with Retry-After: 1
 // - A limit order that cannot be filled whole at its price answers 200 with status `closed`,
 //   filled 0 and error_message "Order could not be filled at the limit price" (the FOK kill).
@@ -33,6 +35,7 @@
 // - get_instruments: a list of CCXT-style markets (shape unconfirmed); get_time: {"timestamp": ms}.
 
 import { createHmac, randomUUID } from 'node:crypto';
+import Decimal from 'decimal.js';
 import type { IncomingMessage } from 'node:http';
 import type { WebSocket } from 'ws';
 import { SimControlTarget } from '../sim/control-api';
@@ -149,6 +152,8 @@ class ZerocapSimulator {
   private restAllOrders = false;
   private rejectNextOrders = 0;
   private restingOrderTtlMs = 0;
+  /** Largest amount × price an order may have ('0': no limit). */
+  private maxOrderNotional = new Decimal(0);
   private idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
 
   constructor(opts: SimulatorOptions) {
@@ -168,9 +173,14 @@ class ZerocapSimulator {
       name: 'zerocap',
       engine: this.engine,
       faults: this.faults,
-      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'rejectNextOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs'],
+      settingKeys: ['rateLimits', 'restNextOrders', 'restAllOrders', 'rejectNextOrders', 'restingOrderTtlMs', 'streamIdleTimeoutMs', 'maxOrderNotional'],
       configure: (s) => this.configure(s),
       health: () => ({ streams: this.clients.size, restNextOrders: this.restNextOrders, restAllOrders: this.restAllOrders }),
+      // Orders and trades are UUIDs on the wire: /__sim/ shows those, so tests compare them with FIX 37.
+      wireIds: {
+        orderId: (engineOrderId) => this.uuidOf.get(engineOrderId) ?? engineOrderId,
+        tradeId: (engineTradeId) => this.tradeUuid(engineTradeId),
+      },
     };
     this.http = new SimHttpServer<Credential>({
       routes: this.routes(),
@@ -238,6 +248,12 @@ class ZerocapSimulator {
     if (this.rejectNextOrders > 0) {
       this.rejectNextOrders--;
       return fail(400, INSUFFICIENT_BALANCE);
+    }
+    if (type === 'limit' && !this.maxOrderNotional.isZero()) {
+      const notional = new Decimal(amount).times(price);
+      if (notional.gt(this.maxOrderNotional)) {
+        return fail(400, `Risk limit exceeded: order notional ${notional.toFixed()} above ${this.maxOrderNotional.toFixed()}`);
+      }
     }
     const rest = type === 'limit' && (this.restAllOrders || this.restNextOrders > 0);
     if (rest && !this.restAllOrders) this.restNextOrders--;
@@ -560,6 +576,10 @@ class ZerocapSimulator {
       this.restAllOrders = s.restAllOrders;
     }
     if (s.restingOrderTtlMs !== undefined) this.restingOrderTtlMs = number('restingOrderTtlMs', s.restingOrderTtlMs, 0);
+    if (s.maxOrderNotional !== undefined) {
+      if (typeof s.maxOrderNotional !== 'string' || !DECIMAL.test(s.maxOrderNotional)) throw new Error('maxOrderNotional must be a decimal string');
+      this.maxOrderNotional = new Decimal(s.maxOrderNotional);
+    }
     if (s.streamIdleTimeoutMs !== undefined) this.idleTimeoutMs = number('streamIdleTimeoutMs', s.streamIdleTimeoutMs, 1);
   }
 

@@ -122,6 +122,13 @@ describe('eventsFromZerocapOrder', () => {
     ]);
   });
 
+  it("a killed FOK's error_message travels with its expired event", () => {
+    const killed = orderFromZerocap({ id: 'k', status: 'closed', amount: 1, filled: 0, error_message: 'Order could not be filled at the limit price' });
+    expect(eventsFromZerocapOrder(killed, { acknowledged: true, fillIds: new Set() }, 'stream')).toEqual([
+      expect.objectContaining({ kind: 'expired', text: 'Order could not be filled at the limit price' }),
+    ]);
+  });
+
   it('a killed FOK → acknowledged then expired; a rejected one → rejected only', () => {
     const killed = orderFromZerocap({ id: 'k', status: 'closed', amount: 1, filled: 0 });
     expect(eventsFromZerocapOrder(killed, { acknowledged: false, fillIds: new Set() }, 'rest').map((e) => e.kind)).toEqual(['acknowledged', 'expired']);

@@ -360,6 +360,20 @@ describe('resting orders (told through /__sim/)', () => {
     expect((await get(sim, `/orders/fetch_order?id=${r.body.id}`)).body).toMatchObject({ status: 'closed', filled: '0' });
   });
 
+  it('maxOrderNotional: an order above the account risk limit gets 400 and is not created; 0 lifts the limit', async () => {
+    await control(sim, 'POST', 'config', { maxOrderNotional: '1000' });
+    const before = sim.engine.allOrders().length;
+    const r = await post(sim, '/orders/create_order', order({ amount: '0.1', price: '60000' }));
+    expect(r.status).toBe(400);
+    expect(r.body).toEqual({ error_code: '400', error_message: 'Risk limit exceeded: order notional 6000 above 1000' });
+    expect(sim.engine.allOrders().length).toBe(before);
+    const small = await post(sim, '/orders/create_order', order({ amount: '0.01', price: '61000' }));
+    expect(small.status).toBe(200);
+    await control(sim, 'POST', 'config', { maxOrderNotional: '0' });
+    expect((await post(sim, '/orders/create_order', order({ amount: '0.1', price: '61000' }))).status).toBe(200);
+    expect((await control(sim, 'POST', 'config', { maxOrderNotional: 'lots' })).status).toBe(400);
+  });
+
   it('config validation', async () => {
     expect((await control(sim, 'POST', 'config', { restNextOrders: -1 })).status).toBe(400);
     expect((await control(sim, 'POST', 'config', { restAllOrders: 'yes' })).status).toBe(400);
