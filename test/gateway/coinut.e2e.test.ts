@@ -386,3 +386,67 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     checkInvariants();
   });
 });
+
+describe('Coinut across a SIGKILL of the gateway (the simulator child keeps trading)', () => {
+  test('open orders filled while the gateway is down and after its restart are reported once each; client order ids never collide across the restart', async () => {
+    // A on its own symbol, so a sell for B (the higher BTCUSDT bid) cannot reach it, and vice versa.
+    const pxA = '2000.5';
+    const pxB = nextBid();
+    const ackA = await resting('K-A', { qty: '0.3', price: pxA, symbol: 'ETHUSDT' });
+    const ackB = await resting('K-B', { qty: '0.2', price: pxB });
+    const idsBefore = new Set((await simProc.control.orders()).map((o) => o.clientOrderId));
+
+    await gw.kill('SIGKILL');
+    await client.waitClosed(5000);
+    // While the gateway is down: B is partly filled.
+    await sell('0.05', pxB);
+
+    gw = await startGateway(gw);
+    await client.reconnect(gw.port);
+    await logonAndSync(client);
+    // The fill made while down is found by reconciliation; later fills come from the stream, which
+    // the restarted adapter must recognise as ours (trackOrders).
+    await waitUntil(client, () => fillReports('K-B').length === 1, 10_000, 'fill of K-B made while down');
+    // A was untouched while the gateway was down: only trackOrders tells the restarted adapter
+    // that its events are ours (Coinut pushes every account event to every connection).
+    await simProc.control.trade({ symbol: 'ETHUSDT', side: 'sell', qty: '0.1', price: pxA });
+    await sell('0.15', pxB);
+    await waitUntil(client, () => fillReports('K-A').length === 1 && fillReports('K-B').length === 2, 10_000, 'fills after the restart');
+    await sleep(500);
+    expect(fillReports('K-A').map((m) => f(m, 150, 32, 31, 14, 151))).toEqual([{ 150: '1', 32: '0.1', 31: pxA, 14: '0.1', 151: '0.2' }]);
+    expect(fillReports('K-B').map((m) => f(m, 150, 32, 31, 14, 151))).toEqual([
+      { 150: '1', 32: '0.05', 31: pxB, 14: '0.05', 151: '0.15' },
+      { 150: '2', 32: '0.15', 31: pxB, 14: '0.2', 151: '0' },
+    ]);
+    expect((await venueOrder(ackA.get(37)!)).cumQty).toBe('0.1');
+    expect((await venueOrder(ackB.get(37)!)).status).toBe('filled');
+
+    // New orders after the restart get client order ids no earlier order has.
+    const px = nextBid();
+    for (let i = 0; i < 5; i++) nos(`K-N${i}`, { qty: '0.01', price: px });
+    for (let i = 0; i < 5; i++) await er(`K-N${i}`, execType('0'));
+    const fresh = (await simProc.control.orders()).filter((o) => o.price === px).map((o) => o.clientOrderId);
+    expect(fresh).toHaveLength(5);
+    expect(new Set(fresh).size).toBe(5);
+    for (const id of fresh) expect(idsBefore.has(id)).toBe(false);
+
+    // Status and cancel work on an order from before the crash.
+    const from = client.received.length;
+    client.send('H', statusFields('K-A', { symbol: 'ETHUSDT' }));
+    const s = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === 'K-A' && m.get(20) === '3', { from });
+    expect(f(s, 39, 14, 151)).toEqual({ 39: '1', 14: '0.1', 151: '0.2' });
+    client.send('F', cancelFields('K-A-C', 'K-A', { symbol: 'ETHUSDT' }));
+    await er('K-A-C', execType('4'));
+    expect((await venueOrder(ackA.get(37)!)).status).toBe('canceled');
+    checkInvariants();
+  });
+});
+
+/** Live fill reports as the client's application takes them (a PossDup repeat of an ExecID dropped). */
+function fillReports(clOrdId: string): FixMsg[] {
+  const seen = new Set<string>();
+  return reportsFor(client, clOrdId, rxFrom)
+    .filter((m) => m.get(20) === '0' && (m.get(150) === '1' || m.get(150) === '2'))
+    .filter((m) => (seen.has(m.get(17)!) ? false : (seen.add(m.get(17)!), true)))
+    .sort((a, b) => Number(a.get(34)) - Number(b.get(34)));
+}
