@@ -13,7 +13,7 @@
 //
 // Every test ends by checking the FIX ExecutionReport invariants over its messages.
 import { FixMsg, FixTestClient } from '../support/fix-test-client';
-import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
+import { GatewayProcess, buildConfig, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
 import {
   CLIENT_COMP_ID,
   FixRecorder,
@@ -332,7 +332,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     checkInvariants();
   });
 
-  test('cancel rejects: unknown order → 35=9 102=1; filled order → 102=0; too late at the venue (its fill not seen yet) → 102=0, then the fill reported once', async () => {
+  test('cancel rejects: unknown order → 35=9 102=1; too late at the venue (its fill not seen yet) → 102=0, then the fill reported once', async () => {
     client.send('F', cancelFields('CR-U-C', 'CR-UNKNOWN', { symbol: SYMBOL }));
     const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-U-C', { from: rxFrom });
     expect(f(unknown, 41, 434, 102, 39)).toEqual({ 41: 'CR-UNKNOWN', 434: '1', 102: '1', 39: '8' });
@@ -385,6 +385,38 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     expect((await simProc.control.orders()).length).toBe(before);
     checkInvariants();
   });
+
+  test('the WebSocket drops with three creates in flight: each is an unknown outcome (150=A), none is placed twice, and each ends 150=8 once proven absent', async () => {
+    // Replies held 400 ms: the link drops while all three wait, before the venue acted on them.
+    await simProc.control.configure({ replyDelayMs: 400 });
+    const before = (await simProc.control.orders()).length;
+    const px = nextBid();
+    for (const cl of ['WD-1', 'WD-2', 'WD-3']) nos(cl, { qty: '0.02', price: px });
+    await sleep(150);
+    expect(await simProc.control.dropStreams()).toBe(1);
+    await simProc.control.configure({ replyDelayMs: 0 });
+    for (const cl of ['WD-1', 'WD-2', 'WD-3']) await er(cl, execType('8'), 30_000);
+    for (const cl of ['WD-1', 'WD-2', 'WD-3']) expect(live(cl).map((m) => m.get(150))).toEqual(['A', '8']);
+    expect((await simProc.control.orders()).length).toBe(before);
+    checkInvariants();
+  });
+
+  test('1,000 orders in flight through the gateway at once: every one acknowledged, one venue order each, distinct client order ids, no nonce ever reused', async () => {
+    // The simulator holds every reply 50 ms, so the requests overlap on the one WebSocket; it
+    // answers a nonce still outstanding on the connection with INVALID_NONCE (never seen here).
+    await simProc.control.configure({ replyDelayMs: 50 });
+    const N = 1000;
+    const before = (await simProc.control.orders({ symbol: 'ETHUSDT' })).length;
+    for (let i = 0; i < N; i++) nos(`LD-${i}`, { symbol: 'ETHUSDT', qty: '0.01', price: '1000.01' });
+    const acks = () => client.received.slice(rxFrom).filter((m) => m.msgType === '8' && m.get(11)!.startsWith('LD-') && m.get(20) === '0');
+    await waitUntil(client, () => acks().length >= N, 45_000, `${N} acks`);
+    expect(acks().map((m) => m.get(150)).filter((x) => x !== '0')).toEqual([]);
+    const venue = (await simProc.control.orders({ symbol: 'ETHUSDT' })).slice(before);
+    expect(venue).toHaveLength(N);
+    expect(new Set(venue.map((o) => o.clientOrderId)).size).toBe(N);
+    expect(new Set(acks().map((m) => m.get(37))).size).toBe(N);
+    checkInvariants();
+  }, 90_000);
 });
 
 describe('Coinut across a SIGKILL of the gateway (the simulator child keeps trading)', () => {
@@ -450,3 +482,73 @@ function fillReports(clOrdId: string): FixMsg[] {
     .filter((m) => (seen.has(m.get(17)!) ? false : (seen.add(m.get(17)!), true)))
     .sort((a, b) => Number(a.get(34)) - Number(b.get(34)));
 }
+
+describe('Coinut: two gateway sessions on one Coinut account (every event goes to both connections)', () => {
+  test('their client order ids never coincide, and a session reports only its own orders and fills', async () => {
+    const two = await startGatewayProcess({
+      config: buildConfig(
+        ['QFCLIENT', 'QFDESK2'].map((target) => ({
+          SenderCompID: 'GATEWAY',
+          TargetCompID: target,
+          Application: 'gateway',
+          Venue: 'coinut',
+          VenueEnvironment: 'simulator',
+          VenueRestUrl: simProc.restUrl,
+          VenueWsUrl: simProc.wsUrl,
+        })),
+        { ResetOnLogon: 'N', ResetOnLogout: 'N', ResetOnDisconnect: 'N' },
+      ),
+    });
+    const clients: FixTestClient[] = [];
+    try {
+      for (let i = 0; two.logs().filter((l) => l.msg === 'venue ready').length < 2; i++) {
+        if (i > 200) throw new Error(`venues not ready\n${two.describe()}`);
+        await sleep(50);
+      }
+      const recs: FixRecorder[] = [];
+      for (const comp of ['QFCLIENT', 'QFDESK2']) {
+        const c = await FixTestClient.connect({ port: two.port, senderCompId: comp, targetCompId: GATEWAY_COMP_ID });
+        recs.push(new FixRecorder(c));
+        autoAnswerResendRequests(c);
+        await c.logon({ heartBtInt: 30 });
+        clients.push(c);
+      }
+      const [a, b] = clients;
+      const pxA = nextBid();
+      const pxB = nextBid(); // higher: an external sell at pxB reaches B's orders only
+      for (let i = 0; i < 20; i++) {
+        a.send('D', nosFields(`TA-${i}`, { symbol: SYMBOL, qty: '0.01', price: pxA }));
+        b.send('D', nosFields(`TB-${i}`, { symbol: SYMBOL, qty: '0.01', price: pxB }));
+      }
+      const acked = (c: FixTestClient, prefix: string) => c.received.filter((m) => m.msgType === '8' && m.get(150) === '0' && m.get(11)!.startsWith(prefix)).length;
+      await waitUntil(a, () => acked(a, 'TA-') === 20, 10_000, 'A acked');
+      await waitUntil(b, () => acked(b, 'TB-') === 20, 10_000, 'B acked');
+      const venue = await simProc.control.orders();
+      const idsA = venue.filter((o) => o.price === pxA).map((o) => o.clientOrderId);
+      const idsB = venue.filter((o) => o.price === pxB).map((o) => o.clientOrderId);
+      expect(idsA).toHaveLength(20);
+      expect(idsB).toHaveLength(20);
+      expect(new Set([...idsA, ...idsB]).size).toBe(40);
+
+      // B's orders fill; A hears nothing of it.
+      const fromA = a.received.length;
+      await sell('0.2', pxB);
+      const filled = (c: FixTestClient) => c.received.filter((m) => m.msgType === '8' && m.get(39) === '2').length;
+      await waitUntil(b, () => filled(b) === 20, 10_000, 'B filled');
+      await sleep(500);
+      expect(a.received.slice(fromA).filter((m) => m.msgType === '8')).toEqual([]);
+      // Every ER either session got is for a ClOrdID it sent.
+      expect(a.received.filter((m) => m.msgType === '8').every((m) => m.get(11)!.startsWith('TA-'))).toBe(true);
+      expect(b.received.filter((m) => m.msgType === '8').every((m) => m.get(11)!.startsWith('TB-'))).toBe(true);
+      expectFixInvariants(recs[0], 0);
+      expectFixInvariants(recs[1], 0);
+      // A's orders are left resting below every later test's bid; cancel them to keep the book clean.
+      for (let i = 0; i < 20; i++) a.send('F', cancelFields(`TA-${i}-C`, `TA-${i}`, { symbol: SYMBOL }));
+      await waitUntil(a, () => a.received.filter((m) => m.msgType === '8' && m.get(150) === '4').length === 20, 10_000, 'A canceled');
+    } finally {
+      for (const c of clients) c.destroy();
+      await two.stop().catch(() => two.kill('SIGKILL'));
+      removeDir(two.dir);
+    }
+  });
+});
