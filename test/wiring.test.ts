@@ -228,6 +228,7 @@ describe('the shipped sessions.cfg', () => {
       ['QFCLIENT', 'hashkey'],
       ['QFZEROCAP', 'zerocap'],
       ['QFDZENGI', 'dzengi'],
+      ['QFCOINUT', 'coinut'],
     ]);
     for (const c of gateway) expect(resolveVenue(c).urls).toBeUndefined(); // each starts its simulator in-process
   });
