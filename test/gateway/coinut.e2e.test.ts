@@ -318,6 +318,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     client.send('F', cancelFields('CX-1-C', 'CX-1', { symbol: SYMBOL }));
     const done = await er('CX-1-C', execType('4'));
     expect(f(done, 11, 41, 39, 150, 14, 151, 37)).toEqual({ 11: 'CX-1-C', 41: 'CX-1', 39: '4', 150: '4', 14: '0', 151: '0', 37: ack.get(37) });
+    expect(live('CX-1').map((m) => m.get(150))).toEqual(['0', '4']); // cancel_order answers once the order is off the book: no 150=6
     expect((await venueOrder(ack.get(37)!)).status).toBe('canceled');
     expect(f(await status('CX-1'), 39, 150, 14, 151)).toEqual({ 39: '4', 150: '4', 14: '0', 151: '0' });
 
