@@ -7,6 +7,7 @@ import { configErrorFor, SessionConfig, sessionPeriodStart } from './fix/config/
 import type { FixApplication } from './fix/application';
 import { FileOrderBook } from './gateway/file-order-book';
 import { GatewayApplication } from './gateway/gateway-application';
+import { IntegerIdPartition } from './gateway/order-validation';
 import { applyRateLimitOverrides, perSecondLimits } from './venues/common/rate-limiter';
 import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule, VenueSettingProblem, VenueUrls } from './venues/registry';
 import { RunningSimulator } from './venues/sim/simulator';
@@ -32,9 +33,38 @@ export function venueIdPrefixFor(cfg: Pick<SessionConfig, 'sessionId' | 'targetC
   return `${readable}${hash}`;
 }
 
-/** Start-up check: no two gateway sessions may share a venue id prefix (they could share a venue account). */
+/**
+ * Slices of a venue's integer client order id range (Coinut: 1..16777215, so 262,143 ids a
+ * session). Such ids are not unique-enforced at the venue and every session on an account sees
+ * every order of it, so sessions that may share an account draw from disjoint slices.
+ */
+export const INTEGER_ID_PARTITIONS = 64;
+
+/** The session's slice: a hash of the session id, so it never moves while the session exists. */
+export function integerIdPartitionFor(cfg: Pick<SessionConfig, 'sessionId'>): IntegerIdPartition {
+  const digest = createHash('sha256').update(`integer-ids:${cfg.sessionId}`).digest();
+  return { index: digest.readUInt32BE(0) % INTEGER_ID_PARTITIONS, count: INTEGER_ID_PARTITIONS };
+}
+
+/** The venue account a session trades on, as far as the config tells (sessions with the same key share it). */
+function venueAccountKey(cfg: SessionConfig): string | undefined {
+  const v = cfg.venue;
+  const mod = v ? VENUES[v.name.toLowerCase()] : undefined;
+  if (!v || !mod) return undefined;
+  // A simulator started in-process for this session is its own venue.
+  if (v.environment === 'simulator' && v.restUrl === undefined) return undefined;
+  const account = v.account ?? (v.environment === 'simulator' ? mod.simulatorCredentials.account : undefined) ?? v.apiKey ?? '';
+  return JSON.stringify([mod.name, v.environment, v.restUrl ?? '', account]);
+}
+
+/**
+ * Start-up checks: no two gateway sessions may share a venue id prefix (they could share a venue
+ * account), and no two sessions on one account of a venue with integer client order ids may share
+ * an id slice (integerIdPartitionFor).
+ */
 export function checkVenueIdPrefixes(configs: SessionConfig[]): void {
   const seen = new Map<string, SessionConfig>();
+  const slices = new Map<string, SessionConfig>();
   for (const cfg of configs) {
     if (cfg.application !== 'gateway') continue;
     const prefix = venueIdPrefixFor(cfg);
@@ -43,6 +73,18 @@ export function checkVenueIdPrefixes(configs: SessionConfig[]): void {
       throw configErrorFor(cfg, 'TargetCompID', `venue client order id prefix ${prefix} is also that of session ${other.sessionId}; change a CompID`);
     }
     seen.set(prefix, cfg);
+    const account = venueAccountKey(cfg);
+    if (account === undefined || !VENUES[cfg.venue!.name.toLowerCase()].integerClientOrderIds) continue;
+    const slice = `${account}#${integerIdPartitionFor(cfg).index}`;
+    const sharing = slices.get(slice);
+    if (sharing) {
+      throw configErrorFor(
+        cfg,
+        'TargetCompID',
+        `sessions ${sharing.sessionId} and ${cfg.sessionId} trade on one ${cfg.venue!.name} account and would draw client order ids from the same slice (${integerIdPartitionFor(cfg).index} of ${INTEGER_ID_PARTITIONS}); change a CompID`,
+      );
+    }
+    slices.set(slice, cfg);
   }
 }
 
@@ -190,6 +232,7 @@ export async function createGatewayApplication(
     book,
     logger,
     venueIdPrefix: venueIdPrefixFor(cfg),
+    integerIdPartition: integerIdPartitionFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
   });
   return {

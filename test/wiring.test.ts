@@ -229,6 +229,7 @@ describe('the shipped sessions.cfg', () => {
       ['QFZEROCAP', 'zerocap'],
       ['QFDZENGI', 'dzengi'],
       ['QFAPIFINY', 'apifiny'],
+      ['QFCOINUT', 'coinut'],
     ]);
     for (const c of gateway) expect(resolveVenue(c).urls).toBeUndefined(); // each starts its simulator in-process
   });

@@ -27,7 +27,7 @@ import { TimeInForce, VenueAdapter } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, isTerminal } from './order';
 import { OrderCanceller } from './order-canceller';
-import { orderRefFor } from './order-validation';
+import { IntegerIdPartition, orderRefFor } from './order-validation';
 import { OrderResolver } from './order-resolver';
 import { OrderRouter } from './order-router';
 import { OrderUpdater } from './order-updater';
@@ -44,6 +44,11 @@ export interface GatewayOptions {
   logger: Logger;
   /** Prefix of the client order ids we send to the venue (names the session). */
   venueIdPrefix: string;
+  /**
+   * The session's slice of an `integer` client order id range: sessions that may share a venue
+   * account get disjoint slices (wiring.ts integerIdPartitionFor). Absent = the whole range.
+   */
+  integerIdPartition?: IntegerIdPartition;
   /** Venue TIF used for FIX Day (59=0) where the venue has no Day orders; undefined = reject Day. */
   dayTimeInForce?: TimeInForce;
   /**
@@ -89,6 +94,7 @@ export class GatewayApplication implements FixApplication {
     this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
     this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, this.scheduler, logger, {
       venueIdPrefix: opts.venueIdPrefix,
+      integerIdPartition: opts.integerIdPartition,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
     });

@@ -22,7 +22,7 @@ import { contentKey } from './content-match';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
-import { placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
+import { IntegerIdPartition, integerIdSubrange, placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
 import { ReportCommitter, storageErrorCode } from './report-committer';
 import { Scheduler } from './scheduler';
 import { VenueSupervisor } from './venue-supervisor';
@@ -34,6 +34,8 @@ export interface OrderRouterOptions {
   dayTimeInForce?: TimeInForce;
   /** An open order's state older than this is refreshed from the venue for a status request. */
   statusStaleMs: number;
+  /** The session's slice of an `integer` client order id range (integerIdSubrange); absent = all of it. */
+  integerIdPartition?: IntegerIdPartition;
 }
 
 export class OrderRouter {
@@ -174,8 +176,10 @@ export class OrderRouter {
     switch (scheme.kind) {
       case 'string':
         return { venueClientOrderId, wireClientOrderId: venueClientOrderId };
-      case 'integer':
-        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(scheme.min, scheme.max)) };
+      case 'integer': {
+        const range = integerIdSubrange(scheme.min, scheme.max, this.opts.integerIdPartition);
+        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(range.min, range.max)) };
+      }
       case 'venue-format': {
         if (!this.venue.clientOrderIdFor) throw new Error('the adapter declares venue-format client order ids but has no clientOrderIdFor');
         return { venueClientOrderId, wireClientOrderId: this.venue.clientOrderIdFor(this.opts.venueIdPrefix, this.book.nextSequence()) };

@@ -309,6 +309,27 @@ export function venueClientOrderIdFor(prefix: string, counter: number, maxLength
   return p ? `${p}-${suffix}` : suffix;
 }
 
+/** One of `count` equal, disjoint slices of an integer id range; `index` in [0, count). */
+export interface IntegerIdPartition {
+  index: number;
+  count: number;
+}
+
+/**
+ * The slice of [min, max] a session allocates `integer` client order ids from. Venues with integer
+ * ids (Coinut) neither enforce their uniqueness nor tell sessions apart, and every session on an
+ * account sees every order of it: sessions sharing an account must draw from disjoint slices, so
+ * an id can never name two sessions' orders. No partition = the whole range.
+ */
+export function integerIdSubrange(min: number, max: number, p?: IntegerIdPartition): { min: number; max: number } {
+  if (p === undefined || p.count <= 1) return { min, max };
+  if (!(Number.isInteger(p.index) && Number.isInteger(p.count) && p.index >= 0 && p.index < p.count)) throw new Error(`bad id partition ${p.index}/${p.count}`);
+  const size = Math.floor((max - min + 1) / p.count);
+  if (size < 1) throw new Error(`id range ${min}..${max} is too small for ${p.count} partitions`);
+  const lo = min + p.index * size;
+  return { min: lo, max: lo + size - 1 };
+}
+
 /**
  * True when the venue's order has our order's content (symbol, side, type, quantity, and price
  * for a limit order): the proof needed before adopting a venue order found by our client order id.

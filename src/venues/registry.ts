@@ -77,6 +77,11 @@ export interface VenueModule {
   /** True when the venue has no separate secret: VenueApiSecret may be omitted, and must equal VenueApiKey when given (Coinut). */
   apiSecretIsApiKey?: boolean;
   /**
+   * True when the adapter's clientOrderId scheme is `integer` (Coinut): sessions on one account
+   * then get disjoint id slices, checked at start-up (wiring.ts checkVenueIdPrefixes).
+   */
+  integerClientOrderIds?: boolean;
+  /**
    * The exchange an aggregator routes to (VenueExDestination), checked against the URLs; absent
    * = the venue routes nowhere else and VenueExDestination is an error.
    */
@@ -206,6 +211,7 @@ export const VENUES: Readonly<Record<string, VenueModule>> = {
     },
     account: { use: 'required', meaning: 'the Coinut username' },
     apiSecretIsApiKey: true,
+    integerClientOrderIds: true,
     rateLimits: COINUT_RATE_LIMITS,
     createAdapter: (config, logger) => new CoinutAdapter(config, logger),
     // Coinut instruments carry inst_ids: its simulator keeps its own list.

@@ -63,6 +63,32 @@ test('integer scheme: integers in the range, never one an order in the book hold
   expect(placed(venue)).toHaveLength(5);
 });
 
+test('integer scheme, two sessions on one account: each draws from its own slice of the range, so no id can name both sessions\' orders, even across restarts', async () => {
+  const venueA = new FakeVenueAdapter({ clientOrderId: { kind: 'integer', min: 1, max: 8 } });
+  const venueB = new FakeVenueAdapter({ clientOrderId: { kind: 'integer', min: 1, max: 8 } });
+  const a = await startHarness({ venue: venueA, integerIdPartition: { index: 0, count: 2 } });
+  const b = await startHarness({ venue: venueB, integerIdPartition: { index: 1, count: 2 } });
+  try {
+    for (let i = 0; i < 4; i++) {
+      await a.deliver(nos(`A${i}`));
+      await b.deliver(nos(`B${i}`));
+    }
+    await acked(a, 'A3');
+    await acked(b, 'B3');
+    const ofA = placed(venueA).map((r) => Number(r.clientOrderId));
+    const ofB = placed(venueB).map((r) => Number(r.clientOrderId));
+    expect([...ofA].sort()).toEqual([1, 2, 3, 4]);
+    expect([...ofB].sort()).toEqual([5, 6, 7, 8]);
+    // Its slice full, a session refuses rather than borrow from the other's.
+    await a.deliver(nos('A4'));
+    await a.session.until((s) => s.some((m) => m.get(11) === 'A4' && m.get(150) === '8'), 3000, '150=8 for A4');
+    expect(placed(venueA)).toHaveLength(4);
+  } finally {
+    await a.close();
+    await b.close();
+  }
+});
+
 test('venue-format scheme: the adapter formats the id from the session tag and a durable sequence at or above 1000 × the clock', async () => {
   const venue = new FakeVenueAdapter({ clientOrderId: { kind: 'venue-format' } });
   h = await startHarness({ venue, venueIdPrefix: 'TAG' });

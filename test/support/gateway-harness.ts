@@ -181,6 +181,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     book,
     logger,
     venueIdPrefix: opts.venueIdPrefix ?? 'CLIENT',
+    integerIdPartition: opts.integerIdPartition,
     dayTimeInForce: opts.dayTimeInForce,
     unknownOutcomeProofMs: opts.unknownOutcomeProofMs,
     statusStaleMs: opts.statusStaleMs,

@@ -10,8 +10,9 @@
 //   until `unknownOutcomeAbsenceMs` has passed since its request (see there).
 // - Coinut pushes every order event to every connection of the account, so two sessions on one
 //   account see each other's events. Events are matched by venue order id first: only orders this
-//   adapter placed, queried or canceled are reported; an event of an order whose create is still
-//   unanswered is adopted by its client order id.
+//   adapter placed, queried or canceled, or the gateway named through trackOrders (its open orders
+//   after a restart), are reported; an event of an order whose create is still unanswered is
+//   adopted by its client order id.
 // - FIX Symbol is the venue's instrument name (BTCUSDT); every request uses its inst_id.
 
 import {
@@ -274,6 +275,18 @@ export class CoinutAdapter implements VenueAdapter {
       for (const row of await this.openRows(inst.instId)) out.push(orderFromOpenOrder(row, inst.symbol));
     }
     return out;
+  }
+
+  /**
+   * The gateway's own orders (after a restart this adapter has seen none of them): their events
+   * are reported from now on. By venue order id; a ref without one is adopted by its client order
+   * id when its first event comes, as an unanswered create's is.
+   */
+  trackOrders(refs: OrderRef[]): void {
+    for (const r of refs) {
+      if (r.venueOrderId) this.track(r.venueOrderId);
+      else if (r.clientOrderId) this.unanswered.add(r.clientOrderId);
+    }
   }
 
   onEvent(listener: (event: OrderEvent) => void): void {

@@ -175,6 +175,26 @@ describe('CoinutAdapter over the simulator', () => {
     }
   });
 
+  it('after a restart (a new adapter that placed nothing): the events of an order are ours only once trackOrders names it', async () => {
+    const placed = await adapter.placeOrder(limit({ clientOrderId: '4001', price: '55000', quantity: '0.3' }));
+    const restarted = make();
+    const seen: OrderEvent[] = [];
+    restarted.onEvent((e) => seen.push(e));
+    await restarted.start();
+    try {
+      sim.engine.trade('BTCUSDT', 'sell', '0.1', '55000');
+      await until(() => events.some((e) => e.venueOrderId === placed.venueOrderId && e.kind === 'fill'));
+      await new Promise((r) => setTimeout(r, 50));
+      expect(seen).toEqual([]); // another session's order, for all it knows
+      restarted.trackOrders([{ clientOrderId: '4001', venueOrderId: placed.venueOrderId, symbol: 'BTCUSDT' }]);
+      sim.engine.trade('BTCUSDT', 'sell', '0.2', '55000');
+      await until(() => seen.length > 0);
+      expect(seen.map((e) => [e.kind, e.venueOrderId, e.cumQty])).toEqual([['fill', placed.venueOrderId, '0.3']]);
+    } finally {
+      await restarted.stop();
+    }
+  });
+
   it('1,000 orders in flight at once: every one answered, no nonce ever reused (the venue would refuse it)', async () => {
     await control(sim, '/__sim/config', { replyDelayMs: 30 });
     try {
