@@ -448,6 +448,12 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
   const status = behind && TERMINAL_STATUSES.has(snapshot.status) ? 'new' : snapshot.status;
   switch (status) {
     case 'pending_new':
+      // Accepted in two steps (Apifiny PENDING_SUBMIT): Pending New, once, until the venue decides.
+      if (!w.o.acked && !isTerminal(w.o) && !(w.o.status === 'A' && w.o.execSeq > 0)) {
+        setStatus(w, 'A');
+        emit(w, 'A');
+      }
+      break;
     case 'filled': // the fills above did it
       break;
     case 'new':

@@ -434,9 +434,20 @@ describe('snapshots', () => {
     expect(o.syntheticQty).toBeUndefined();
   });
 
-  it('acks an order the venue shows as new, and changes nothing for pending_new', () => {
-    expect(applyVenueSnapshot(order(), snap({ status: 'pending_new' })).reports).toEqual([]);
+  it('acks an order the venue shows as new', () => {
     expect(applyVenueSnapshot(order(), snap({ status: 'new' })).reports.map(brief)).toEqual(['0/0']);
+  });
+
+  it('reports Pending New (150=A) once for an order the venue shows as pending_new (accepted in two steps)', () => {
+    const first = applyVenueSnapshot(order(), snap({ status: 'pending_new' }));
+    expect(first.reports.map(brief)).toEqual(['A/A']);
+    expect(first.order.venueOrderId).toBe(snap({}).venueOrderId);
+    // Again pending_new: nothing more; then new: the ack.
+    expect(applyVenueSnapshot(first.order, snap({ status: 'pending_new' })).reports).toEqual([]);
+    expect(applyVenueSnapshot(first.order, snap({ status: 'new' })).reports.map(brief)).toEqual(['0/0']);
+    // Already acked: a late pending_new changes nothing.
+    const acked = applyVenueSnapshot(order(), snap({ status: 'new' })).order;
+    expect(applyVenueSnapshot(acked, snap({ status: 'pending_new' })).reports).toEqual([]);
   });
 
   it('rejects with the snapshot reject code and text', () => {
