@@ -228,12 +228,13 @@ export class OrderRouter {
       const order = this.committer.current(o.clOrdId) ?? o;
       // Later orders of the same content wait for this one's resolution.
       if (this.matchesByContent) void this.enterLane(order);
-      if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order)));
+      if (this.venue.capabilities.refusesReusedClientOrderId) this.scheduler.run('re-submitting a create', () => this.place(order, placeRequestFor(order), true));
       else this.resolver.resolveUnknownCreate(order);
     }
   }
 
-  private async place(order: GatewayOrder, request: PlaceOrderRequest): Promise<void> {
+  /** `resumed`: a create re-sent after a restart, whose first attempt may be live at the venue. */
+  private async place(order: GatewayOrder, request: PlaceOrderRequest, resumed = false): Promise<void> {
     if (this.matchesByContent) {
       const waiting = this.enterLane(order);
       if (this.lanes.get(contentKey(order)) !== undefined && waiting !== LANE_FREE) {
@@ -245,14 +246,16 @@ export class OrderRouter {
       const snapshot = await this.venue.placeOrder(request);
       await this.updater.applySnapshot(order.clOrdId, snapshot);
     } catch (err) {
-      await this.onPlaceFailed(order.clOrdId, err);
+      await this.onPlaceFailed(order.clOrdId, err, resumed);
     }
   }
 
-  private async onPlaceFailed(clOrdId: string, err: unknown): Promise<void> {
+  private async onPlaceFailed(clOrdId: string, err: unknown, resumed = false): Promise<void> {
     const order = this.committer.current(clOrdId);
     if (!order) return;
-    if (err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
+    // A re-sent create's refusal says nothing about the first attempt (an id that embeds its send
+    // time may just be too old now): only the venue's query can tell, as for an unknown outcome.
+    if (resumed || err instanceof DuplicateOrder || err instanceof OutcomeUnknown || !(err instanceof VenueError)) {
       // Our venue ids are unique per session, so a duplicate means an earlier attempt got through;
       // the resolver adopts the venue's order only if its content is ours.
       this.logger.warn({ clOrdId, err: (err as Error).message }, 'create outcome unknown; resolving through the venue');

@@ -1,4 +1,5 @@
 // Gateway-level (fake venue, no sockets): an order saved but not answered when the process died.
+import { OrderRejected } from '../../src/venues/venue';
 import { FakeVenueAdapter } from '../support/fake-venue-adapter';
 import { Harness, nos, startHarness, tick } from '../support/gateway-harness';
 
@@ -43,6 +44,18 @@ describe('an order saved but not answered when the process died', () => {
     h = await startHarness({ venue, dir, unknownOutcomeProofMs: 200 });
     await h.session.until((s) => s.some((m) => m.get(11) === 'R2' && m.get(150) === '0'), 3000, '150=0 for R2');
     expect(sentTypes(h, 'R2')).toEqual(['A', '0']);
+    expect(venue.orders.size).toBe(1);
+  });
+
+  test('the re-submitted create is refused for another reason (e.g. its id embeds a send time now too old): that proves nothing about the first attempt, which is found by query, never rejected', async () => {
+    const venue = new FakeVenueAdapter({ refusesReusedClientOrderId: true });
+    const dir = await crashWithCreateInFlight(venue, 'R4');
+    const req = venue.calls.find((c) => c.op === 'placeOrder')!.arg as { clientOrderId: string };
+    venue.setOrder(req.clientOrderId, { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: '1', price: '100' });
+    venue.script('placeOrder', { fail: new OrderRejected('invalid_order', 'timestamp error', '327834', 'timestamp error') });
+    h = await startHarness({ venue, dir, unknownOutcomeProofMs: 200 });
+    await h.session.until((s) => s.some((m) => m.get(11) === 'R4' && ['0', '8'].includes(m.get(150) ?? '')), 3000, 'an outcome for R4');
+    expect(sentTypes(h, 'R4')).toEqual(['A', '0']);
     expect(venue.orders.size).toBe(1);
   });
 
