@@ -97,8 +97,18 @@ export class OrderCanceller {
         // The venue is still taking the order in: ask again once it acknowledges it (or after
         // cancelConfirmCheckMs when it already has), within the usual request limit.
         this.logger.info({ clOrdId, err: err.message }, 'venue cannot cancel the order yet; sending the cancel again once it is acknowledged');
-        if (!current.acked) this.heldForAck.add(clOrdId);
-        else this.scheduler.later('cancel not yet possible', () => this.resend(clOrdId), this.cancelConfirmCheckMs);
+        if (!current.acked) {
+          this.heldForAck.add(clOrdId);
+          // An order that stays pending (the venue never acknowledges it) must not hold the cancel
+          // for good: ask again after the usual interval, so the request limit ends it (35=9 102=3).
+          this.scheduler.later(
+            'cancel of an order still pending',
+            async () => {
+              if (this.heldForAck.delete(clOrdId)) await this.resend(clOrdId);
+            },
+            this.cancelConfirmCheckMs,
+          );
+        } else this.scheduler.later('cancel not yet possible', () => this.resend(clOrdId), this.cancelConfirmCheckMs);
         return;
       }
       this.requests.delete(clOrdId);

@@ -81,6 +81,25 @@ test('not_yet_cancelable every time (the venue keeps refusing): after the reques
   expect(h.book.get('NY1')!.pendingCancel).toBeUndefined();
 });
 
+test('not_yet_cancelable while the order stays pending at the venue (never acknowledged): the cancel still ends, 35=9 102=3 after the request limit, never left at 39=6', async () => {
+  h = await startHarness({ cancelConfirmCheckMs: 20 });
+  const create = h.venue.script('placeOrder', 'hold');
+  await h.deliver(nos('NY2'));
+  const held = await create.arrived;
+  const req = held.arg as { clientOrderId: string };
+  // Accepted in two steps, and the second never comes (the exchange behind the venue is stuck).
+  held.resolve(h.venue.setOrder(req.clientOrderId, { status: 'pending_new', rawStatus: 'PENDING_SUBMIT' }));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'NY2' && m.get(150) === 'A'), 2000, '150=A');
+  const refuse = { fail: new OrderRejected('not_yet_cancelable', 'still being submitted', '328026', 'cannot cancel order in PENDING_SUBMIT status') };
+  h.venue.script('cancelOrder', refuse, refuse, refuse);
+  await h.deliver(cancelReq('NY2-C', 'NY2'));
+  await h.session.until((s) => s.some((m) => m.msgType === '9' && m.get(11) === 'NY2-C'), 3000, '35=9 for a cancel of an order that stays pending');
+  const rej = h.session.sent.find((m) => m.msgType === '9' && m.get(11) === 'NY2-C')!;
+  expect([rej.get(102), rej.get(41)]).toEqual(['3', 'NY2']);
+  expect(h.venue.calledTimes('cancelOrder')).toBe(3);
+  expect(h.book.get('NY2')!.pendingCancel).toBeUndefined();
+});
+
 describe('fills without venue ids, and an order that ends partly filled', () => {
   function ev(h: Harness, clOrdId: string, e: Partial<OrderEvent> & { kind: OrderEvent['kind'] }): OrderEvent {
     const o = h.book.get(clOrdId)!;
