@@ -2,102 +2,24 @@
 // trading on the in-process Dzengi simulator (no client order id, polled order updates, symbols
 // with a slash): every ExecutionReport and OrderCancelReject must pass its validation (0 errors),
 // every scenario step must pass, and fixinvariants.py must hold over everything it received.
-import { ChildProcess, spawn, spawnSync } from 'child_process';
-import * as fs from 'fs';
-import * as os from 'os';
-import * as path from 'path';
-import { GatewayProcess, killAllGateways, removeDir, REPO_ROOT, startGatewayProcess } from '../support/gateway-process';
+import { QfclientOnVenue, expectCleanScenario } from '../support/qfclient-venue';
 
-jest.setTimeout(120_000);
+jest.setTimeout(240_000);
 
-const SHARED = process.env.SHARED_DIR ?? path.resolve(REPO_ROOT, '..', 'shared');
-const children = new Set<ChildProcess>();
-const dirs: string[] = [];
-let qfclient = '';
-let qfclientCfg = '';
-let gw: GatewayProcess;
-
-const CONFIG = `
-[DEFAULT]
-BeginString=FIX.4.2
-SocketAcceptHost=127.0.0.1
-SocketAcceptPort={{PORT}}
-FileStorePath={{DIR}}/store
-FileLogPath={{DIR}}/log
-DataDictionary={{DICTIONARY}}
-ResetOnLogon=N
-[SESSION]
-SenderCompID=GATEWAY
-TargetCompID=QFCLIENT
-Application=gateway
-Venue=dzengi
-VenueEnvironment=simulator
-VenueSimulatorPort={{PORT2}}
-`;
-
-async function sim<T>(method: string, p: string, body?: unknown): Promise<T> {
-  const res = await fetch(`http://127.0.0.1:${gw.ports[1]}${p}`, {
-    method,
-    headers: body === undefined ? {} : { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (res.status !== 200) throw new Error(`${method} ${p} -> ${res.status} ${await res.text()}`);
-  return (await res.json()) as T;
-}
-
+let q: QfclientOnVenue;
 beforeAll(async () => {
-  const build = spawnSync('bash', [path.join(REPO_ROOT, 'scripts', 'build-qfclient.sh')], { encoding: 'utf8' });
-  if (build.status !== 0) throw new Error(`could not build qfclient:\n${build.stdout}\n${build.stderr}`);
-  const home = path.join(REPO_ROOT, '.qfbuild', 'qfclient');
-  qfclient = path.join(home, 'qfclient');
-  qfclientCfg = path.join(home, 'cfg', 'client.cfg');
-  gw = await startGatewayProcess({ config: CONFIG, portCount: 2 });
-  dirs.push(gw.dir);
-  await gw.waitForLog((e) => e.msg === 'venue ready', 30_000);
+  q = await QfclientOnVenue.start('dzengi');
   // 1 BTC per price level: the scenario's crossing order of 2.5 takes three levels.
-  await sim('POST', '/__sim/config', { liquidity: { 'BTC/USD': { levelQty: '1' } } });
+  await q.sim.request('POST', '/__sim/config', { liquidity: { 'BTC/USD': { levelQty: '1' } } });
 });
-
 afterAll(async () => {
-  for (const c of children) c.kill('SIGKILL');
-  await killAllGateways();
-  for (const d of dirs) removeDir(d);
+  await q?.stop();
 });
-
-function run(args: string[], timeoutMs = 90_000): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(qfclient, ['--config', qfclientCfg, '--port', String(gw.ports[0]), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    children.add(child);
-    let stdout = '';
-    let stderr = '';
-    child.stdout!.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr!.on('data', (b: Buffer) => (stderr += b.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`qfclient timed out\n${stdout}\n${stderr}`));
-    }, timeoutMs);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      children.delete(child);
-      resolve({ code, stdout, stderr });
-    });
-  });
-}
-
-const workdir = fs.mkdtempSync(path.join(os.tmpdir(), 'qfc-dz-'));
-dirs.push(workdir);
 
 test('scenario dzengi-basic: rest, status, cancel, too-late cancels, fills at three prices, IOC/FOK expiry (150=C), market, rejects — all steps pass, 0 validation errors', async () => {
-  const r = await run(['--workdir', workdir, '--mode', 'scenario', '--run-id', 'DZ1', '--file', path.join(REPO_ROOT, 'test', 'scenarios', 'dzengi-basic.json')]);
-  expect(r.stdout).toMatch(/every incoming message passed QuickFIX FIX42.xml validation \(0 errors\)/);
-  expect(r.stdout).toMatch(/^\d+ passed, 0 failed$/m);
-  expect(r.code).toBe(0);
-  const inv = spawnSync('python3', [path.join(SHARED, 'qfclient', 'fixinvariants.py'), workdir], { encoding: 'utf8' });
-  expect(`${inv.stdout}${inv.stderr}`).toMatch(/invariants ok/);
-  expect(inv.status).toBe(0);
-
+  expectCleanScenario(await q.scenario('dzengi-basic.json', ['--run-id', 'DZ1'], 90_000));
   // The venue's view: the orders the scenario placed (local rejects and the duplicate never reach it).
-  const { orders } = await sim<{ orders: Array<{ symbol: string; status: string; cumQty: string; type: string; timeInForce: string }> }>('GET', '/__sim/orders');
+  const { orders } = await q.sim.request<{ orders: Array<{ symbol: string; status: string; cumQty: string; type: string; timeInForce: string }> }>('GET', '/__sim/orders');
   expect(orders.map((o) => [o.symbol, o.type, o.timeInForce, o.status, o.cumQty])).toEqual([
     ['BTC/USD', 'limit', 'GTC', 'canceled', '0'],
     ['BTC/USD', 'limit', 'GTC', 'filled', '2.5'],
