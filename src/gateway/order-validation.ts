@@ -316,8 +316,9 @@ export interface IntegerIdPartition {
 }
 
 /**
- * The slice of [min, max] a session allocates `integer` client order ids from. Venues with integer
- * ids (Coinut) neither enforce their uniqueness nor tell sessions apart, and every session on an
+ * The slice of [min, max] a session allocates `integer` client order ids from. A venue whose
+ * `clientOrderId` capability is `integer` neither enforces their uniqueness nor tells sessions
+ * apart (venue.ts), and every session on an
  * account sees every order of it: sessions sharing an account must draw from disjoint slices, so
  * an id can never name two sessions' orders. No partition = the whole range.
  */

@@ -463,8 +463,8 @@ function buildVenue(
   if (name === undefined) throw r.error('Venue', 'required with Application=gateway');
   const environment = (r.optional('VenueEnvironment') ?? 'simulator') as VenueEnvironment;
   if (environment !== 'simulator') {
-    // VenueApiSecret and VenueAccount depend on the venue (Coinut has no separate secret): the
-    // gateway checks them against its venue registry.
+    // VenueApiSecret and VenueAccount depend on the venue (some have no separate secret, some need
+    // an account): the gateway checks them against its venue registry.
     if (!r.get('VenueApiKey')) throw r.error('VenueApiKey', `required with VenueEnvironment=${environment}`);
     if (r.get('VenueSimulatorPort')) throw r.error('VenueSimulatorPort', 'only valid with VenueEnvironment=simulator');
   }
