@@ -149,6 +149,13 @@ function emit(w: Work, execType: ExecType, extra: Partial<Report> = {}): void {
   w.dirty = true;
 }
 
+/** 150=A/39=A, once: nothing once acked or terminal, nor when the order already had its 150=A. */
+function emitPendingNew(w: Work): void {
+  if (w.o.acked || isTerminal(w.o) || (w.o.status === 'A' && w.o.execSeq > 0)) return;
+  setStatus(w, 'A');
+  emit(w, 'A');
+}
+
 function setStatus(w: Work, status: OrdStatus): void {
   if (w.o.status !== status) {
     w.o.status = status;
@@ -448,11 +455,8 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
   const status = behind && TERMINAL_STATUSES.has(snapshot.status) ? 'new' : snapshot.status;
   switch (status) {
     case 'pending_new':
-      // Accepted in two steps (Apifiny PENDING_SUBMIT): Pending New, once, until the venue decides.
-      if (!w.o.acked && !isTerminal(w.o) && !(w.o.status === 'A' && w.o.execSeq > 0)) {
-        setStatus(w, 'A');
-        emit(w, 'A');
-      }
+      // The venue accepts in two steps and has not decided yet: Pending New, once.
+      emitPendingNew(w);
       break;
     case 'filled': // the fills above did it
       break;
@@ -504,10 +508,7 @@ function catchUpPrice(o: GatewayOrder, snapshot: VenueOrder, venueCum: Dec, qty:
  */
 export function pendingNewReport(order: GatewayOrder, now: number = order.updatedAt): Transition {
   const w = begin(order);
-  if (!order.acked && !isTerminal(order) && !(order.status === 'A' && order.execSeq > 0)) {
-    setStatus(w, 'A');
-    emit(w, 'A');
-  }
+  emitPendingNew(w);
   return finish(order, w, now);
 }
 
