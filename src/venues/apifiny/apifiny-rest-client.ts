@@ -46,7 +46,6 @@ export interface ApifinyRestClientOptions {
   now?: () => number;
 }
 
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class ApifinyRestClient {
   readonly limiter: RateLimiter<RequestClass>;
@@ -146,7 +145,7 @@ export class ApifinyRestClient {
   }
 
   /** POST: `payload` is the body; GET: the query string. Signed fresh per attempt. */
-  private async send(method: HttpMethod, path: string, payload: string, mayRetry = method === 'GET'): Promise<unknown> {
+  private async send(method: HttpMethod, path: string, payload: string): Promise<unknown> {
     const started = this.now();
     const exp = apifinyExp(started, this.jwtLifetimeSeconds);
     const signed = method === 'POST' ? signApifinyBody(this.creds, payload, exp) : signApifinyQuery(this.creds, payload, exp);
@@ -161,11 +160,6 @@ export class ApifinyRestClient {
         ...(method === 'POST' ? { body: payload } : {}),
       });
     } catch (err) {
-      const code = errorCode(err);
-      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
-        this.log.debug({ method, path, code }, 'apifiny GET retried after a stale socket');
-        return this.send(method, path, payload, false);
-      }
       throw this.networkError(err, method, path, started);
     }
     let body: unknown = res.body;

@@ -26,7 +26,15 @@ export interface HttpJsonRequest {
   body?: string;
   /** Whole-request deadline (connect, send, reply and body), ms; default: the client's timeoutMs. */
   timeoutMs?: number;
+  /**
+   * The request changes nothing at the venue (a read), so it is retried once when a kept-alive
+   * socket turns out to have been closed by the server under us. Default: method GET.
+   */
+  idempotent?: boolean;
 }
+
+/** Errors of a kept-alive socket the server closed while idle: a read may be sent again. */
+const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export interface HttpJsonResponse {
   status: number;
@@ -164,6 +172,12 @@ export class HttpJsonClient {
   }
 
   request(r: HttpJsonRequest): Promise<HttpJsonResponse> {
+    const once = this.requestOnce(r);
+    if (!(r.idempotent ?? r.method === 'GET')) return once;
+    return once.catch((err: HttpRequestError) => (STALE_SOCKET_CODES.has(err.code) ? this.requestOnce(r) : Promise.reject(err)));
+  }
+
+  private requestOnce(r: HttpJsonRequest): Promise<HttpJsonResponse> {
     return new Promise<HttpJsonResponse>((resolve, reject) => {
       const method = r.method;
       const headers: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...r.headers };

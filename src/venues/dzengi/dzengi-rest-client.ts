@@ -69,7 +69,6 @@ export interface DzengiExchangeInfo {
 }
 
 /** Errors on a reused keep-alive socket that a GET may safely retry once. */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 const FORM = 'application/x-www-form-urlencoded';
 
 export class DzengiRestClient {
@@ -169,7 +168,7 @@ export class DzengiRestClient {
     return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
   }
 
-  private async send(method: HttpMethod, path: string, params: DzengiParams, signed: boolean, mayRetry = method === 'GET'): Promise<unknown> {
+  private async send(method: HttpMethod, path: string, params: DzengiParams, signed: boolean): Promise<unknown> {
     const started = this.now();
     // Fresh timestamp + signature per attempt; the signed string never goes to a log.
     const encoded = signed ? buildDzengiSignedParams(this.apiSecret, params, started, this.recvWindowMs).query : encodeDzengiParams(params);
@@ -186,12 +185,6 @@ export class DzengiRestClient {
         ...(inBody ? { body: encoded } : {}),
       });
     } catch (err) {
-      const code = errorCode(err);
-      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
-        // A GET changes nothing: retry once on a socket the server closed under us.
-        this.log.debug({ method, path, code }, 'dzengi request retried after a stale socket');
-        return this.send(method, path, params, signed, false);
-      }
       throw this.networkError(err, method, path, started);
     }
     return this.handleReply(res, method, path, started);

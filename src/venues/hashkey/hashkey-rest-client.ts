@@ -74,7 +74,6 @@ export interface HashKeyOrderRef {
 }
 
 /** Errors on a reused keep-alive socket that a GET may safely retry once. */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class HashKeyRestClient {
   readonly limiter: RateLimiter<HashKeyLimitClass>;
@@ -195,7 +194,7 @@ export class HashKeyRestClient {
     return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
   }
 
-  private async send(method: HttpMethod, path: string, params: HashKeyParams, signed: boolean, mayRetry = method === 'GET'): Promise<unknown> {
+  private async send(method: HttpMethod, path: string, params: HashKeyParams, signed: boolean): Promise<unknown> {
     const started = this.now();
     // Fresh timestamp + signature per attempt; the query never goes to a log (it holds the signature).
     const query = signed
@@ -209,12 +208,6 @@ export class HashKeyRestClient {
         headers: signed ? { [HASHKEY_HEADERS.apiKey]: this.apiKey } : undefined,
       });
     } catch (err) {
-      const code = errorCode(err);
-      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
-        // A GET changes nothing: retry once on a socket the server closed under us.
-        this.log.debug({ method, path, code }, 'hashkey request retried after a stale socket');
-        return this.send(method, path, params, signed, false);
-      }
       throw this.networkError(err, method, path, started);
     }
     return this.handleReply(res, method, path, started);

@@ -66,7 +66,6 @@ export interface ZerocapOrderPage {
 type LimitClass = 'orders' | 'queries';
 
 /** Errors on a reused keep-alive socket that a read may safely retry once. */
-const STALE_SOCKET_CODES = new Set(['ECONNRESET', 'EPIPE']);
 
 export class ZerocapRestClient {
   readonly limiter: RateLimiter<LimitClass>;
@@ -141,21 +140,16 @@ export class ZerocapRestClient {
     return this.limiter.schedule(cls, () => this.send(method, path, body, kind, method === 'GET' || kind !== 'create'));
   }
 
-  private async send(method: HttpMethod, path: string, body: object | undefined, kind: ZerocapRequestKind, mayRetry: boolean): Promise<unknown> {
+  private async send(method: HttpMethod, path: string, body: object | undefined, kind: ZerocapRequestKind, idempotent: boolean): Promise<unknown> {
     const started = this.now();
     // Signed per attempt; the headers never go to a log (they hold the signature).
     const headers: Record<string, string> = zerocapAuthHeaders(this.apiKey, this.apiSecret, started);
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: HttpJsonResponse;
     try {
-      res = await this.http.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body) });
+      // Queries are POSTs too (fetch_orders) but change nothing: the client may retry them.
+      res = await this.http.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body), idempotent });
     } catch (err) {
-      const code = errorCode(err);
-      if (mayRetry && STALE_SOCKET_CODES.has(code)) {
-        // A read changes nothing: retry once on a socket the server closed under us.
-        this.log.debug({ method, path: pathOnly(path), code }, 'zerocap request retried after a stale socket');
-        return this.send(method, path, body, kind, false);
-      }
       throw this.networkError(err, method, path, started);
     }
     const parsed = parseBody(res.body);

@@ -142,6 +142,23 @@ describe('HttpJsonClient failures', () => {
     expect(err).toMatchObject({ code: 'ECONNREFUSED', sent: false });
   });
 
+  it('a read whose socket the server closed under us is sent once more; a write never is (unless marked idempotent)', async () => {
+    let calls = 0;
+    handler = (req, res) => {
+      calls += 1;
+      if (calls % 2 === 1) req.socket.destroy();
+      else res.end('{"ok":true}');
+    };
+    expect((await newClient().request({ method: 'GET', path: '/x' })).body).toBe('{"ok":true}');
+    expect(calls).toBe(2);
+    calls = 0;
+    expect(await failureOf(newClient().request({ method: 'POST', path: '/order' }))).toMatchObject({ code: 'ECONNRESET' });
+    expect(calls).toBe(1);
+    calls = 0;
+    expect((await newClient().request({ method: 'POST', path: '/orders/fetch', idempotent: true })).body).toBe('{"ok":true}');
+    expect(calls).toBe(2);
+  });
+
   it('connection reset after the request arrived → ECONNRESET, sent: true', async () => {
     handler = (req) => req.socket.destroy();
     const err = await failureOf(newClient().request({ method: 'POST', path: '/order' }));
