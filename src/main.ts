@@ -17,6 +17,7 @@ import { FixAcceptor } from './fix/acceptor';
 import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
 import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
+import { acquireStoreLocks } from './ops/store-lock';
 
 export function sessionKey(cfg: SessionConfig): string {
   return `${cfg.beginString}-${cfg.senderCompId}-${cfg.targetCompId}`.replace(/[^A-Za-z0-9._-]/g, '_');
@@ -36,9 +37,12 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   for (const cfg of configs) {
     if (!dictionaries.has(cfg.dataDictionary)) dictionaries.set(cfg.dataDictionary, await loadDictionary(cfg.dataDictionary));
   }
+  // Before any store is opened: a second gateway on the same FileStorePath stops here, naming the holder.
+  const locks = acquireStoreLocks(configs.map((c) => c.fileStorePath), 'gateway');
   const sessions: FixSession[] = [];
   const validators = new Map<FixSession, MessageValidator | undefined>();
   const cleanups: Array<() => Promise<void>> = [];
+  const releaseLocks = () => locks.forEach((l) => l.release());
   try {
     for (const cfg of configs) {
       const safe = loggableSessionConfig(cfg);
@@ -75,6 +79,7 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
     }
   } catch (err) {
     for (const c of cleanups) await c().catch(() => undefined);
+    releaseLocks();
     throw err;
   }
   const acceptor = new FixAcceptor(sessions, validators, logger);
@@ -86,6 +91,7 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       await Promise.all(sessions.map((s) => s.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'))));
       await closed;
       for (const c of cleanups) await c().catch((err) => logger.error({ err }, 'cleanup failed'));
+      releaseLocks();
     })());
   return { acceptor, sessions, endpoints, stop };
 }

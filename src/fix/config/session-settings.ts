@@ -65,6 +65,12 @@ export interface SessionConfig {
   heartBtInt: number;
   fileStorePath: string;
   fileLogPath: string;
+  /** Start a new FIX message / event log file before one would exceed this many bytes (FileLogRotateBytes); absent = never. */
+  fileLogRotateBytes?: number;
+  /** Start new log files at UTC midnight (FileLogRotateDaily). */
+  fileLogRotateDaily: boolean;
+  /** Process-wide (LogFormat, [DEFAULT] only): absent = pretty on a terminal, JSON otherwise. */
+  logFormat?: 'pretty' | 'json';
   dataDictionary: string;
   resetOnLogon: boolean;
   resetOnLogout: boolean;
@@ -120,6 +126,20 @@ const intIn =
 
 const positiveInt = intIn(1, 2_147_483_647, 'a positive integer');
 
+const BYTE_UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3 };
+/** `10485760`, `10M`, `512K`, `1G` (binary units) as bytes; undefined when not one. */
+export function parseByteSize(v: string): number | undefined {
+  const m = /^(\d{1,12})([KMG]?)$/.exec(v);
+  return m ? Number(m[1]) * BYTE_UNITS[m[2]] : undefined;
+}
+const MIN_ROTATE_BYTES = 1024;
+const rotateBytes: Check = (v) => {
+  const n = parseByteSize(v);
+  return n !== undefined && n >= MIN_ROTATE_BYTES && n <= 1024 ** 4
+    ? undefined
+    : `expected a size of at least ${MIN_ROTATE_BYTES} bytes: a number of bytes or with K, M or G (e.g. 100M), got ${shown(v)}`;
+};
+
 const positiveNumber: Check = (v) =>
   /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? undefined : `expected a positive number, got ${shown(v)}`;
 
@@ -164,6 +184,8 @@ interface KeySpec {
   secret?: boolean;
   /** Venue key: only valid with Application=gateway. */
   venue?: boolean;
+  /** Applies to the whole process, not a session: only in [DEFAULT]. */
+  processWide?: boolean;
 }
 
 const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
@@ -176,6 +198,9 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['HeartBtInt', { check: positiveInt }],
   ['FileStorePath', { check: anyPath }],
   ['FileLogPath', { check: anyPath }],
+  ['FileLogRotateBytes', { check: rotateBytes }],
+  ['FileLogRotateDaily', { check: yesNo }],
+  ['LogFormat', { check: oneOf('pretty', 'json'), processWide: true }],
   ['DataDictionary', { check: anyPath }],
   ['ResetOnLogon', { check: yesNo }],
   ['ResetOnLogout', { check: yesNo }],
@@ -223,7 +248,8 @@ interface Section {
   settings: Map<string, Setting>;
 }
 
-function readSections(text: string, file: string): { defaults?: Section; sessions: Section[] } {
+/** `report` gets each problem: it throws to stop at the first, or collects them (the line is then skipped). */
+function readSections(text: string, file: string, report: (e: ConfigError) => void): { defaults?: Section; sessions: Section[] } {
   let defaults: Section | undefined;
   const sessions: Section[] = [];
   let current: Section | undefined;
@@ -238,38 +264,44 @@ function readSections(text: string, file: string): { defaults?: Section; session
     if (header) {
       const name = header[1].toUpperCase();
       if (name === 'DEFAULT') {
-        if (defaults) throw new ConfigError(file, line, undefined, '[DEFAULT] may appear only once');
-        if (sessions.length > 0) throw new ConfigError(file, line, undefined, '[DEFAULT] must come before any [SESSION]');
-        current = defaults = { line, settings: new Map() };
+        const problem = defaults ? '[DEFAULT] may appear only once' : sessions.length > 0 ? '[DEFAULT] must come before any [SESSION]' : undefined;
+        if (problem) {
+          report(new ConfigError(file, line, undefined, problem));
+          current = { line, settings: new Map() }; // its keys are still checked, then dropped
+        } else current = defaults = { line, settings: new Map() };
       } else if (name === 'SESSION') {
         current = { line, settings: new Map() };
         sessions.push(current);
       } else {
-        throw new ConfigError(file, line, undefined, `unknown section [${header[1]}] (expected [DEFAULT] or [SESSION])`);
+        report(new ConfigError(file, line, undefined, `unknown section [${header[1]}] (expected [DEFAULT] or [SESSION])`));
+        current = { line, settings: new Map() };
       }
       return;
     }
 
     // Never echo the line: it may be a pasted secret.
     const eq = text.indexOf('=');
-    if (eq < 0) throw new ConfigError(file, line, undefined, 'expected key=value, a [SECTION] header, a # comment or a blank line');
+    if (eq < 0) return report(new ConfigError(file, line, undefined, 'expected key=value, a [SECTION] header, a # comment or a blank line'));
     const key = text.slice(0, eq).trim();
     const value = text.slice(eq + 1).trim();
-    if (key === '') throw new ConfigError(file, line, undefined, 'missing key before "="');
+    if (key === '') return report(new ConfigError(file, line, undefined, 'missing key before "="'));
     const spec = KEYS.get(key);
     if (!spec) {
       // A pasted base64 secret ("...==") or other non-name must not be echoed as a key.
       if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(key) || /^=*$/.test(value)) {
-        throw new ConfigError(file, line, undefined, 'not a known key=value setting (line not shown: it may hold a secret)');
+        return report(new ConfigError(file, line, undefined, 'not a known key=value setting (line not shown: it may hold a secret)'));
       }
-      throw new ConfigError(file, line, key, 'unknown key');
+      return report(new ConfigError(file, line, key, 'unknown key'));
     }
-    if (!current) throw new ConfigError(file, line, key, 'key outside a section ([DEFAULT] or [SESSION] must come first)');
+    if (spec.processWide && current && current !== defaults) {
+      return report(new ConfigError(file, line, key, 'applies to the whole process: set it in [DEFAULT]'));
+    }
+    if (!current) return report(new ConfigError(file, line, key, 'key outside a section ([DEFAULT] or [SESSION] must come first)'));
     const earlier = current.settings.get(key);
-    if (earlier) throw new ConfigError(file, line, key, `set twice in the same section (first at line ${earlier.line})`);
-    if (value === '') throw new ConfigError(file, line, key, 'empty value');
+    if (earlier) return report(new ConfigError(file, line, key, `set twice in the same section (first at line ${earlier.line})`));
+    if (value === '') return report(new ConfigError(file, line, key, 'empty value'));
     const problem = spec.check(value);
-    if (problem) throw new ConfigError(file, line, key, problem);
+    if (problem) return report(new ConfigError(file, line, key, problem));
     current.settings.set(key, { value, file, line });
   });
 
@@ -399,6 +431,7 @@ function buildSession(r: SessionReader): SessionConfig {
     heartBtInt: r.int('HeartBtInt', 30),
     fileStorePath: r.path('FileStorePath')!,
     fileLogPath: r.path('FileLogPath')!,
+    fileLogRotateDaily: r.yesNo('FileLogRotateDaily', false),
     dataDictionary,
     resetOnLogon: r.yesNo('ResetOnLogon', false),
     resetOnLogout: r.yesNo('ResetOnLogout', false),
@@ -419,6 +452,10 @@ function buildSession(r: SessionReader): SessionConfig {
     secretRefs,
     origin: r.origin(),
   };
+  const rotate = r.optional('FileLogRotateBytes');
+  if (rotate !== undefined) cfg.fileLogRotateBytes = parseByteSize(rotate);
+  const logFormat = r.optional('LogFormat');
+  if (logFormat !== undefined) cfg.logFormat = logFormat as 'pretty' | 'json';
   if (allowed !== undefined) cfg.allowedRemoteAddresses = allowed.split(',').map((e) => e.trim());
   const logonPassword = r.secret('LogonPassword', secretRefs);
   if (logonPassword !== undefined) cfg.logonPassword = logonPassword;
@@ -493,23 +530,26 @@ function buildVenue(
   return venue;
 }
 
-function checkAcrossSessions(configs: SessionConfig[]): void {
+function checkAcrossSessions(configs: SessionConfig[], report: (e: ConfigError) => void): void {
   const byId = new Map<string, SessionConfig>();
   const byPort = new Map<number, SessionConfig>();
   for (const cfg of configs) {
     const first = byId.get(cfg.sessionId);
     if (first) {
-      throw new ConfigError(cfg.file, cfg.line, undefined, `duplicate session ${cfg.sessionId} (first at line ${first.line})`);
+      report(new ConfigError(cfg.file, cfg.line, undefined, `duplicate session ${cfg.sessionId} (first at line ${first.line})`));
+      continue;
     }
     byId.set(cfg.sessionId, cfg);
 
     const samePort = byPort.get(cfg.acceptPort);
     if (samePort && samePort.acceptHost !== cfg.acceptHost) {
-      throw configErrorFor(
-        cfg,
-        'SocketAcceptHost',
-        `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share SocketAcceptHost: ` +
-          `${JSON.stringify(cfg.acceptHost)} here, ${JSON.stringify(samePort.acceptHost)} in the session at line ${samePort.line}`,
+      report(
+        configErrorFor(
+          cfg,
+          'SocketAcceptHost',
+          `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share SocketAcceptHost: ` +
+            `${JSON.stringify(cfg.acceptHost)} here, ${JSON.stringify(samePort.acceptHost)} in the session at line ${samePort.line}`,
+        ),
       );
     }
     if (!samePort) byPort.set(cfg.acceptPort, cfg);
@@ -518,7 +558,7 @@ function checkAcrossSessions(configs: SessionConfig[]): void {
     const simPort = cfg.venue?.simulatorPort;
     const clash = simPort ? byPort.get(simPort) : undefined;
     if (clash) {
-      throw configErrorFor(cfg, 'VenueSimulatorPort', `port ${simPort} is the SocketAcceptPort of the session at line ${clash.line}`);
+      report(configErrorFor(cfg, 'VenueSimulatorPort', `port ${simPort} is the SocketAcceptPort of the session at line ${clash.line}`));
     }
   }
 }
@@ -528,12 +568,43 @@ function checkAcrossSessions(configs: SessionConfig[]): void {
 
 /** Parses settings text; `file` names it in errors and anchors relative paths (its directory). */
 export function parseSessionSettings(text: string, file: string, env: NodeJS.ProcessEnv = process.env): SessionConfig[] {
-  const { defaults, sessions } = readSections(text, file);
+  const stop = (e: ConfigError) => {
+    throw e;
+  };
+  const { defaults, sessions } = readSections(text, file, stop);
   if (sessions.length === 0) throw new ConfigError(file, undefined, undefined, 'no [SESSION] section');
   const dir = path.dirname(path.resolve(file));
   const configs = sessions.map((section) => buildSession(new SessionReader(file, dir, env, section, defaults)));
-  checkAcrossSessions(configs);
+  checkAcrossSessions(configs, stop);
   return configs;
+}
+
+/**
+ * Like parseSessionSettings, but goes on past problems: every line-level problem, the first
+ * problem of each [SESSION], and the problems between sessions that parsed. `configs` holds the
+ * sessions without problems (for further checks).
+ */
+export function collectSessionSettingsProblems(
+  text: string,
+  file: string,
+  env: NodeJS.ProcessEnv = process.env,
+): { configs: SessionConfig[]; problems: ConfigError[] } {
+  const problems: ConfigError[] = [];
+  const report = (e: ConfigError) => void problems.push(e);
+  const { defaults, sessions } = readSections(text, file, report);
+  if (sessions.length === 0) report(new ConfigError(file, undefined, undefined, 'no [SESSION] section'));
+  const dir = path.dirname(path.resolve(file));
+  const configs: SessionConfig[] = [];
+  for (const section of sessions) {
+    try {
+      configs.push(buildSession(new SessionReader(file, dir, env, section, defaults)));
+    } catch (e) {
+      if (!(e instanceof ConfigError)) throw e;
+      report(e);
+    }
+  }
+  checkAcrossSessions(configs, report);
+  return { configs, problems };
 }
 
 /** Reads and parses a settings file. */
