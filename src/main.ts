@@ -18,10 +18,9 @@ import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
 import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
 import { acquireStoreLocks } from './ops/store-lock';
+import { sessionKey } from './fix/session-key';
 
-export function sessionKey(cfg: SessionConfig): string {
-  return `${cfg.beginString}-${cfg.senderCompId}-${cfg.targetCompId}`.replace(/[^A-Za-z0-9._-]/g, '_');
-}
+export { sessionKey };
 
 export interface RunningGateway {
   acceptor: FixAcceptor;
@@ -60,7 +59,7 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       const dict = dictionaries.get(cfg.dataDictionary)!;
       const key = sessionKey(cfg);
       const store = new FileSessionStore(cfg.fileStorePath, key);
-      const log = new SessionLog(cfg.fileLogPath, key);
+      const log = new SessionLog(cfg.fileLogPath, key, true, { maxBytes: cfg.fileLogRotateBytes, daily: cfg.fileLogRotateDaily });
       let app: FixApplication;
       if (cfg.application === 'echo') app = new EchoApplication(dict);
       else {

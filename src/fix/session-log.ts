@@ -1,8 +1,9 @@
 // Per-session file logs in the spirit of QuickFIX's FileLog: one file of FIX messages (in and out),
-// one of session events, each line timestamped. Secrets carried in RawData (96) are masked.
-import * as fs from 'fs';
+// one of session events, each line timestamped. Secrets carried in RawData (96) are masked. Both
+// rotate by size and/or day when configured (rotating-log-file.ts).
 import * as path from 'path';
 import { utcTimestamp } from './codec/fix-encoder';
+import { LogRotation, RotatingLogFile, utcDay } from './rotating-log-file';
 
 const LOG_FLUSH_MS = 20;
 const LOG_FLUSH_BYTES = 256 * 1024;
@@ -35,13 +36,18 @@ export function maskSecrets(raw: string): string {
 }
 
 export class SessionLog {
-  private readonly messages: fs.WriteStream;
-  private readonly events: fs.WriteStream;
+  private readonly messages: RotatingLogFile;
+  private readonly events: RotatingLogFile;
 
-  constructor(dir: string, sessionKey: string, private readonly logMessages = true) {
-    fs.mkdirSync(dir, { recursive: true });
-    this.messages = fs.createWriteStream(path.join(dir, `${sessionKey}.messages.log`), { flags: 'a' });
-    this.events = fs.createWriteStream(path.join(dir, `${sessionKey}.event.log`), { flags: 'a' });
+  constructor(
+    dir: string,
+    sessionKey: string,
+    private readonly logMessages = true,
+    private readonly rotation: LogRotation = {},
+    private readonly now: () => number = Date.now,
+  ) {
+    this.messages = new RotatingLogFile(path.join(dir, `${sessionKey}.messages.log`), rotation, 'latin1', now);
+    this.events = new RotatingLogFile(path.join(dir, `${sessionKey}.event.log`), rotation, 'utf8', now);
   }
 
   incoming(raw: string): void {
@@ -56,9 +62,15 @@ export class SessionLog {
   // thread-pool hand-off per batch instead of per line. The log is a record for people, not the
   // durability mechanism (the store is), so a kill -9 may cost its last few milliseconds.
   private pending = '';
+  /** When the first pending line was logged (its day picks the file). */
+  private pendingAt = 0;
   private flushTimer?: NodeJS.Timeout;
 
   private line(text: string): void {
+    const now = this.now();
+    // Lines gathered before midnight go to that day's file.
+    if (this.rotation.daily && this.pending !== '' && utcDay(now) !== utcDay(this.pendingAt)) this.flushLines();
+    if (this.pending === '') this.pendingAt = now;
     this.pending += text;
     if (this.pending.length >= LOG_FLUSH_BYTES) this.flushLines();
     else if (!this.flushTimer) {
@@ -71,7 +83,7 @@ export class SessionLog {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending === '') return;
-    this.messages.write(this.pending, 'latin1');
+    this.messages.write(this.pending, this.pendingAt);
     this.pending = '';
   }
 
@@ -81,7 +93,6 @@ export class SessionLog {
 
   close(): Promise<void> {
     this.flushLines();
-    const end = (s: fs.WriteStream) => new Promise<void>((resolve) => s.end(resolve));
-    return Promise.all([end(this.messages), end(this.events)]).then(() => undefined);
+    return Promise.all([this.messages.close(), this.events.close()]).then(() => undefined);
   }
 }

@@ -1,0 +1,108 @@
+// An append-only text log that starts a new file by size (FileLogRotateBytes) and/or at UTC midnight
+// (FileLogRotateDaily). The live file keeps its name (`X.log`, what `tail -F` follows); a full one is
+// renamed `X.<YYYY-MM-DD>.<n>.log` (the UTC day its lines were written, n = 1, 2, ... within the
+// day), so names sort in the order the lines were written.
+//
+// No line is lost or split: callers write whole lines; a write is cut only after a newline, and a
+// single line longer than the limit goes whole into a file of its own. The file is written through
+// a descriptor opened synchronously, and the rename happens while writes queued on it may still be
+// pending: they land in the renamed file (the descriptor follows the file, not the name), in order.
+import * as fs from 'fs';
+import * as path from 'path';
+
+export interface LogRotation {
+  /** Start a new file before this one would exceed this many bytes. */
+  maxBytes?: number;
+  /** Start a new file when the UTC day changes. */
+  daily?: boolean;
+}
+
+const NEWLINE = 0x0a;
+
+export function utcDay(ms: number): string {
+  return new Date(ms).toISOString().slice(0, 10);
+}
+
+export class RotatingLogFile {
+  private stream!: fs.WriteStream;
+  private size = 0;
+  /** UTC day of the lines in the live file. */
+  private day = '';
+  private closed = false;
+
+  constructor(
+    readonly file: string,
+    private readonly rotation: LogRotation = {},
+    private readonly encoding: 'latin1' | 'utf8' = 'utf8',
+    private readonly now: () => number = Date.now,
+  ) {
+    this.openLive();
+  }
+
+  /** Appends `text`, which must be whole lines (ending with a newline), written at `at` (ms; its UTC day picks the file). */
+  write(text: string, at: number = this.now()): void {
+    if (this.closed || text === '') return;
+    if (this.rotation.maxBytes === undefined && !this.rotation.daily) {
+      this.stream.write(text, this.encoding);
+      this.size += Buffer.byteLength(text, this.encoding);
+      return;
+    }
+    let buf = Buffer.from(text, this.encoding);
+    const day = utcDay(at);
+    if (this.rotation.daily && day !== this.day && this.size > 0) this.rotate();
+    if (this.size === 0) this.day = day;
+    const max = this.rotation.maxBytes;
+    while (buf.length > 0) {
+      if (max === undefined || this.size + buf.length <= max) {
+        this.append(buf);
+        return;
+      }
+      // The longest run of whole lines that fits; none fits: a new file (or one line alone in an empty one).
+      const room = max - this.size;
+      let cut = room > 0 ? buf.lastIndexOf(NEWLINE, room - 1) + 1 : 0;
+      if (cut === 0 && this.size === 0) cut = buf.indexOf(NEWLINE) + 1 || buf.length;
+      if (cut > 0) {
+        this.append(buf.subarray(0, cut));
+        buf = buf.subarray(cut);
+      }
+      if (buf.length > 0) this.rotate();
+    }
+  }
+
+  close(): Promise<void> {
+    if (this.closed) return Promise.resolve();
+    this.closed = true;
+    return new Promise<void>((resolve) => this.stream.end(resolve));
+  }
+
+  private append(buf: Buffer): void {
+    this.stream.write(buf);
+    this.size += buf.length;
+  }
+
+  private openLive(): void {
+    fs.mkdirSync(path.dirname(this.file), { recursive: true });
+    const fd = fs.openSync(this.file, 'a');
+    const st = fs.fstatSync(fd);
+    this.size = st.size;
+    // A file left from an earlier run belongs to the day it was last written.
+    this.day = utcDay(st.size > 0 ? st.mtimeMs : this.now());
+    this.stream = fs.createWriteStream(this.file, { fd, flags: 'a' });
+  }
+
+  private rotate(): void {
+    const old = this.stream;
+    fs.renameSync(this.file, this.rotatedName(this.day));
+    old.end();
+    this.openLive();
+  }
+
+  private rotatedName(day: string): string {
+    const ext = path.extname(this.file);
+    const stem = this.file.slice(0, this.file.length - ext.length);
+    for (let n = 1; ; n++) {
+      const name = `${stem}.${day}.${n}${ext}`;
+      if (!fs.existsSync(name)) return name;
+    }
+  }
+}
