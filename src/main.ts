@@ -4,7 +4,7 @@
 //   node dist/src/main.js simulate --venue hashkey --port 8701 [--api-key K --api-secret S]
 import 'reflect-metadata';
 import * as path from 'path';
-import pino, { Logger } from 'pino';
+import type { Logger } from 'pino';
 import { ConfigError, loadSessionSettings, loggableSessionConfig, SessionConfig } from './fix/config/session-settings';
 import { FixDictionary, loadDictionary } from './fix/dictionary';
 import { FixSession } from './fix/fix-session';
@@ -17,7 +17,9 @@ import { FixAcceptor } from './fix/acceptor';
 import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
 import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
-import { acquireStoreLocks } from './ops/store-lock';
+import { acquireStoreLocks, StoreLockedError } from './ops/store-lock';
+import { createLogger, dispatch } from './ops/cli';
+import { renderBanner } from './ops/banner';
 import { sessionKey } from './fix/session-key';
 
 export { sessionKey };
@@ -95,17 +97,29 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   return { acceptor, sessions, endpoints, stop };
 }
 
-function argValue(args: string[], name: string): string | undefined {
-  const i = args.indexOf(name);
-  return i >= 0 ? args[i + 1] : undefined;
-}
-
 async function main(): Promise<void> {
-  const args = process.argv.slice(2);
-  const logger = pino({ base: { pid: process.pid }, redact: ['*.apiSecret', '*.apiKey', '*.logonPassword', '*.password'] });
-  if (args[0] === 'simulate') {
-    await runSimulatorCommand(args.slice(1), logger);
+  // --help, check and store are done here; otherwise it says what to run.
+  const command = await dispatch(process.argv.slice(2));
+  if (command.kind === 'exit') {
+    process.exitCode = command.code;
     return;
+  }
+  if (command.kind === 'simulate') {
+    await runSimulatorCommand(command.args, createLogger());
+    return;
+  }
+  const configFile = command.configFile;
+  let configs: SessionConfig[];
+  let logger: Logger;
+  try {
+    configs = loadSessionSettings(configFile); // for LogFormat and the banner; startGateway checks it all
+    logger = createLogger(configs[0].logFormat);
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`configuration error: ${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
   }
   // Belt and braces: the gateway catches every failure it starts; one that escapes is a bug, and
   // Node 20 would end the process on it anyway. Say so loudly, with what escaped, and exit non-zero.
@@ -113,7 +127,6 @@ async function main(): Promise<void> {
     logger.fatal({ err: reason instanceof Error ? { message: reason.message, stack: reason.stack } : String(reason) }, 'unhandled promise rejection; exiting');
     process.exit(70);
   });
-  const configFile = path.resolve(argValue(args, '--config') ?? 'sessions.cfg');
   let gateway: RunningGateway;
   try {
     gateway = await startGateway(configFile, logger);
@@ -122,9 +135,14 @@ async function main(): Promise<void> {
       process.stderr.write(`configuration error: ${err.message}\n`);
       process.exit(2);
     }
+    if (err instanceof StoreLockedError) {
+      process.stderr.write(`gateway not started: ${err.message}\n`);
+      process.exit(3);
+    }
     throw err;
   }
   logger.info({ endpoints: gateway.endpoints }, 'gateway started');
+  process.stdout.write(renderBanner(configs, { configFile, pid: process.pid }));
   const onSignal = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down');
     gateway.stop().then(
