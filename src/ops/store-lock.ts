@@ -171,41 +171,11 @@ export class StoreLock {
         if (state === 'unknown') {
           throw new StoreLockedError(absDir, file, holder, `FileStorePath ${absDir} is locked by ${describeHolder(holder)} on another host, which cannot be checked from here; if it no longer runs there, remove ${file}`);
         }
-        StoreLock.removeStale(absDir, file, holder, tmp);
+        removeStaleLock(absDir, file, holder, tmp);
       }
       throw new StoreLockedError(absDir, file, undefined, `FileStorePath ${absDir}: could not take ${file} (it keeps changing: several processes starting at once?)`);
     } finally {
       unlinkQuietly(tmp);
-    }
-  }
-
-  /** Removes `file` if it still is the stale lock `holder`, as the one process allowed to (its take-over marker). */
-  private static removeStale(dir: string, file: string, holder: LockHolder, tmp: string): void {
-    const marker = `${file}.takeover-${holder.nonce}`;
-    try {
-      fs.linkSync(tmp, marker);
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      const taker = readHolder(marker);
-      if (taker.kind === 'missing') return; // that take-over just finished: look again
-      if (taker.kind === 'holder' && holderState(taker.holder) === 'alive') {
-        throw new StoreLockedError(dir, file, taker.holder, `FileStorePath ${dir} is being taken over from dead ${describeHolder(holder)} by ${describeHolder(taker.holder)}`);
-      }
-      throw new StoreLockedError(
-        dir,
-        file,
-        holder,
-        `FileStorePath ${dir}: a take-over of the stale lock of ${describeHolder(holder)} was interrupted; if no gateway or store command uses ${dir}, remove ${file} and ${marker}`,
-      );
-    }
-    try {
-      const again = readHolder(file);
-      if (again.kind === 'holder' && again.holder.nonce === holder.nonce) {
-        fs.unlinkSync(file);
-        fsyncDir(dir);
-      }
-    } finally {
-      unlinkQuietly(marker);
     }
   }
 
@@ -215,6 +185,40 @@ export class StoreLock {
     this.released = true;
     const current = readHolder(this.file);
     if (current.kind === 'holder' && current.holder.nonce === this.holder.nonce) unlinkQuietly(this.file);
+  }
+}
+
+/**
+ * Removes `file` if it still is the stale lock `holder`, as the one process allowed to: the one that
+ * created its take-over marker (a link to `tmp`, our own lock text). Exported for tests: a process
+ * that judged a lock stale late, after another took it over, must leave the new lock alone.
+ */
+export function removeStaleLock(dir: string, file: string, holder: LockHolder, tmp: string): void {
+  const marker = `${file}.takeover-${holder.nonce}`;
+  try {
+    fs.linkSync(tmp, marker);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+    const taker = readHolder(marker);
+    if (taker.kind === 'missing') return; // that take-over just finished: look again
+    if (taker.kind === 'holder' && holderState(taker.holder) === 'alive') {
+      throw new StoreLockedError(dir, file, taker.holder, `FileStorePath ${dir} is being taken over from dead ${describeHolder(holder)} by ${describeHolder(taker.holder)}`);
+    }
+    throw new StoreLockedError(
+      dir,
+      file,
+      holder,
+      `FileStorePath ${dir}: a take-over of the stale lock of ${describeHolder(holder)} was interrupted; if no gateway or store command uses ${dir}, remove ${file} and ${marker}`,
+    );
+  }
+  try {
+    const again = readHolder(file);
+    if (again.kind === 'holder' && again.holder.nonce === holder.nonce) {
+      fs.unlinkSync(file);
+      fsyncDir(dir);
+    }
+  } finally {
+    unlinkQuietly(marker);
   }
 }
 
