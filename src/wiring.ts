@@ -258,6 +258,7 @@ export function simulateUsage(): string {
     "                    default: the venue's demo credentials, the ones a session with VenueEnvironment=simulator uses",
     '  --ex-destination  the exchange an aggregator simulator routes to (apifiny; default BINANCE)',
     "  --published-limits  enforce the venue's published rate limits instead of the simulators' high ones",
+    '  --help, -h        this text',
   ].join('\n');
 }
 

@@ -2,13 +2,12 @@
 // stdout as plain text (not a log line). Pure: renders from the parsed sessions.
 import type { SessionConfig } from '../fix/config/session-settings';
 
-/** Keys other parts of the gateway may add to a session's config (TLS, admin endpoint); shown when present. */
+/** What the TLS and admin settings add to a session's config, shown when present. */
 interface OptionalBannerFacts {
-  /** SocketUseSSL=Y */
-  socketUseSsl?: boolean;
+  /** SocketUseSSL=Y: the port's TLS settings. */
+  tls?: unknown;
   /** HttpAcceptPort / HttpAcceptHost: the admin endpoint with the status page. */
-  httpAcceptPort?: number;
-  httpAcceptHost?: string;
+  admin?: { host: string; port: number };
 }
 
 function pad(rows: string[][]): string[] {
@@ -21,9 +20,11 @@ function hostForUrl(host: string): string {
 }
 
 export function statusPageUrl(configs: readonly SessionConfig[]): string | undefined {
-  const cfg = configs.map((c) => c as SessionConfig & OptionalBannerFacts).find((c) => c.httpAcceptPort !== undefined);
-  if (!cfg) return undefined;
-  return `http://${hostForUrl(cfg.httpAcceptHost ?? '127.0.0.1')}:${cfg.httpAcceptPort}/`;
+  const admin = configs.map((c) => (c as SessionConfig & OptionalBannerFacts).admin).find((a) => a !== undefined);
+  if (!admin || admin.port === 0) return undefined; // an ephemeral port: the log says which
+  // A wildcard address is reachable on loopback from this host.
+  const host = admin.host === '0.0.0.0' || admin.host === '::' ? '127.0.0.1' : admin.host;
+  return `http://${hostForUrl(host)}:${admin.port}/`;
 }
 
 export function renderBanner(configs: readonly SessionConfig[], info: { configFile: string; pid: number }): string {
@@ -35,7 +36,7 @@ export function renderBanner(configs: readonly SessionConfig[], info: { configFi
       c.senderCompId,
       c.venue?.name ?? `(${c.application} application)`,
       c.venue?.environment ?? '-',
-      c.socketUseSsl ? 'TLS' : 'plain',
+      c.tls ? 'TLS' : 'plain',
     ]);
   }
   const status = statusPageUrl(configs);

@@ -66,7 +66,7 @@ test('check lists every problem of a config as file:line: key: problem, in file 
     `${file}:11: VenueApiKey: required with VenueEnvironment=moon`, // the first problem of that [SESSION]
     `${file}:16: Colour: unknown key`,
     `${file}:18: Application: required key missing from this [SESSION] and [DEFAULT]`,
-    `${file}:20: LogFormat: applies to the whole process: set it in [DEFAULT]`,
+    `${file}:20: LogFormat: only valid in [DEFAULT] (one per process)`,
     expect.stringMatching(new RegExp(`^${file}:26: VenueRestUrl: path "/v1" is not the venue's`)),
     `${file}:29: duplicate session FIX.4.2:GATEWAY->C (first at line 22)`,
     `${file}: 8 problems`,

@@ -185,7 +185,7 @@ interface KeySpec {
   /** Venue key: only valid with Application=gateway. */
   venue?: boolean;
   /** Applies to the whole process, not a session: only in [DEFAULT]. */
-  processWide?: boolean;
+  global?: boolean;
 }
 
 const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
@@ -200,7 +200,7 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['FileLogPath', { check: anyPath }],
   ['FileLogRotateBytes', { check: rotateBytes }],
   ['FileLogRotateDaily', { check: yesNo }],
-  ['LogFormat', { check: oneOf('pretty', 'json'), processWide: true }],
+  ['LogFormat', { check: oneOf('pretty', 'json'), global: true }],
   ['DataDictionary', { check: anyPath }],
   ['ResetOnLogon', { check: yesNo }],
   ['ResetOnLogout', { check: yesNo }],
@@ -293,8 +293,8 @@ function readSections(text: string, file: string, report: (e: ConfigError) => vo
       }
       return report(new ConfigError(file, line, key, 'unknown key'));
     }
-    if (spec.processWide && current && current !== defaults) {
-      return report(new ConfigError(file, line, key, 'applies to the whole process: set it in [DEFAULT]'));
+    if (spec.global && current && current !== defaults) {
+      return report(new ConfigError(file, line, key, 'only valid in [DEFAULT] (one per process)'));
     }
     if (!current) return report(new ConfigError(file, line, key, 'key outside a section ([DEFAULT] or [SESSION] must come first)'));
     const earlier = current.settings.get(key);
