@@ -29,6 +29,8 @@ export class RotatingLogFile {
   /** UTC day of the lines in the live file. */
   private day = '';
   private closed = false;
+  /** The last write or rotation failure (a full or broken log disk): the log is for people, it never stops a session. */
+  lastError?: Error;
 
   constructor(
     readonly file: string,
@@ -88,13 +90,21 @@ export class RotatingLogFile {
     // A file left from an earlier run belongs to the day it was last written.
     this.day = utcDay(st.size > 0 ? st.mtimeMs : this.now());
     this.stream = fs.createWriteStream(this.file, { fd, flags: 'a' });
+    this.stream.on('error', (err) => (this.lastError = err));
   }
 
   private rotate(): void {
     const old = this.stream;
-    fs.renameSync(this.file, this.rotatedName(this.day));
+    try {
+      fs.renameSync(this.file, this.rotatedName(this.day));
+      this.openLive(); // replaces this.stream only once the new file is open
+    } catch (err) {
+      // Go on appending where we are (one file too large rather than a lost line); tried again after another maxBytes.
+      this.lastError = err as Error;
+      this.size = 0;
+      return;
+    }
     old.end();
-    this.openLive();
   }
 
   private rotatedName(day: string): string {

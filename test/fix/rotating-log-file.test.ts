@@ -112,3 +112,28 @@ describe('SessionLog rotation', () => {
     expect(live.split('\n')).toHaveLength(2);
   });
 });
+
+test('a rotation that cannot rename (injected EACCES) loses no line: writing goes on in the live file, rotation is tried again later', async () => {
+  const file = path.join(dir, 'ro.messages.log');
+  const log = new RotatingLogFile(file, { maxBytes: 1024 }, 'latin1');
+  const line = `${'z'.repeat(299)}\n`;
+  log.write(line.repeat(3));
+  // On the module object itself (what the code under test reads through its import), once.
+  const nodeFs = require('fs') as typeof fs;
+  const realRename = nodeFs.renameSync;
+  nodeFs.renameSync = () => {
+    nodeFs.renameSync = realRename;
+    throw Object.assign(new Error('EACCES: permission denied, rename'), { code: 'EACCES' });
+  };
+  try {
+    log.write(line.repeat(4)); // the rotation before the 4th line fails: all four go on in the live file
+    log.write(line.repeat(4));
+  } finally {
+    nodeFs.renameSync = realRename;
+  }
+  await log.close();
+  expect(log.lastError?.message).toContain('EACCES');
+  const files = filesInOrder('ro.messages').map((f) => fs.readFileSync(f, 'latin1'));
+  expect(files.join('')).toBe(line.repeat(11));
+  expect(files.length).toBeGreaterThan(1); // rotation worked again once rename did
+});
