@@ -184,7 +184,7 @@ interface KeySpec {
   secret?: boolean;
   /** Venue key: only valid with Application=gateway. */
   venue?: boolean;
-  /** Applies to the whole process, not a session: only in [DEFAULT]. */
+  /** Process-wide key: only valid in [DEFAULT]. */
   global?: boolean;
 }
 
@@ -293,15 +293,13 @@ function readSections(text: string, file: string, report: (e: ConfigError) => vo
       }
       return report(new ConfigError(file, line, key, 'unknown key'));
     }
-    if (spec.global && current && current !== defaults) {
-      return report(new ConfigError(file, line, key, 'only valid in [DEFAULT] (one per process)'));
-    }
     if (!current) return report(new ConfigError(file, line, key, 'key outside a section ([DEFAULT] or [SESSION] must come first)'));
     const earlier = current.settings.get(key);
     if (earlier) return report(new ConfigError(file, line, key, `set twice in the same section (first at line ${earlier.line})`));
     if (value === '') return report(new ConfigError(file, line, key, 'empty value'));
     const problem = spec.check(value);
     if (problem) return report(new ConfigError(file, line, key, problem));
+    if (spec.global && current !== defaults) return report(new ConfigError(file, line, key, 'only valid in [DEFAULT] (one per process)'));
     current.settings.set(key, { value, file, line });
   });
 
