@@ -6,17 +6,7 @@ import { venueErrorClass, VenueMonitor } from '../../src/ops/venue-monitor';
 import { RateLimiter } from '../../src/venues/common/rate-limiter';
 import { AuthenticationFailed, DuplicateOrder, OrderNotFound, OrderRejected, OutcomeUnknown, RateLimited, VenueError } from '../../src/venues/venue';
 import { FakeVenueAdapter } from '../support/fake-venue-adapter';
-
-/** `name{a="b",...}` → value, from Prometheus text. */
-export function parseMetrics(text: string): Map<string, number> {
-  const out = new Map<string, number>();
-  for (const line of text.split('\n')) {
-    if (line === '' || line.startsWith('#')) continue;
-    const i = line.lastIndexOf(' ');
-    out.set(line.slice(0, i), Number(line.slice(i + 1)));
-  }
-  return out;
-}
+import { parseMetrics } from '../support/prometheus-text';
 
 const NO_STATE: MetricsState = { sessionsLoggedOn: () => [], venues: () => [] };
 const f = (tag: number, value: string) => ({ tag, value });
