@@ -1,8 +1,11 @@
 // The admin endpoint of a real gateway child (HttpAcceptPort) trading on a HashKey simulator
 // child: orders sent over FIX/TCP show up in /metrics, /ready says ready, and says not ready (with
 // the reason) once the venue's simulator is gone, while /health still answers.
+import { execFile } from 'child_process';
+import * as fs from 'fs';
+import * as path from 'path';
 import { FixMsg } from '../support/fix-test-client';
-import { killAllGateways } from '../support/gateway-process';
+import { killAllGateways, REPO_ROOT } from '../support/gateway-process';
 import { killAllSimulators, reportsFor, startVenueE2e, VenueE2e, waitForMessage, waitUntil } from '../support/gateway-e2e';
 import { parseMetrics } from '../support/prometheus-text';
 
@@ -28,6 +31,20 @@ async function eventually<T>(what: string, probe: () => Promise<T>, ok: (v: T) =
   }
 }
 
+/** Runs the Dockerfile's HEALTHCHECK command (outside Docker) against this gateway; its exit code. */
+function dockerHealthcheck(): Promise<number> {
+  const dockerfile = fs.readFileSync(path.join(REPO_ROOT, 'Dockerfile'), 'utf8').replace(/\\\n\s*/g, '');
+  const cmd = /^HEALTHCHECK .*? CMD (\[.*\])$/m.exec(dockerfile);
+  if (!cmd) throw new Error('no HEALTHCHECK ... CMD [...] in the Dockerfile');
+  const [program, ...args] = JSON.parse(cmd[1]) as string[];
+  expect(program).toBe('node');
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { env: { ...process.env, HEALTHCHECK_URL: `${base}/ready` }, timeout: 10_000 }, (err) =>
+      resolve(err ? Number((err as { code?: number }).code ?? 1) : 0),
+    );
+  });
+}
+
 beforeAll(async () => {
   e = await startVenueE2e('hashkey', { defaults: { HttpAcceptPort: 0 } });
   const listening = await e.gw.waitForLog((l) => l.msg === 'admin endpoint listening');
@@ -44,6 +61,7 @@ test('/health answers and /ready says ready once the acceptor listens and the ve
   expect(await get('/health')).toMatchObject({ status: 200, body: '{"status":"ok"}\n' });
   const ready = await eventually('ready', () => get('/ready'), (r) => r.status === 200);
   expect(JSON.parse(ready.body)).toEqual({ status: 'ready' });
+  expect(await dockerHealthcheck()).toBe(0);
   expect((await get('/nothing')).status).toBe(404);
 });
 
@@ -88,6 +106,7 @@ test('/ready says not ready, naming the venue, while its simulator is down; /hea
   expect(body.status).toBe('not ready');
   expect(body.reasons).toEqual([`venue hashkey (${SESSION}): stream disconnected`]);
   expect((await get('/health')).status).toBe(200);
+  expect(await dockerHealthcheck()).toBe(1);
   const v = parseMetrics((await get('/metrics')).body);
   expect(v.get(`fixgw_venue_ready{session="${SESSION}",venue="hashkey"}`)).toBe(0);
   expect(v.get(`fixgw_venue_stream_connected{session="${SESSION}",venue="hashkey"}`)).toBe(0);
