@@ -97,7 +97,7 @@ export class GatewayApplication implements FixApplication {
       onResolved: (outcome) => this.observer.unknownOutcomeResolved(outcome),
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
-    this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
+    this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger, () => this.observer.reconciled());
     this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, this.scheduler, logger, {
       venueIdPrefix: opts.venueIdPrefix,
       integerIdPartition: opts.integerIdPartition,
@@ -122,7 +122,7 @@ export class GatewayApplication implements FixApplication {
         this.scheduler.run('resuming unanswered creates', () => this.router.resumeUnansweredCreates());
         this.canceller.resumePendingCancels();
       },
-      onStreamConnected: () => this.scheduler.run('reconciliation', () => this.reconciler.reconcileOpenOrders(this.session).then(() => this.observer.reconciled())),
+      onStreamConnected: () => this.scheduler.run('reconciliation', () => this.reconciler.reconcileOpenOrders(this.session)),
       onStreamState: (s) => session.event(`Venue stream ${s}`),
     });
   }
