@@ -34,10 +34,11 @@ export function esc(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
 }
 
-/** `2026-12-04 08:10:03Z (4 s ago)`; `never` for 0/undefined. */
+/** `08:10:03Z (4 s ago)`, with the date (`2026-12-03 08:10:03Z (...)`) when not today (UTC); `never` for 0/undefined. */
 export function when(ms: number | undefined, now: number): string {
   if (!ms) return 'never';
-  const iso = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const full = new Date(ms).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z');
+  const iso = full.slice(0, 10) === new Date(now).toISOString().slice(0, 10) ? full.slice(11) : full;
   const ago = Math.max(0, Math.round((now - ms) / 1000));
   const rel = ago < 120 ? `${ago} s ago` : ago < 7200 ? `${Math.round(ago / 60)} min ago` : `${Math.round(ago / 3600)} h ago`;
   return `${iso} (${rel})`;
@@ -55,6 +56,12 @@ th,td{text-align:left;padding:.35em .5em;border-bottom:1px solid #8884;vertical-
 th{white-space:nowrap}td.num{font-variant-numeric:tabular-nums;text-align:right}
 .text{word-break:break-word}.mute{color:var(--mute)}
 ul.reasons{margin:.3em 0;padding-left:1.2em}
+@media (max-width:640px){
+table,tbody,tr,td{display:block;width:auto}thead{display:none}
+tr{border:1px solid #8886;border-radius:8px;margin:.6em 0;padding:.4em .6em}
+td{border:none;padding:.15em 0}td.num{text-align:left}
+td[data-label]::before{content:attr(data-label) ": ";color:var(--mute);font-weight:600}
+}
 `;
 
 function badge(ok: boolean, yes: string, no: string, offWhenNo = false): string {
@@ -69,11 +76,11 @@ function sessionsTable(s: StatusSnapshot): string {
     return (
       `<tr data-session="${esc(r.id)}">` +
       `<td>${esc(r.id)}<div class="mute">${esc(r.application)}${r.venue ? ` · ${esc(r.venue)}` : ''} · ${esc(r.endpoint)}</div></td>` +
-      `<td class="state">${badge(st.loggedOn, 'logged on', 'logged off', true)}</td>` +
-      `<td class="num seq-in">${st.nextTargetSeqNum}</td>` +
-      `<td class="num seq-out">${st.nextSenderSeqNum}</td>` +
-      `<td class="remote">${st.remote ? esc(st.remote) : '<span class="mute">none</span>'}</td>` +
-      `<td class="last">${esc(when(last, s.now))}</td>` +
+      `<td class="state" data-label="state">${badge(st.loggedOn, 'logged on', 'logged off', true)}</td>` +
+      `<td class="num seq-in" data-label="next in">${st.nextTargetSeqNum}</td>` +
+      `<td class="num seq-out" data-label="next out">${st.nextSenderSeqNum}</td>` +
+      `<td class="remote" data-label="remote">${st.remote ? esc(st.remote) : '<span class="mute">none</span>'}</td>` +
+      `<td class="last" data-label="last message">${esc(when(last, s.now))}</td>` +
       '</tr>'
     );
   });
@@ -91,10 +98,10 @@ function venuesTable(s: StatusSnapshot): string {
     return (
       `<tr data-venue-session="${esc(v.session)}">` +
       `<td>${esc(v.venue)}<div class="mute">${esc(v.environment)} · ${esc(v.session)}</div></td>` +
-      `<td class="ready">${badge(v.ready, 'ready', 'not ready')}${v.lastError ? `<div class="text mute">${esc(v.lastError)}</div>` : ''}</td>` +
-      `<td class="stream">${esc(streamText)}</td>` +
-      `<td class="reconciled">${esc(when(v.lastReconciliationAt, s.now))}</td>` +
-      `<td class="num queued">${v.queued.orders} / ${v.queued.queries}</td>` +
+      `<td class="ready" data-label="state">${badge(v.ready, 'ready', 'not ready')}${v.lastError ? `<div class="text mute">${esc(v.lastError)}</div>` : ''}</td>` +
+      `<td class="stream" data-label="stream">${esc(streamText)}</td>` +
+      `<td class="reconciled" data-label="last reconciliation">${esc(when(v.lastReconciliationAt, s.now))}</td>` +
+      `<td class="num queued" data-label="queued orders / queries">${v.queued.orders} / ${v.queued.queries}</td>` +
       '</tr>'
     );
   });
@@ -116,10 +123,10 @@ function rejectsTable(s: StatusSnapshot): string {
   const rows = s.rejects.map(
     (r) =>
       '<tr class="reject">' +
-      `<td>${esc(when(r.at, s.now))}</td>` +
-      `<td>${esc(r.session)}</td>` +
+      `<td data-label="time">${esc(when(r.at, s.now))}</td>` +
+      `<td data-label="session">${esc(r.session)}</td>` +
       `<td>${esc(KIND_NAMES[r.kind])}<div class="mute">${esc(r.reason)} · ${esc(r.ref)}</div></td>` +
-      `<td class="text">${esc(r.text)}</td>` +
+      `<td class="text" data-label="Text">${esc(r.text)}</td>` +
       '</tr>',
   );
   return `<div class="scroll"><table id="rejects"><thead><tr><th>time</th><th>session</th><th>what</th><th>Text (58)</th></tr></thead><tbody>${rows.join('')}</tbody></table></div>`;
@@ -137,7 +144,7 @@ export function renderStatusPage(s: StatusSnapshot): string {
     `<style>${CSS}</style></head><body>`,
     `<h1>FIX gateway <span id="ready">${badge(s.ready.ready, 'ready', 'not ready')}</span></h1>`,
     reasons,
-    `<p class="mute">As of ${esc(when(s.now, s.now).replace(/ \(.*\)$/, ''))}${s.refreshSeconds > 0 ? `, reloads every ${Math.floor(s.refreshSeconds)} s` : ''}. Metrics: <a href="/metrics">/metrics</a>.</p>`,
+    `<p class="mute">As of ${esc(new Date(s.now).toISOString().replace('T', ' ').replace(/\.\d+Z$/, 'Z'))}${s.refreshSeconds > 0 ? `, reloads every ${Math.floor(s.refreshSeconds)} s` : ''}. Metrics: <a href="/metrics">/metrics</a>.</p>`,
     '<h2>Sessions</h2>',
     sessionsTable(s),
     '<h2>Venues</h2>',
