@@ -21,6 +21,7 @@ import { acquireStoreLocks, StoreLockedError } from './ops/store-lock';
 import { createLogger, dispatch } from './ops/cli';
 import { renderBanner } from './ops/banner';
 import { sessionKey } from './fix/session-key';
+import { AdminEndpoint } from './ops/admin-endpoint';
 
 export { sessionKey };
 
@@ -28,6 +29,8 @@ export interface RunningGateway {
   acceptor: FixAcceptor;
   sessions: FixSession[];
   endpoints: { host: string; port: number }[];
+  /** The status page's URL when HttpAcceptPort is set. */
+  adminUrl?: string;
   stop(): Promise<void>;
 }
 
@@ -44,7 +47,10 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   const validators = new Map<FixSession, MessageValidator | undefined>();
   const cleanups: Array<() => Promise<void>> = [];
   const releaseLocks = () => locks.forEach((l) => l.release());
+  // First, so /health answers (and /ready says why not) while the sessions and venues start.
+  const admin = configs[0].admin ? new AdminEndpoint(configs[0].admin, logger) : undefined;
   try {
+    if (admin) await admin.start().then(() => cleanups.push(() => admin.close()));
     for (const cfg of configs) {
       const safe = loggableSessionConfig(cfg);
       logger.info(
@@ -65,14 +71,15 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       let app: FixApplication;
       if (cfg.application === 'echo') app = new EchoApplication(dict);
       else {
-        const gw = await createGatewayApplication(cfg, key, logger);
+        const gw = await createGatewayApplication(cfg, key, logger, admin);
         app = gw.app;
         cleanups.push(gw.close);
       }
       const validator = cfg.useDataDictionary ? new MessageValidator(dict) : undefined;
       const deliveryMark = new DeliveryMark(path.join(cfg.fileStorePath, `${key}.delivered`));
       const undeliveredJournal = new UndeliveredJournal(path.join(cfg.fileStorePath, `${key}.undelivered`));
-      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark, undeliveredJournal });
+      const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark, undeliveredJournal, observer: admin?.sessionObserver(cfg) });
+      admin?.watchSession(cfg, session, store.stats);
       await session.open();
       if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
       sessions.push(session);
@@ -84,17 +91,26 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
     throw err;
   }
   const acceptor = new FixAcceptor(sessions, validators, logger);
-  const endpoints = await acceptor.start();
+  let endpoints: { host: string; port: number }[];
+  try {
+    endpoints = await acceptor.start();
+  } catch (err) {
+    for (const c of cleanups) await c().catch(() => undefined);
+    releaseLocks();
+    throw err;
+  }
+  admin?.setAcceptorListening(true);
   let stopping: Promise<void> | undefined;
   const stop = () =>
     (stopping ??= (async () => {
+      admin?.setAcceptorListening(false);
       const closed = acceptor.stop();
       await Promise.all(sessions.map((s) => s.shutdown().catch((err) => logger.error({ err }, 'session shutdown failed'))));
       await closed;
       for (const c of cleanups) await c().catch((err) => logger.error({ err }, 'cleanup failed'));
       releaseLocks();
     })());
-  return { acceptor, sessions, endpoints, stop };
+  return { acceptor, sessions, endpoints, adminUrl: admin?.url, stop };
 }
 
 async function main(): Promise<void> {
@@ -141,7 +157,7 @@ async function main(): Promise<void> {
     }
     throw err;
   }
-  logger.info({ endpoints: gateway.endpoints }, 'gateway started');
+  logger.info({ endpoints: gateway.endpoints, statusPage: gateway.adminUrl }, 'gateway started');
   process.stdout.write(renderBanner(configs, { configFile, pid: process.pid }));
   const onSignal = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down');

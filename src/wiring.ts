@@ -12,6 +12,7 @@ import { applyRateLimitOverrides, perSecondLimits } from './venues/common/rate-l
 import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule, VenueSettingProblem, VenueUrls } from './venues/registry';
 import { RunningSimulator } from './venues/sim/simulator';
 import { RateLimits, VenueAdapter, VenueConfig } from './venues/venue';
+import type { AdminEndpoint } from './ops/admin-endpoint';
 
 function venueModule(cfg: SessionConfig): VenueModule {
   const name = cfg.venue?.name ?? '';
@@ -191,8 +192,10 @@ export async function createGatewayApplication(
   cfg: SessionConfig,
   key: string,
   logger: Logger,
+  admin?: AdminEndpoint,
 ): Promise<{ app: FixApplication; close: () => Promise<void> }> {
   const r = resolveVenue(cfg);
+  const monitor = admin?.venueMonitor(cfg, r.mod.name);
   const { mod } = r;
   const v = cfg.venue!;
   let simulator: RunningSimulator | undefined;
@@ -216,17 +219,19 @@ export async function createGatewayApplication(
     apiSecret: r.apiSecret,
     account: r.account,
     exDestination: r.exDestination,
-    rateLimits: r.rateLimits,
+    rateLimits: monitor ? monitor.watchRateLimits(r.rateLimits) : r.rateLimits,
   };
   let adapter: VenueAdapter;
   try {
     adapter = mod.createAdapter(venueConfig, logger);
+    if (monitor) adapter = monitor.wrap(adapter);
   } catch (err) {
     await simulator?.close();
     throw err;
   }
   // ClOrdIDs are unique per session period (StartTime/EndTime), as the session's sequence is.
   const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { periodStart: () => sessionPeriodStart(cfg, new Date()) });
+  admin?.watchOrderBook(cfg, book.journalStats);
   const app = new GatewayApplication({
     venue: adapter,
     book,
@@ -234,6 +239,7 @@ export async function createGatewayApplication(
     venueIdPrefix: venueIdPrefixFor(cfg),
     integerIdPartition: integerIdPartitionFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
+    observer: monitor?.gatewayObserver,
   });
   return {
     app,

@@ -234,3 +234,10 @@ describe('the shipped sessions.cfg', () => {
     for (const c of gateway) expect(resolveVenue(c).urls).toBeUndefined(); // each starts its simulator in-process
   });
 });
+
+describe('the shipped sessions.cfg admin endpoint', () => {
+  it('serves the status page on loopback port 9879, so `npm start` has one', () => {
+    const configs = loadSessionSettings(path.join(__dirname, '..', 'sessions.cfg'), {});
+    expect(configs[0].admin).toEqual({ host: '127.0.0.1', port: 9879 });
+  });
+});

@@ -270,6 +270,8 @@ export interface JournalStats {
   /** Durable writes (each one write with O_DSYNC, or an fsync). */
   fsyncs: number;
   records: number;
+  /** Set by an onlooker (admin metrics): called after each batch write with its duration (write + sync), in seconds. */
+  onWrite?: (seconds: number) => void;
 }
 
 export class Journal {
@@ -573,7 +575,9 @@ export class Journal {
     if (job.kind === 'records') {
       // With fsync on, the file is open with O_DSYNC: the write returns once durable, like a
       // write + fdatasync, in one thread-pool hand-off instead of two. Both run off the event loop.
+      const t0 = this.stats.onWrite ? performance.now() : 0;
       await writeAll(this.fh!, job.buf, job.used, job.fileOffset);
+      this.stats.onWrite?.((performance.now() - t0) / 1000);
       this.durable = job.fileOffset + job.used;
       if (this.fsync) this.stats.fsyncs++;
       this.stats.records += job.count;

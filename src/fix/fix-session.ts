@@ -23,6 +23,7 @@ import { MessageStore, StoredMessage } from './store/message-store';
 import { DeliveryMark } from './store/delivery-mark';
 import { UndeliveredJournal } from './store/undelivered-journal';
 import { SessionLog } from './session-log';
+import { NO_SESSION_OBSERVER, SessionObserver, SessionStatus } from './session-observer';
 import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
 
@@ -55,6 +56,8 @@ export interface FixSessionDeps {
    * stored (sidecar of the store); absent = in memory only (lost by a crash in between).
    */
   undeliveredJournal?: UndeliveredJournal;
+  /** Counts traffic for the admin endpoint; absent = nobody watches. */
+  observer?: SessionObserver;
 }
 
 interface OutItem {
@@ -78,6 +81,7 @@ export class FixSession implements SessionHandle {
   private readonly logger: Logger;
   private readonly deliveryMark?: DeliveryMark;
   private readonly owedJournal?: UndeliveredJournal;
+  private readonly observer: SessionObserver;
 
   private nextSender = 1;
   private nextTarget = 1;
@@ -143,6 +147,7 @@ export class FixSession implements SessionHandle {
     this.logger = deps.logger.child({ session: this.sessionId });
     this.deliveryMark = deps.deliveryMark;
     this.owedJournal = deps.undeliveredJournal;
+    this.observer = deps.observer ?? NO_SESSION_OBSERVER;
     this.targetPersistence = this.newTargetPersistence(1);
   }
 
@@ -194,6 +199,19 @@ export class FixSession implements SessionHandle {
 
   event(text: string): void {
     this.log.event(text);
+  }
+
+  /** For the status page. */
+  status(): SessionStatus {
+    const s = this.socket;
+    return {
+      loggedOn: this.isLoggedOn,
+      remote: s ? `${s.remoteAddress}:${s.remotePort}` : undefined,
+      nextSenderSeqNum: this.nextSender,
+      nextTargetSeqNum: this.nextTarget,
+      lastReceivedAt: this.lastReceivedAt,
+      lastSentAt: this.lastSentAt,
+    };
   }
 
   // ---------------------------------------------------------------------------------- connection
@@ -388,6 +406,7 @@ export class FixSession implements SessionHandle {
       return;
     }
     const msg = parsed.message;
+    this.observer.received(msg.msgType);
     if (this.awaitingLogon) {
       this.awaitingLogon = false;
       if (this.disconnectReset) return this.disconnectReset.then(() => this.onLogon(msg));
@@ -826,6 +845,7 @@ export class FixSession implements SessionHandle {
     const seq = this.nextSender++;
     const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
     const app = !isAdmin(msgType);
+    this.observer.sent(msgType, body, extraHeader);
     this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.

@@ -20,7 +20,7 @@
 // each), and the journal is compacted on open when it is much larger than the live state.
 
 import * as path from 'path';
-import { Journal, RecordLocation } from '../durable/journal';
+import { Journal, JournalStats, RecordLocation } from '../durable/journal';
 import { OutboundMessage } from '../fix/message';
 import { FillIds, GatewayOrder, isTerminal } from './order';
 
@@ -491,6 +491,11 @@ export class FileOrderBook {
   /** Number of durable writes made (for tests and metrics). */
   get syncCount(): number {
     return this.journal.stats.fsyncs;
+  }
+
+  /** The journal's counters (admin metrics set onWrite to time each write). */
+  get journalStats(): JournalStats {
+    return this.journal.stats;
   }
 
   /** Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir). */

@@ -25,6 +25,7 @@ import { FixMessage } from '../fix/message';
 import { StoredMessage } from '../fix/store/message-store';
 import { TimeInForce, VenueAdapter } from '../venues/venue';
 import { FileOrderBook } from './file-order-book';
+import { GatewayObserver, NO_GATEWAY_OBSERVER } from './gateway-observer';
 import { GatewayOrder, isTerminal } from './order';
 import { OrderCanceller } from './order-canceller';
 import { IntegerIdPartition, orderRefFor } from './order-validation';
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   statusStaleMs?: number;
   /** A cancel the venue acknowledged but has not confirmed within this time is checked (default 5 s). */
   cancelConfirmCheckMs?: number;
+  /** Told of reconciliations and settled unknown outcomes (admin metrics); absent = nobody watches. */
+  observer?: GatewayObserver;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -77,8 +80,10 @@ export class GatewayApplication implements FixApplication {
   /** Venue order ids told to the venue through trackOrders (open orders only). */
   private readonly tracked = new Set<string>();
   private venueReady = false;
+  private readonly observer: GatewayObserver;
 
   constructor(opts: GatewayOptions) {
+    this.observer = opts.observer ?? NO_GATEWAY_OBSERVER;
     this.venue = opts.venue;
     this.book = opts.book;
     const logger = (opts.logger.child({ component: 'gateway', venue: opts.venue.name }));
@@ -89,9 +94,10 @@ export class GatewayApplication implements FixApplication {
     this.resolver = new OrderResolver(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, {
       unknownOutcomeProofMs: opts.unknownOutcomeProofMs ?? opts.venue.capabilities.absenceProofMs,
       sessionEvent: (text) => this.session?.event(text),
+      onResolved: (outcome) => this.observer.unknownOutcomeResolved(outcome),
     });
     this.canceller = new OrderCanceller(this.venue, this.book, this.committer, this.updater, this.scheduler, logger, opts.cancelConfirmCheckMs ?? 5_000);
-    this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger);
+    this.reconciler = new Reconciler(this.venue, this.book, this.supervisor, this.updater, logger, () => this.observer.reconciled());
     this.router = new OrderRouter(this.venue, this.book, this.supervisor, this.committer, this.updater, this.resolver, this.canceller, this.scheduler, logger, {
       venueIdPrefix: opts.venueIdPrefix,
       integerIdPartition: opts.integerIdPartition,

@@ -17,6 +17,8 @@ export interface OrderResolverOptions {
   unknownOutcomeProofMs: number;
   /** A line for the FIX session's event log (why an order stays pending). */
   sessionEvent?(text: string): void;
+  /** The outcome is known: the venue has the order, or it was proven absent (and rejected). */
+  onResolved?(outcome: 'found' | 'absent'): void;
 }
 
 export class OrderResolver {
@@ -85,7 +87,7 @@ export class OrderResolver {
     };
     this.scheduler.run('unknown create outcome', async () => {
       try {
-        await this.scheduler.retry(step, QUERY_BACKOFF);
+        if (await this.scheduler.retry(step, QUERY_BACKOFF)) this.opts.onResolved?.(this.committer.current(order.clOrdId)?.venueOrderId !== undefined ? 'found' : 'absent');
       } finally {
         this.resolving.delete(order.clOrdId);
         this.ambiguityReported.delete(order.clOrdId);

@@ -27,6 +27,8 @@ export class Reconciler {
     private readonly supervisor: VenueSupervisor,
     private readonly updater: OrderUpdater,
     private readonly logger: Logger,
+    /** Told after each reconciliation that reached the venue (admin metrics). */
+    private readonly onReconciled: () => void = () => undefined,
   ) {}
 
   /**
@@ -56,7 +58,10 @@ export class Reconciler {
     try {
       await this.supervisor.whenStarted();
       const ours = this.book.openOrders().filter((o) => o.venueOrderId !== undefined || o.status !== 'A');
-      if (ours.length === 0) return;
+      if (ours.length === 0) {
+        this.onReconciled();
+        return;
+      }
       const open = await this.venue.openOrders();
       const byVenueId = new Map(open.map((o) => [o.venueOrderId, o]));
       const byClientId = new Map(open.filter((o) => o.clientOrderId).map((o) => [o.clientOrderId, o]));
@@ -64,6 +69,7 @@ export class Reconciler {
         if (!(await this.reconcileOne(o, byVenueId, byClientId))) left += 1;
       }
       session?.event(`Reconciled ${ours.length - left} open orders with ${this.venue.name}${left > 0 ? `; ${left} could not be queried (retried on the next reconnect)` : ''}`);
+      this.onReconciled();
     } catch (err) {
       this.logger.warn({ err: (err as Error).message }, 'reconciliation failed');
     }

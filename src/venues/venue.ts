@@ -152,6 +152,17 @@ export interface RateLimits {
   budgets: readonly RateBudget[];
   /** Requests allowed to wait (per class) in the adapter's queue before new ones are refused with RateLimited. */
   maxQueue: number;
+  /**
+   * Called once with each limiter built from these limits, so an onlooker (the admin endpoint) can
+   * read its queue when asked, at no cost per request. Absent: nobody watches.
+   */
+  watch?: (queue: RateLimitQueue) => void;
+}
+
+/** A rate limiter's queue as an onlooker sees it. */
+export interface RateLimitQueue {
+  /** Requests of that class waiting for budget (0 for a class the limiter does not know). */
+  queued(cls: RequestClass): number;
 }
 
 export interface PlaceOrderRequest {

@@ -605,3 +605,28 @@ describe('DayOrderTimeInForce', () => {
     expect(() => parseSessionSettings(base('DayOrderTimeInForce=DAY\n'), '/tmp/x.cfg')).toThrow(/x\.cfg:11: DayOrderTimeInForce/);
   });
 });
+
+describe('HttpAcceptPort / HttpAcceptHost (the admin endpoint)', () => {
+  it('is absent unless HttpAcceptPort is set, then on loopback unless HttpAcceptHost says otherwise', () => {
+    expect(parse(session())[0].admin).toBeUndefined();
+    const two = parse(`[DEFAULT]\nHttpAcceptPort=9879\n${session()}\n${session('', 'OTHER')}`);
+    expect(two.map((c) => c.admin)).toEqual([
+      { host: '127.0.0.1', port: 9879 },
+      { host: '127.0.0.1', port: 9879 },
+    ]);
+    expect(parse(`[DEFAULT]\nHttpAcceptPort=0\nHttpAcceptHost=0.0.0.0\n${session()}`)[0].admin).toEqual({ host: '0.0.0.0', port: 0 });
+  });
+
+  it('is valid only in [DEFAULT], one per process', () => {
+    expectConfigError(session('HttpAcceptPort=9879\n'), { line: 9, key: 'HttpAcceptPort', problem: /only valid in \[DEFAULT\]/ });
+    expectConfigError(`[DEFAULT]\nHttpAcceptPort=9879\n${session('HttpAcceptHost=0.0.0.0\n')}`, { line: 11, key: 'HttpAcceptHost', problem: /only valid in \[DEFAULT\]/ });
+  });
+
+  it('rejects bad values, a host without a port and a port a FIX session listens on', () => {
+    expectConfigError(`[DEFAULT]\nHttpAcceptPort=http\n${session()}`, { line: 2, key: 'HttpAcceptPort', problem: /port 0-65535 \(0 = ephemeral\), got "http"/ });
+    expectConfigError(`[DEFAULT]\nHttpAcceptPort=65536\n${session()}`, { line: 2, key: 'HttpAcceptPort', problem: /port 0-65535/ });
+    expectConfigError(`[DEFAULT]\nHttpAcceptPort=9879\nHttpAcceptHost=bad host\n${session()}`, { line: 3, key: 'HttpAcceptHost', problem: /IP address or host name/ });
+    expectConfigError(`[DEFAULT]\nHttpAcceptHost=0.0.0.0\n${session()}`, { line: 2, key: 'HttpAcceptHost', problem: /needs HttpAcceptPort/ });
+    expectConfigError(`[DEFAULT]\nHttpAcceptPort=9876\n${session()}`, { line: 2, key: 'HttpAcceptPort', problem: /SocketAcceptPort of the session at line 3/ });
+  });
+});

@@ -91,6 +91,11 @@ export interface SessionConfig {
   application: Application;
   /** Absent = any address may connect. */
   allowedRemoteAddresses?: string[];
+  /**
+   * The admin HTTP endpoint (HttpAcceptPort / HttpAcceptHost, [DEFAULT] only, so the same in every
+   * session); absent = none. Port 0 = ephemeral.
+   */
+  admin?: { host: string; port: number };
   /** Resolved secret, compared with RawData(96) of the client's Logon. */
   logonPassword?: string;
   venue?: VenueSettings;
@@ -232,6 +237,9 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['VenueRateLimitQueries', { check: positiveNumber, venue: true }],
   ['VenueSimulatorPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), venue: true }],
   ['DayOrderTimeInForce', { check: oneOf('reject', 'GTC', 'IOC', 'FOK'), venue: true }],
+  // The admin HTTP endpoint (/metrics, /health, /ready, status page), as QuickFIX C++ names it.
+  ['HttpAcceptPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), global: true }],
+  ['HttpAcceptHost', { check: host, global: true }],
 ]);
 
 const VENUE_KEYS = [...KEYS].filter(([, spec]) => spec.venue).map(([key]) => key);
@@ -455,6 +463,10 @@ function buildSession(r: SessionReader): SessionConfig {
   const logFormat = r.optional('LogFormat');
   if (logFormat !== undefined) cfg.logFormat = logFormat as 'pretty' | 'json';
   if (allowed !== undefined) cfg.allowedRemoteAddresses = allowed.split(',').map((e) => e.trim());
+  const adminPort = r.int('HttpAcceptPort');
+  // Loopback unless configured, like SocketAcceptHost: the status page shows client input and IPs.
+  if (adminPort !== undefined) cfg.admin = { host: r.optional('HttpAcceptHost') ?? '127.0.0.1', port: adminPort };
+  else if (r.get('HttpAcceptHost')) throw r.error('HttpAcceptHost', 'needs HttpAcceptPort (no admin endpoint without a port)');
   const logonPassword = r.secret('LogonPassword', secretRefs);
   if (logonPassword !== undefined) cfg.logonPassword = logonPassword;
 
@@ -551,6 +563,11 @@ function checkAcrossSessions(configs: SessionConfig[], report: (e: ConfigError) 
       );
     }
     if (!samePort) byPort.set(cfg.acceptPort, cfg);
+  }
+  const admin = configs[0]?.admin;
+  const adminClash = admin && admin.port !== 0 ? byPort.get(admin.port) : undefined;
+  if (admin && adminClash) {
+    throw configErrorFor(adminClash, 'HttpAcceptPort', `port ${admin.port} is the SocketAcceptPort of the session at line ${adminClash.line}`);
   }
   for (const cfg of configs) {
     const simPort = cfg.venue?.simulatorPort;

@@ -15,7 +15,7 @@
 // effect here (seqnums and index are as of the last durable record); the store stays usable.
 
 import * as path from 'path';
-import { Journal, RecordLocation } from '../../durable/journal';
+import { Journal, JournalStats, RecordLocation } from '../../durable/journal';
 import type { MessageStore, StoredMessage } from './message-store';
 
 export interface FileSessionStoreOptions {
@@ -158,7 +158,7 @@ interface Checkpoint {
 
 export class FileSessionStore implements MessageStore {
   readonly journalPath: string;
-  readonly stats: { fsyncs: number; records: number };
+  readonly stats: JournalStats;
 
   private readonly journal: Journal;
   private nextSender = 1;

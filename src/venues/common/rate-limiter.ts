@@ -237,6 +237,7 @@ export class RateLimiter<C extends string = string> {
       for (const a of counted) for (const c of counted) a.sharing.add(c);
     }
     for (const q of this.classes.values()) q.sharing.add(q);
+    if (isRateLimits(limits)) limits.watch?.({ queued: (cls) => this.queuedOf(cls) });
   }
 
   /** Runs fn when `cls` may start (synchronously if it may now) and settles with its result. */
@@ -296,6 +297,11 @@ export class RateLimiter<C extends string = string> {
 
   queued(cls: C): number {
     return this.cls(cls).length;
+  }
+
+  /** Like queued(), 0 for a class this limiter does not have (for onlookers: RateLimits.watch). */
+  queuedOf(cls: string): number {
+    return this.classes.get(cls)?.length ?? 0;
   }
 
   /** Clears timers and fails whatever is queued. Further schedule() calls reject. */
