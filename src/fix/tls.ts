@@ -50,7 +50,9 @@ export function createFixListener(settings: TlsSettings | undefined, onConnectio
   // Failed and timed-out handshakes (a plain FIX client, an unknown CA, no certificate, silence):
   // Node has already closed the socket.
   server.on('tlsClientError', (err: Error, socket: tls.TLSSocket) => {
-    logger.warn({ remote: remoteOf(socket), reason: handshakeFailure(err) }, 'TLS handshake failed');
+    // A certificate that failed verification (level 1) surfaces as a hang-up; the verdict is on the socket.
+    const reason = socket.authorizationError ? `client certificate not accepted: ${socket.authorizationError}` : handshakeFailure(err);
+    logger.warn({ remote: remoteOf(socket), reason }, 'TLS handshake failed');
     socket.destroy();
   });
   return {
