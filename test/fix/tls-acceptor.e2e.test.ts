@@ -317,3 +317,21 @@ test('a burst of failed handshakes leaves the acceptor serving', async () => {
   const c = await tlsClient('QFCLIENT', pki.client('QFCLIENT'));
   await roundTrip(c, 'AFTER-BURST');
 });
+
+test('shutdown (SIGTERM) does not wait for a handshake that hangs', async () => {
+  const slow = await startGatewayProcess({ config: gatewayConfig().replace(`SSLHandshakeTimeout=${HANDSHAKE_TIMEOUT_S}`, 'SSLHandshakeTimeout=60'), portCount: 3 });
+  try {
+    const s = net.connect({ host: '127.0.0.1', port: slow.ports[0] });
+    rawSockets.push(s);
+    s.on('error', () => undefined);
+    await new Promise((r) => s.once('connect', r));
+    s.write(HALF_CLIENT_HELLO);
+    await new Promise((r) => setTimeout(r, 200));
+    const t0 = Date.now();
+    expect(await slow.stop(10_000)).toEqual({ code: 0, signal: null });
+    expect(Date.now() - t0).toBeLessThan(3000);
+  } finally {
+    await slow.kill('SIGKILL');
+    removeDir(slow.dir);
+  }
+});
