@@ -16,7 +16,7 @@ import { makeTestPki, TestPki } from '../support/tls-certs';
 
 jest.setTimeout(60_000);
 
-const HANDSHAKE_TIMEOUT_S = 2;
+const HANDSHAKE_TIMEOUT_S = 3;
 
 let pki: TestPki;
 let pkiDir: string;
@@ -276,7 +276,8 @@ test('silent and half-sent handshakes are cut at SSLHandshakeTimeout; meanwhile 
   const t0 = Date.now();
   const c = await tlsClient('DESK2', pki.client('DESK2'));
   await roundTrip(c, 'DURING-STALL');
-  const servedInMs = Date.now() - t0;
+  const servedAt = Date.now();
+  const servedInMs = servedAt - t0;
   const plain = await FixTestClient.connect({ port: gw.ports[1], senderCompId: 'PLAIN', targetCompId: 'GATEWAY' });
   clients.push(plain);
   await plain.logon({ heartBtInt: 30, resetSeqNum: true });
@@ -287,7 +288,8 @@ test('silent and half-sent handshakes are cut at SSLHandshakeTimeout; meanwhile 
   // eslint-disable-next-line no-console
   console.log(`served during the stall in ${servedInMs} ms; stalled handshakes closed after ${Math.min(...closedAfter)}-${Math.max(...closedAfter)} ms; gateway CPU meanwhile ${cpuUsed} ms`);
 
-  expect(servedInMs).toBeLessThan(1500);
+  // Served while every stalled handshake was still open (a blocking acceptor serves only after them).
+  expect(servedAt).toBeLessThan(Math.min(...closedAfter) + start);
   for (const t of closedAfter) {
     expect(t).toBeGreaterThanOrEqual(HANDSHAKE_TIMEOUT_S * 1000 - 100);
     expect(t).toBeLessThan(HANDSHAKE_TIMEOUT_S * 1000 + 2000);
