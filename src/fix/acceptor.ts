@@ -1,22 +1,26 @@
 // Listens on every configured port and admits a connection to a session only after its first
 // message is a valid Logon that names a configured session and passes authentication. A refused
-// connection is closed without a byte sent and without touching any session's store; a bare TCP
-// connect (a health probe) never reaches a session at all.
+// connection is closed without a byte sent (or, when its client certificate is not the session's,
+// after a Logout with Text) and without touching any session's store; a bare TCP connect (a health
+// probe) never reaches a session at all. On a TLS port (tls.ts) only completed handshakes get here.
 import * as crypto from 'crypto';
 import * as net from 'net';
 import type { Logger } from 'pino';
 import { FixFramer, FrameError } from './codec/fix-framer';
 import { parseFrame } from './codec/fix-parser';
-import { parseUtcTimestamp } from './codec/fix-encoder';
+import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
 import { isAddressAllowed, isWithinSessionWindow } from './config/session-settings';
 import { FixSession } from './fix-session';
 import { MessageValidator } from './validation';
+import { clientCertificateProblem, createFixListener, FixListener } from './tls';
 
 const LOGON_TIMEOUT_MS = 10_000;
 const TCP_KEEPALIVE_IDLE_MS = 30_000;
+/** How long a refused connection may take to read our Logout before it is closed. */
+const REFUSAL_LINGER_MS = 2_000;
 
 export class FixAcceptor {
-  private readonly servers: net.Server[] = [];
+  private readonly listeners: FixListener[] = [];
   private readonly pendingSockets = new Set<net.Socket>();
 
   constructor(
@@ -26,24 +30,26 @@ export class FixAcceptor {
   ) {}
 
   /** Binds every distinct host:port. Resolves with the bound addresses (port 0 = ephemeral). */
-  async start(): Promise<{ host: string; port: number }[]> {
+  async start(): Promise<{ host: string; port: number; tls: boolean }[]> {
     const byEndpoint = new Map<string, FixSession[]>();
     for (const s of this.sessions) {
       const key = `${s.config.acceptHost}|${s.config.acceptPort}`;
       byEndpoint.set(key, [...(byEndpoint.get(key) ?? []), s]);
     }
-    const bound: { host: string; port: number }[] = [];
+    const bound: { host: string; port: number; tls: boolean }[] = [];
     for (const [key, sessions] of byEndpoint) {
       const [host, portText] = key.split('|');
-      const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket, sessions));
+      // The loader made every session on a port agree on its TLS settings.
+      const listener = createFixListener(sessions[0].config.tls, (socket) => this.onConnection(socket, sessions), this.logger);
+      const server = listener.server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(Number(portText), host, () => resolve());
       });
       const addr = server.address() as net.AddressInfo;
-      this.logger.info({ host, port: addr.port, sessions: sessions.map((s) => s.sessionId) }, 'FIX acceptor listening');
-      bound.push({ host, port: addr.port });
-      this.servers.push(server);
+      this.logger.info({ host, port: addr.port, tls: listener.tlsSummary ?? false, sessions: sessions.map((s) => s.sessionId) }, 'FIX acceptor listening');
+      bound.push({ host, port: addr.port, tls: listener.tls });
+      this.listeners.push(listener);
     }
     return bound;
   }
@@ -55,7 +61,8 @@ export class FixAcceptor {
    */
   stop(): Promise<void> {
     for (const s of this.pendingSockets) s.destroy();
-    return Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
+    for (const l of this.listeners) l.destroyHandshaking();
+    return Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())))).then(() => undefined);
   }
 
   private onConnection(socket: net.Socket, sessions: FixSession[]): void {
@@ -67,12 +74,13 @@ export class FixAcceptor {
     const framer = new FixFramer();
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     let decided = false;
-    const refuse = (reason: string, session?: FixSession) => {
+    const refuse = (reason: string, session?: FixSession, logoutText?: string) => {
       decided = true;
       this.pendingSockets.delete(socket);
       this.logger.warn({ remote, reason, session: session?.sessionId }, 'logon refused');
       session?.event(`Refused connection from ${remote}: ${reason}`);
-      socket.destroy();
+      if (session && logoutText !== undefined) sendRefusalLogout(socket, session, logoutText);
+      else socket.destroy();
     };
     const timer = setTimeout(() => refuse('no Logon received in time'), LOGON_TIMEOUT_MS);
     timer.unref();
@@ -92,7 +100,7 @@ export class FixAcceptor {
       decided = true;
       this.pendingSockets.delete(socket);
       const problem = this.admit(socket, frames[0], frames.slice(1), framer, sessions);
-      if (problem) refuse(problem.reason, problem.session);
+      if (problem) refuse(problem.reason, problem.session, problem.logoutText);
     };
     socket.on('data', onData);
     socket.on('error', () => undefined);
@@ -109,7 +117,7 @@ export class FixAcceptor {
     rest: string[],
     framer: FixFramer,
     sessions: FixSession[],
-  ): { reason: string; session?: FixSession } | undefined {
+  ): { reason: string; session?: FixSession; logoutText?: string } | undefined {
     const parsed = parseFrame(raw);
     if (!parsed.ok) return { reason: `garbled first message (${parsed.reason})` };
     const msg = parsed.message;
@@ -121,6 +129,8 @@ export class FixAcceptor {
     const session = byIds.find((s) => s.config.beginString === msg.get(8));
     if (!session) return { reason: `unexpected BeginString ${msg.get(8)}`, session: byIds[0] };
     if (!isAddressAllowed(session.config, socket.remoteAddress)) return { reason: `address ${socket.remoteAddress} not allowed`, session };
+    const certificate = clientCertificateProblem(socket, session.config);
+    if (certificate) return { reason: certificate, session, logoutText: `Logon refused: ${certificate}` };
     if (session.config.logonPassword !== undefined && !secretEquals(msg.get(96), session.config.logonPassword)) {
       return { reason: 'wrong or missing password (RawData 96)', session };
     }
@@ -145,6 +155,25 @@ export class FixAcceptor {
     session.attach(socket, msg, rest, framer);
     return undefined;
   }
+}
+
+/**
+ * A Logout with Text to a refused Logon, outside the session: its MsgSeqNum is the session's next
+ * without consuming it, and nothing is stored, so the session's sequence numbers stay exactly as they
+ * were for the client it belongs to. The connection closes once the Logout is written.
+ */
+function sendRefusalLogout(socket: net.Socket, session: FixSession, text: string): void {
+  const raw = encodeFix(session.config.beginString, [
+    { tag: 35, value: '5' },
+    { tag: 34, value: String(session.nextSenderSeqNum()) },
+    { tag: 49, value: session.senderCompId },
+    { tag: 52, value: utcTimestamp() },
+    { tag: 56, value: session.targetCompId },
+    { tag: 58, value: text },
+  ]);
+  session.event(`Sent Logout to the refused connection: ${text}`);
+  socket.end(raw, 'latin1');
+  setTimeout(() => socket.destroy(), REFUSAL_LINGER_MS).unref();
 }
 
 /** Constant-time comparison that does not leak the secret's length either. */

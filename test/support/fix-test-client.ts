@@ -8,6 +8,7 @@
 // tests cover; every received frame must pass its integrity check (BodyLength, CheckSum), or the
 // client records a protocol error that fails the next `next()`.
 import * as net from 'net';
+import * as tls from 'tls';
 import { FixFramer } from '../../src/fix/codec/fix-framer';
 import { parseFrame, checksum, pad3 } from '../../src/fix/codec/fix-parser';
 import { encodeFix, utcTimestamp } from '../../src/fix/codec/fix-encoder';
@@ -153,6 +154,8 @@ export interface FixTestClientOptions {
   /** Next MsgSeqNum expected from the gateway. Default 1. */
   expectedSeqNum?: number;
   connectTimeoutMs?: number;
+  /** Connect with TLS (node:tls) using these options (CA, client certificate, ...); the handshake completes before connect resolves. */
+  tls?: tls.ConnectionOptions;
 }
 
 type Waiter = { check: () => boolean; reject: (e: Error) => void };
@@ -193,6 +196,7 @@ export class FixTestClient {
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<(m: FixMsg) => void>();
   private readonly connectTimeoutMs: number;
+  private readonly tlsOptions?: tls.ConnectionOptions;
 
   private constructor(opts: FixTestClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
@@ -204,6 +208,7 @@ export class FixTestClient {
     this.nextSeqNum = opts.nextSeqNum ?? 1;
     this.expectedSeqNum = opts.expectedSeqNum ?? 1;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+    this.tlsOptions = opts.tls;
   }
 
   static async connect(opts: FixTestClientOptions): Promise<FixTestClient> {
@@ -219,14 +224,14 @@ export class FixTestClient {
   async reconnect(port: number = this.port): Promise<void> {
     if (!this.isClosed) throw new Error('reconnect(): the current connection is still open');
     this.port = port;
-    const socket = net.connect({ host: this.host, port });
+    const socket = this.tlsOptions ? tls.connect({ host: this.host, port, ...this.tlsOptions }) : net.connect({ host: this.host, port });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
         socket.destroy();
         reject(new Error(`connect to ${this.host}:${port} timed out`));
       }, this.connectTimeoutMs);
-      socket.once('connect', () => {
+      socket.once(this.tlsOptions ? 'secureConnect' : 'connect', () => {
         clearTimeout(t);
         resolve();
       });

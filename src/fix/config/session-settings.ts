@@ -7,6 +7,7 @@ import * as fs from 'fs';
 import * as net from 'net';
 import * as path from 'path';
 import { parseSecretRef, readSecret, secretRefProblem } from './secret-ref';
+import { differingPortTlsKey, readTlsSettings, TLS_KEY_CHECKS, TlsSettings } from './tls-settings';
 
 export class ConfigError extends Error {
   constructor(
@@ -98,6 +99,10 @@ export interface SessionConfig {
   admin?: { host: string; port: number };
   /** Resolved secret, compared with RawData(96) of the client's Logon. */
   logonPassword?: string;
+  /** SocketUseSSL=Y: the port's TLS settings (the same for every session on the port). */
+  tls?: TlsSettings;
+  /** SSLClientCNIsTargetCompID=Y: the client certificate's subject CN must equal TargetCompID. */
+  clientCnIsTargetCompId?: boolean;
   venue?: VenueSettings;
   /** The reference text (`env:NAME` / `file:PATH`) of each secret that is set: safe to log. */
   secretRefs: Partial<Record<SecretKey, string>>;
@@ -240,6 +245,7 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   // The admin HTTP endpoint (/metrics, /health, /ready, status page), as QuickFIX C++ names it.
   ['HttpAcceptPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), global: true }],
   ['HttpAcceptHost', { check: host, global: true }],
+  ...TLS_KEY_CHECKS.map(([key, check]): [string, KeySpec] => [key, { check }]),
 ]);
 
 const VENUE_KEYS = [...KEYS].filter(([, spec]) => spec.venue).map(([key]) => key);
@@ -469,6 +475,9 @@ function buildSession(r: SessionReader): SessionConfig {
   else if (r.get('HttpAcceptHost')) throw r.error('HttpAcceptHost', 'needs HttpAcceptPort (no admin endpoint without a port)');
   const logonPassword = r.secret('LogonPassword', secretRefs);
   if (logonPassword !== undefined) cfg.logonPassword = logonPassword;
+  const tls = readTlsSettings(r);
+  if (tls.tls) cfg.tls = tls.tls;
+  if (tls.clientCnIsTargetCompId) cfg.clientCnIsTargetCompId = true;
 
   const venue = buildVenue(r, application, secretRefs);
   if (venue) cfg.venue = venue;
@@ -560,6 +569,16 @@ function checkAcrossSessions(configs: SessionConfig[], report: (e: ConfigError) 
           `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share SocketAcceptHost: ` +
             `${JSON.stringify(cfg.acceptHost)} here, ${JSON.stringify(samePort.acceptHost)} in the session at line ${samePort.line}`,
         ),
+      );
+    }
+    // One listener per port: plain or TLS, with one certificate and one client-certificate policy.
+    const tlsConflict = samePort && differingPortTlsKey(cfg, samePort);
+    if (samePort && tlsConflict) {
+      throw configErrorFor(
+        cfg,
+        tlsConflict.key,
+        `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share its TLS settings: ` +
+          `${tlsConflict.here} here, ${tlsConflict.there} in the session at line ${samePort.line}`,
       );
     }
     if (!samePort) byPort.set(cfg.acceptPort, cfg);
