@@ -615,7 +615,7 @@ export class FileOrderBook implements JournalOwner {
 
   /** Waits for what is queued, then closes the file. */
   async close(): Promise<void> {
-    if (!this.isOpen) return;
+    if (!this.isOpen) return this.shared.release(this); // a shared journal closes once its last owner is done
     this.isOpen = false;
     const confirms = this.takeConfirms();
     if (confirms.length > 0) this.journal.append(confirms).catch(() => undefined);
