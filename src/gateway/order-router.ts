@@ -166,8 +166,13 @@ export class OrderRouter {
     // Elsewhere the save is durable first. A write that fails (ENOSPC) is never sent either way.
     const overlap = ids.resentGetsSameId && this.venue.capabilities.refusesReusedClientOrderId;
     if (overlap) {
-      saved.durable.catch((err: unknown) =>
-        this.logger.error({ err: storageErrorCode(err), clOrdId: order.clOrdId }, 'order book flush failed after the order was written and sent; the journal refuses writes until restarted'),
+      // (A write that failed is reported below; this is the flush of one that went through.)
+      saved.written.then(
+        () =>
+          saved.durable.catch((err: unknown) =>
+            this.logger.error({ err: storageErrorCode(err), clOrdId: order.clOrdId }, 'order book flush failed after the order was written and sent; the journal refuses writes until restarted'),
+          ),
+        () => undefined,
       );
     }
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
