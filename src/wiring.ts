@@ -239,6 +239,7 @@ export async function createGatewayApplication(
     venueIdPrefix: venueIdPrefixFor(cfg),
     integerIdPartition: integerIdPartitionFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
+    sequenceSurvivesRestart: !(cfg.resetOnLogon || cfg.resetOnLogout || cfg.resetOnDisconnect),
   });
   return {
     app,

@@ -60,6 +60,12 @@ export interface GatewayOptions {
   statusStaleMs?: number;
   /** A cancel the venue acknowledged but has not confirmed within this time is checked (default 5 s). */
   cancelConfirmCheckMs?: number;
+  /**
+   * The FIX session keeps its sequence across a restart (no ResetOnLogon/Logout/Disconnect), so a
+   * NewOrderSingle whose acceptance a power loss erased is resent by the client with its MsgSeqNum.
+   * Only then may the order's save overlap the venue call (order-router.ts placeNew). Default true.
+   */
+  sequenceSurvivesRestart?: boolean;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -97,6 +103,7 @@ export class GatewayApplication implements FixApplication {
       integerIdPartition: opts.integerIdPartition,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
+      sequenceSurvivesRestart: opts.sequenceSurvivesRestart ?? true,
     });
   }
 

@@ -44,6 +44,8 @@ export interface OrderRouterOptions {
   statusStaleMs: number;
   /** The session's slice of an `integer` client order id range (integerIdSubrange); absent = all of it. */
   integerIdPartition?: IntegerIdPartition;
+  /** See GatewayOptions.sequenceSurvivesRestart. */
+  sequenceSurvivesRestart: boolean;
 }
 
 export class OrderRouter {
@@ -164,7 +166,9 @@ export class OrderRouter {
     // resend of this NewOrderSingle (same MsgSeqNum: the session's ResendRequest) gets the same venue
     // client order id, which the venue refuses as a reuse, so the order cannot be placed twice.
     // Elsewhere the save is durable first. A write that fails (ENOSPC) is never sent either way.
-    const overlap = ids.resentGetsSameId && this.venue.capabilities.refusesReusedClientOrderId;
+    // A session that resets its sequence at Logon (or Logout/Disconnect) would not get the resend:
+    // the order would be live at the venue and unknown here, so its save is durable first.
+    const overlap = ids.resentGetsSameId && this.venue.capabilities.refusesReusedClientOrderId && this.opts.sequenceSurvivesRestart;
     if (overlap) {
       // (A write that failed is reported below; this is the flush of one that went through.)
       saved.written.then(

@@ -61,8 +61,8 @@ afterEach(async () => {
   h = undefined;
 });
 
-async function start(refusesReusedClientOrderId: boolean): Promise<Harness> {
-  h = await startHarness({ venue: new FakeVenueAdapter({ refusesReusedClientOrderId }) });
+async function start(refusesReusedClientOrderId: boolean, sequenceSurvivesRestart = true): Promise<Harness> {
+  h = await startHarness({ venue: new FakeVenueAdapter({ refusesReusedClientOrderId }), sequenceSurvivesRestart });
   (h.session as SessionHandle & { sequenceId: () => number }).sequenceId = () => SEQUENCE_ID;
   return h;
 }
@@ -83,6 +83,17 @@ test('a venue that refuses a reused id: the create goes out while the save is wr
 
 test('a venue that does not refuse a reused id: the create waits for the flush', async () => {
   const g = await start(false);
+  let release!: () => void;
+  hold = new Promise<void>((r) => (release = r));
+  void g.deliver(nosAt(7, 'C1'));
+  await tick(100);
+  expect(g.venue.calledTimes('placeOrder')).toBe(0);
+  release();
+  await g.venue.whenCalled('placeOrder', 1, 2000);
+});
+
+test('a session that resets its sequence at Logon (the client would not resend): the create waits for the flush', async () => {
+  const g = await start(true, false);
   let release!: () => void;
   hold = new Promise<void>((r) => (release = r));
   void g.deliver(nosAt(7, 'C1'));

@@ -186,6 +186,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     unknownOutcomeProofMs: opts.unknownOutcomeProofMs,
     statusStaleMs: opts.statusStaleMs,
     cancelConfirmCheckMs: opts.cancelConfirmCheckMs,
+    sequenceSurvivesRestart: opts.sequenceSurvivesRestart,
   });
   const session = new FakeSession();
   await app.onCreate(session);
