@@ -6,6 +6,7 @@ import type { Logger } from 'pino';
 import { configErrorFor, SessionConfig, sessionPeriodStart } from './fix/config/session-settings';
 import type { FixApplication } from './fix/application';
 import { FileOrderBook } from './gateway/file-order-book';
+import type { SharedJournal } from './durable/shared-journal';
 import { GatewayApplication } from './gateway/gateway-application';
 import { IntegerIdPartition } from './gateway/order-validation';
 import { applyRateLimitOverrides, perSecondLimits } from './venues/common/rate-limiter';
@@ -192,6 +193,8 @@ export async function createGatewayApplication(
   cfg: SessionConfig,
   key: string,
   logger: Logger,
+  /** The session's journal (sessionJournalFor), shared by its store and the order book. */
+  journal: SharedJournal,
   admin?: AdminEndpoint,
 ): Promise<{ app: FixApplication; close: () => Promise<void> }> {
   const r = resolveVenue(cfg);
@@ -230,8 +233,11 @@ export async function createGatewayApplication(
     throw err;
   }
   // ClOrdIDs are unique per session period (StartTime/EndTime), as the session's sequence is.
-  const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { periodStart: () => sessionPeriodStart(cfg, new Date()) });
-  admin?.watchOrderBook(cfg, book.journalStats);
+  // The book shares the session's journal: an order's new state and its reports are one durable
+  // write. `orders/` is where a book of the previous format (its own file) is imported from.
+  const book = new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { periodStart: () => sessionPeriodStart(cfg, new Date()), journal });
+  // One journal: the session's store already times its writes (watchSession); a book of its own is timed here.
+  if (!book.sharesJournal) admin?.watchOrderBook(cfg, book.journalStats);
   const app = new GatewayApplication({
     venue: adapter,
     book,
@@ -240,6 +246,7 @@ export async function createGatewayApplication(
     integerIdPartition: integerIdPartitionFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
     observer: monitor?.gatewayObserver,
+    sequenceSurvivesRestart: !(cfg.resetOnLogon || cfg.resetOnLogout || cfg.resetOnDisconnect),
   });
   return {
     app,

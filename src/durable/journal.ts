@@ -15,16 +15,24 @@
 // same last write (batchStart == X, or == the batch of the record just before X); an intact record of
 // a later write after X means acknowledged data is damaged, and open() throws naming the file.
 //
-// Durability: the journal is opened with O_DSYNC on every path (new, reopened, after compaction), so
-// a write returns once on disk; a file is created or replaced only as temp file + fsync + rename +
-// fsync of the directory. Appends issued in the same tick share one write (group commit); appends
-// issued while a write is in flight form the next one.
+// Durability: each batch is one write() followed by one fdatasync(), and an append completes in two
+// phases: `written` (the write() returned: the bytes are in the kernel's page cache, so they survive
+// the process being killed, and ENOSPC/EIO from the write are known) and durable (fdatasync done:
+// they survive a power loss too). Batches run strictly one after another, so when a batch is written
+// every earlier batch is durable: after an OS crash the file holds a prefix of the batches, with at
+// most the last one torn. A file is created or replaced only as temp file + fsync + rename + fsync of
+// the directory. Appends issued in the same tick share one write (group commit); appends issued while
+// a write is in flight form the next one. stats.fsyncs counts the fdatasyncs (durable writes).
+//
+// Several owners may share one journal (shared-journal.ts): each declares its record types before
+// open(); types are disjoint, so replay hands each record to its owner.
 //
 // A failed write (ENOSPC, EIO, a short write) rejects the appends of that write and of the writes
 // queued behind it (their offsets assumed it), truncates the file back to where that write began,
 // and tells the owner (onRollback) so it can undo their effect in memory; the journal stays usable.
-// If the truncation fails too, or a compaction fails, the journal refuses every later write with an
-// error naming the file, until it is reopened.
+// If the truncation fails too, or a compaction fails, or an fdatasync fails (the kernel may have
+// dropped the dirty pages: what is in the file is no longer known), the journal refuses every later
+// write with an error naming the file, until it is reopened.
 
 import * as fs from 'fs';
 import { promises as fsp } from 'fs';
@@ -36,6 +44,9 @@ export interface JournalRecord {
   type: number;
   body: Uint8Array;
 }
+
+/** A record kept by a compaction: given by value, or copied from where it lies in the current file. */
+export type LiveRecord = JournalRecord | { copy: RecordLocation };
 
 /** Where a record lies in the file (as given to replay callbacks and by append). */
 export interface RecordLocation {
@@ -53,7 +64,7 @@ export interface JournalOptions {
   maxBodyBytes: number;
   /** Used in error messages: "FIX session journal", "order book journal". */
   description: string;
-  /** O_DSYNC writes and fsyncs (default true). Only benchmarks and tests that do not test durability turn it off. */
+  /** fdatasync after every write, and fsyncs (default true). Only benchmarks and tests that do not test durability turn it off. */
   fsync?: boolean;
   /**
    * Called synchronously when writes failed and the file was cut back to `goodEnd`: every record the
@@ -105,6 +116,16 @@ function crcOf(buf: Buffer, start: number, end: number): number {
 function writeU64(buf: Buffer, value: number, at: number): void {
   buf.writeUInt32LE(value % TWO_32, at);
   buf.writeUInt32LE(Math.floor(value / TWO_32), at + 4);
+}
+
+/** Frames one record at `at` in buf (RECORD_OVERHEAD + body bytes). */
+function encodeRecord(buf: Buffer, at: number, type: number, body: Uint8Array, batchStart: number): void {
+  const n = RECORD_OVERHEAD + body.length;
+  buf.writeUInt32LE(n - FRAME, at);
+  buf[at + FRAME] = type;
+  writeU64(buf, batchStart, at + FRAME + 1);
+  buf.set(body, at + RECORD_OVERHEAD);
+  buf.writeUInt32LE(crcOf(buf, at + FRAME, at + n), at + 4);
 }
 
 function readU64(buf: Buffer, at: number): number {
@@ -240,8 +261,17 @@ class Reader {
 
 type JobKind = 'records' | 'compact' | 'close';
 
+/** An fdatasync that failed: unlike a failed write, what the file holds is then unknown. */
+class SyncFailed extends Error {
+  constructor(override readonly cause: Error) {
+    super(`fdatasync failed: ${cause.message}`);
+  }
+}
+
 class Job {
   started = false;
+  /** compact: records to copy from the current file, and where they go in buf. */
+  copies: { from: RecordLocation; at: number }[] = [];
   buf: Buffer = EMPTY;
   used = 0;
   count = 0;
@@ -251,6 +281,10 @@ class Job {
   readonly promise: Promise<void>;
   resolve!: () => void;
   reject!: (e: Error) => void;
+  /** records: resolves once write() returned (before the fdatasync); rejects if the write failed. */
+  readonly written: Promise<void>;
+  resolveWritten!: () => void;
+  rejectWritten!: (e: Error) => void;
 
   constructor(
     readonly kind: JobKind,
@@ -261,13 +295,18 @@ class Job {
       this.resolve = res;
       this.reject = rej;
     });
+    this.written = new Promise<void>((res, rej) => {
+      this.resolveWritten = res;
+      this.rejectWritten = rej;
+    });
     // Rejections are delivered to the callers that hold this promise; do not report them twice.
     this.promise.catch(() => undefined);
+    this.written.catch(() => undefined);
   }
 }
 
 export interface JournalStats {
-  /** Durable writes (each one write with O_DSYNC, or an fsync). */
+  /** Durable writes: fdatasyncs of batches, fsyncs of new or compacted files and of repairs. */
   fsyncs: number;
   records: number;
   /** Set by an onlooker (admin metrics): called after each batch write with its duration (write + sync), in seconds. */
@@ -284,7 +323,10 @@ export class Journal {
   readonly stats: JournalStats = { fsyncs: 0, records: 0 };
 
   private readonly fsync: boolean;
-  private readonly types: ReadonlySet<number>;
+  private readonly types: Set<number>;
+  private maxBodyBytes: number;
+  /** The batch the latest append joined. */
+  private lastJob: Job | undefined;
   private readonly magic: Buffer;
   private fh: fsp.FileHandle | undefined;
   private state: 'new' | 'opening' | 'open' | 'closing' | 'closed' = 'new';
@@ -312,6 +354,17 @@ export class Journal {
     if (this.magic.length !== 8) throw new Error(`journal magic must be 8 characters: ${JSON.stringify(opts.magic)}`);
     if (opts.recordTypes.includes(T_HEADER)) throw new Error(`journal record type 'H' is reserved for the header`);
     this.types = new Set(opts.recordTypes);
+    this.maxBodyBytes = opts.maxBodyBytes;
+  }
+
+  /** Another owner's record types (disjoint from those declared so far) and largest body; before open(). */
+  addRecordTypes(types: readonly number[], maxBodyBytes: number): void {
+    if (this.state !== 'new') throw new Error(`${this.file}: record types must be declared before open()`);
+    for (const t of types) {
+      if (t === T_HEADER || this.types.has(t)) throw new Error(`${this.file}: record type 0x${t.toString(16)} is reserved or already taken`);
+      this.types.add(t);
+    }
+    this.maxBodyBytes = Math.max(this.maxBodyBytes, maxBodyBytes);
   }
 
   /** Creation time of the journal's content (ms since epoch): set when created, and by compact(). */
@@ -388,10 +441,11 @@ export class Journal {
     const err = this.unusable();
     if (err) return Promise.reject(err);
     for (const r of records) {
-      if (r.body.length > this.opts.maxBodyBytes) return Promise.reject(new Error(`${this.file}: record of ${r.body.length} bytes is too large`));
+      if (r.body.length > this.maxBodyBytes) return Promise.reject(new Error(`${this.file}: record of ${r.body.length} bytes is too large`));
       if (!this.types.has(r.type)) return Promise.reject(new Error(`${this.file}: record type 0x${r.type.toString(16)} is not one of this journal's`));
     }
     const job = this.recordsJob();
+    this.lastJob = job;
     for (const r of records) {
       const n = RECORD_OVERHEAD + r.body.length;
       const at = this.reserve(job, n);
@@ -404,6 +458,15 @@ export class Journal {
       locations?.push({ offset: job.fileOffset + at, length: n });
     }
     return job.promise;
+  }
+
+  /**
+   * The first phase of the latest append: resolves once its batch's write() returned (the records
+   * survive the process being killed, not yet a power loss), rejects if that write failed. Call right
+   * after append(), in the same tick.
+   */
+  lastAppendWritten(): Promise<void> {
+    return this.lastJob?.written ?? Promise.resolve();
   }
 
   /**
@@ -428,24 +491,27 @@ export class Journal {
    * a temp file, fsynced, renamed over the journal, directory fsynced. Appends made after this call
    * go to the new file; `locations` receives where the live records lie in it. Resolves when done.
    */
-  compact(live: readonly JournalRecord[], opts: { creationTime?: number; locations?: RecordLocation[] } = {}): Promise<void> {
+  compact(live: readonly LiveRecord[], opts: { creationTime?: number; locations?: RecordLocation[] } = {}): Promise<void> {
     const err = this.unusable();
     if (err) return Promise.reject(err);
     const job = new Job('compact', JOURNAL_HEADER_SIZE);
     job.creationTime = opts.creationTime ?? this.created;
     let size = JOURNAL_HEADER_SIZE;
-    for (const r of live) size += RECORD_OVERHEAD + r.body.length;
+    for (const r of live) size += 'copy' in r ? r.copy.length : RECORD_OVERHEAD + r.body.length;
     const buf = Buffer.allocUnsafe(size);
     this.encodeHeader(job.creationTime).copy(buf, 0);
     let at = JOURNAL_HEADER_SIZE;
     for (const r of live) {
-      const n = RECORD_OVERHEAD + r.body.length;
-      buf.writeUInt32LE(n - FRAME, at);
-      buf[at + FRAME] = r.type;
-      // The whole compacted file is fsynced before it is renamed in: it is one batch.
-      writeU64(buf, JOURNAL_HEADER_SIZE, at + FRAME + 1);
-      buf.set(r.body, at + RECORD_OVERHEAD);
-      buf.writeUInt32LE(crcOf(buf, at + FRAME, at + n), at + 4);
+      let n: number;
+      if ('copy' in r) {
+        // Read from the current file when the job runs (everything queued before it is written then).
+        n = r.copy.length;
+        job.copies.push({ from: r.copy, at });
+      } else {
+        n = RECORD_OVERHEAD + r.body.length;
+        // The whole compacted file is fsynced before it is renamed in: it is one batch.
+        encodeRecord(buf, at, r.type, r.body, JOURNAL_HEADER_SIZE);
+      }
       opts.locations?.push({ offset: at, length: n });
       at += n;
     }
@@ -491,8 +557,9 @@ export class Journal {
   }
 
   private openFlags(): number {
-    const c = fs.constants;
-    return this.fsync ? c.O_RDWR | c.O_DSYNC : c.O_RDWR;
+    // No O_DSYNC: a batch is write() then fdatasync(), so the write's completion (`written`) is seen
+    // before the flush's.
+    return fs.constants.O_RDWR;
   }
 
   private unusable(forRead = false): Error | undefined {
@@ -556,6 +623,7 @@ export class Journal {
       if (this.broken) {
         this.queue.shift();
         if (job.kind === 'close') await this.closeFile().catch(() => undefined);
+        job.rejectWritten(this.broken);
         job.reject(this.broken);
         continue;
       }
@@ -573,13 +641,19 @@ export class Journal {
 
   private async execute(job: Job): Promise<void> {
     if (job.kind === 'records') {
-      // With fsync on, the file is open with O_DSYNC: the write returns once durable, like a
-      // write + fdatasync, in one thread-pool hand-off instead of two. Both run off the event loop.
       const t0 = this.stats.onWrite ? performance.now() : 0;
       await writeAll(this.fh!, job.buf, job.used, job.fileOffset);
+      job.resolveWritten();
+      if (this.fsync) {
+        try {
+          await this.fh!.datasync();
+        } catch (e) {
+          throw new SyncFailed(e as Error);
+        }
+        this.stats.fsyncs++;
+      }
       this.stats.onWrite?.((performance.now() - t0) / 1000);
       this.durable = job.fileOffset + job.used;
-      if (this.fsync) this.stats.fsyncs++;
       this.stats.records += job.count;
       if (job.buf.length <= BATCH_BUF_KEEP_MAX) this.spareBuf = job.buf;
       job.buf = EMPTY;
@@ -589,6 +663,14 @@ export class Journal {
     if (job.kind === 'close') {
       await this.closeFile();
       return;
+    }
+    if (job.copies.length > 0) {
+      const records = await this.readLocations(
+        job.copies.map((c) => c.from),
+        undefined,
+      );
+      for (let i = 0; i < records.length; i++) encodeRecord(job.buf, job.copies[i].at, records[i].type, records[i].body, JOURNAL_HEADER_SIZE);
+      job.copies = [];
     }
     await this.replaceFile(job.buf, job.used);
     await this.closeFile();
@@ -610,7 +692,16 @@ export class Journal {
    * else, or a failed cut: the tail is unknown, so the journal refuses every later write.
    */
   private async failed(job: Job, cause: Error): Promise<void> {
+    if (job.kind === 'records' && cause instanceof SyncFailed) {
+      // The write went through but the flush did not: the kernel may have dropped those pages, so
+      // neither keeping nor cutting them back can be trusted. Stop writing; a reopen replays the file.
+      this.queue.shift();
+      this.breakWith(`flush failed (${cause.cause.message})`, cause.cause);
+      job.reject(this.broken!);
+      return;
+    }
     if (job.kind === 'records') {
+      job.rejectWritten(cause);
       try {
         await this.fh!.truncate(job.fileOffset);
         if (this.fsync) await this.fh!.sync();
@@ -630,7 +721,10 @@ export class Journal {
         this.appendEnd = job.fileOffset;
         this.opts.onRollback?.(job.fileOffset);
       }
-      for (const j of dropped) j.reject(err);
+      for (const j of dropped) {
+        j.rejectWritten(err);
+        j.reject(err);
+      }
       return;
     }
     this.queue.shift();
@@ -665,7 +759,7 @@ export class Journal {
   /** Checks the header, replays every record, repairs a torn tail; returns the end of the last good record. */
   private async replay(fh: fsp.FileHandle, size: number, onRecord: (type: number, body: Buffer, at: RecordLocation) => void): Promise<number> {
     const file = this.file;
-    const r = new Reader(fh, size, this.types, 9 + this.opts.maxBodyBytes);
+    const r = new Reader(fh, size, this.types, 9 + this.maxBodyBytes);
     const badHeader = (what: string): Error =>
       new Error(`${file}: not a readable ${this.opts.description}: bad header (${what}); refusing to start anew — move the file away to reset deliberately`);
     if (size < JOURNAL_HEADER_SIZE) throw badHeader(`file is ${size} bytes, header needs ${JOURNAL_HEADER_SIZE}`);

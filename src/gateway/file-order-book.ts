@@ -16,11 +16,21 @@
 // Saves issued in the same tick share one durable write (group commit); torn tails and damage are
 // the journal's to find.
 //
+// The journal is either the book's own (`<dir>/<session>.orders.journal`) or, in the gateway, the
+// FIX session's journal shared with the session store (options.journal, src/durable/shared-journal.ts):
+// a save and the session's store append of the reports it causes, issued in the same tick, are then
+// one write and one fdatasync (ReportCommitter). A book file of the previous format (its own file)
+// found next to a shared journal is imported once, atomically (compaction of the shared journal,
+// then the old file is removed; see open()).
+//
 // All orders stay in memory: their number is bounded by a trading day's orders (roughly 1 KB
 // each), and the journal is compacted on open when it is much larger than the live state.
 
+import * as fs from 'fs';
+import { promises as fsp } from 'fs';
 import * as path from 'path';
-import { Journal, JournalStats, RecordLocation } from '../durable/journal';
+import { Journal, JournalStats, LiveRecord, RecordLocation, fsyncDir } from '../durable/journal';
+import { JournalOwner, SharedJournal } from '../durable/shared-journal';
 import { OutboundMessage } from '../fix/message';
 import { FillIds, GatewayOrder, isTerminal } from './order';
 
@@ -65,7 +75,14 @@ export interface FileOrderBookOptions {
    * In an always-on session they are unique for as long as the order is kept (the retention window).
    */
   periodStart?: () => number | undefined;
+  /**
+   * The FIX session's journal to share (sessionJournalFor): saves then ride in the same writes as
+   * the session's messages. Default: the book's own journal file.
+   */
+  journal?: SharedJournal;
 }
+
+const BOOK_JOURNAL = { magic: 'ORDBOOK\0', version: 1, description: 'order book journal' } as const;
 
 type OutboxRecord = { e: string; m: OutboundMessage; s?: number; q?: number };
 /** An order as journaled: without its fill ids, which follow as `f` (added since the last record) or `fa` (all). */
@@ -91,8 +108,15 @@ function json(v: unknown): Buffer {
   return Buffer.from(JSON.stringify(v), 'utf8');
 }
 
-export class FileOrderBook {
+export class FileOrderBook implements JournalOwner {
   readonly file: string;
+  readonly recordTypes = [T_ORDER, T_CONFIRM, T_COUNTER, T_OUTBOX];
+  readonly maxBodyBytes = MAX_RECORD;
+  /** True when the journal is shared with the FIX session's store (see options.journal). */
+  readonly sharesJournal: boolean;
+  /** The book's own file of the previous format, imported into a shared journal on open. */
+  private readonly legacyFile: string | undefined;
+  private readonly shared: SharedJournal;
   private readonly journal: Journal;
   /**
    * Orders by the id the gateway allocated for them (venueClientOrderId): a ClOrdID is unique only
@@ -148,15 +172,13 @@ export class FileOrderBook {
     readonly sessionKey: string,
     options: FileOrderBookOptions = {},
   ) {
-    this.file = path.join(dir, `${sessionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.orders.journal`);
-    this.journal = new Journal(this.file, {
-      magic: 'ORDBOOK\0',
-      version: 1,
-      recordTypes: [T_ORDER, T_CONFIRM, T_COUNTER, T_OUTBOX],
-      maxBodyBytes: MAX_RECORD,
-      description: 'order book journal',
-      onRollback: (goodEnd) => this.rollBack(goodEnd),
-    });
+    const ownFile = path.join(dir, `${sessionKey.replace(/[^A-Za-z0-9._-]/g, '_')}.orders.journal`);
+    this.sharesJournal = options.journal !== undefined;
+    this.shared = options.journal ?? new SharedJournal(ownFile, BOOK_JOURNAL);
+    this.shared.register(this);
+    this.journal = this.shared.journal;
+    this.file = this.shared.file;
+    this.legacyFile = this.sharesJournal ? ownFile : undefined;
     this.compactMinRecords = options.compactMinRecords ?? 10000;
     this.compactRatio = options.compactRatio ?? 4;
     this.retentionMs = options.terminalRetentionMs ?? 7 * DAY_MS;
@@ -167,16 +189,56 @@ export class FileOrderBook {
   /** Replays the journal (creating it if needed), compacts when worthwhile. */
   async open(): Promise<void> {
     if (this.isOpen) throw new Error(`order book ${this.file} is already open`);
-    await this.journal.open((type, body) => {
-      this.applyRecord(type, JSON.parse(body.toString('utf8')));
-      this.records += 1;
-    });
+    await this.shared.open(); // replays into replay() (once, for every owner)
+    const importing = await this.readLegacyFile();
     this.isOpen = true;
     // Never below the clock: ids stay unique even if a journal is lost and started afresh.
     this.counter = Math.max(this.counter, Date.now());
     this.reservedUpTo = this.counter; // the first nextCounter() journals a reservation above it
     this.sequenceReservedUpTo = this.sequence; // likewise nextSequence() and nextIntegerId()
-    if (this.compactionDue()) await this.compact();
+    if (importing || this.compactionDue()) await this.compact();
+    if (importing) {
+      // Only now that the shared journal holds the book durably.
+      await fsp.rm(this.legacyFile!, { force: true });
+      await fsyncDir(path.dirname(this.legacyFile!));
+    }
+  }
+
+  /**
+   * A book file of the previous format next to a shared journal: read it into memory for open() to
+   * compact into the shared journal, then remove. Once the shared journal holds book records the
+   * import is done (a crash came between its compaction and the removal): the old file is only removed.
+   */
+  private async readLegacyFile(): Promise<boolean> {
+    const file = this.legacyFile;
+    if (file === undefined || !fs.existsSync(file)) return false;
+    if (this.records > 0) {
+      await fsp.rm(file, { force: true });
+      await fsyncDir(path.dirname(file));
+      return false;
+    }
+    const old = new Journal(file, { ...BOOK_JOURNAL, description: 'order book journal (previous format, being imported)', recordTypes: this.recordTypes, maxBodyBytes: MAX_RECORD });
+    try {
+      await old.open((type, body) => this.replay(type, body));
+    } finally {
+      await old.close();
+    }
+    return true;
+  }
+
+  // ----- JournalOwner -------------------------------------------------------------------------
+
+  replay(type: number, body: Buffer): void {
+    this.applyRecord(type, JSON.parse(body.toString('utf8')));
+    this.records += 1;
+  }
+
+  compacted(): void {
+    // Nothing in memory points into the file.
+  }
+
+  rolledBack(goodEnd: number): void {
+    this.rollBack(goodEnd);
   }
 
   /** The journal holds many more records than the live state (orders, outbox, counter). */
@@ -341,6 +403,24 @@ export class FileOrderBook {
    * afterwards (the state machine always returns new objects).
    */
   save(order: GatewayOrder, outbox?: OutboxEntry[]): Promise<void> {
+    return this.saveStaged(order, outbox).durable;
+  }
+
+  /**
+   * save() in its two phases: `written` once the record is in the file (survives the process being
+   * killed; a failed write, e.g. ENOSPC, rejects it), `durable` once flushed (survives a power loss).
+   */
+  saveStaged(order: GatewayOrder, outbox?: OutboxEntry[]): { written: Promise<void>; durable: Promise<void>; appended: boolean } {
+    const durable = this.saveRecord(order, outbox);
+    // Not appended (the book is closed, the journal refuses writes): both phases reject alike.
+    const appended = this.lastSaveAppended;
+    return { written: appended ? this.journal.lastAppendWritten() : durable, durable, appended };
+  }
+
+  private lastSaveAppended = false;
+
+  private saveRecord(order: GatewayOrder, outbox?: OutboxEntry[]): Promise<void> {
+    this.lastSaveAppended = false;
     if (!this.isOpen) return Promise.reject(new Error(`order book ${this.file} is not open`));
     const key = order.venueClientOrderId;
     const journaled = this.journaledFills.get(key) ?? 0;
@@ -361,6 +441,7 @@ export class FileOrderBook {
     const at: RecordLocation[] = [];
     const p = this.journal.append(records, at);
     if (at.length === 0) return p; // refused: nothing changed
+    this.lastSaveAppended = true;
     this.records += records.length;
     const durable = this.journal.durableEnd;
     while (this.undo.length > 0 && this.undo[0].offset < durable) this.undo.shift();
@@ -488,7 +569,10 @@ export class FileOrderBook {
     return this.records;
   }
 
-  /** Number of durable writes made (for tests and metrics). */
+  /**
+   * Number of durable writes (fdatasyncs) of the book's journal: when shared, the session's too (for
+   * tests and metrics: the bench divides it by the orders placed).
+   */
   get syncCount(): number {
     return this.journal.stats.fsyncs;
   }
@@ -498,8 +582,16 @@ export class FileOrderBook {
     return this.journal.stats;
   }
 
-  /** Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir). */
+  /**
+   * Rewrites the journal as the live state only (atomically: temp file, fsync, rename, fsync dir);
+   * a shared journal keeps the other owner's live records too.
+   */
   compact(): Promise<void> {
+    return this.shared.compact();
+  }
+
+  /** The live state as records, for a compaction of the journal (this book's, or a shared one's). */
+  liveRecords(): LiveRecord[] {
     const forgetBefore = this.now() - this.retentionMs;
     const period = this.periodStart();
     for (const [key, o] of [...this.orders]) {
@@ -523,16 +615,16 @@ export class FileOrderBook {
     this.undo = [];
     this.records = live.length;
     this.pendingConfirms = []; // the live outbox already leaves them out
-    return this.journal.compact(live);
+    return live;
   }
 
   /** Waits for what is queued, then closes the file. */
   async close(): Promise<void> {
-    if (!this.isOpen) return;
+    if (!this.isOpen) return this.shared.release(this); // a shared journal closes once its last owner is done
     this.isOpen = false;
     const confirms = this.takeConfirms();
     if (confirms.length > 0) this.journal.append(confirms).catch(() => undefined);
-    await this.journal.close();
+    await this.shared.release(this);
   }
 
   private append(type: number, rec: unknown): Promise<void> {

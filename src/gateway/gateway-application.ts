@@ -63,6 +63,12 @@ export interface GatewayOptions {
   cancelConfirmCheckMs?: number;
   /** Told of reconciliations and settled unknown outcomes (admin metrics); absent = nobody watches. */
   observer?: GatewayObserver;
+  /**
+   * The FIX session keeps its sequence across a restart (no ResetOnLogon/Logout/Disconnect), so a
+   * NewOrderSingle whose acceptance a power loss erased is resent by the client with its MsgSeqNum.
+   * Only then may the order's save overlap the venue call (order-router.ts placeNew). Default true.
+   */
+  sequenceSurvivesRestart?: boolean;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -103,6 +109,7 @@ export class GatewayApplication implements FixApplication {
       integerIdPartition: opts.integerIdPartition,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
+      sequenceSurvivesRestart: opts.sequenceSurvivesRestart ?? true,
     });
   }
 

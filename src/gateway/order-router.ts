@@ -22,7 +22,15 @@ import { contentKey } from './content-match';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
-import { IntegerIdPartition, integerIdSubrange, placeRequestFor, validateCancel, validateNewOrder, venueClientOrderIdFor } from './order-validation';
+import {
+  IntegerIdPartition,
+  integerIdSubrange,
+  placeRequestFor,
+  validateCancel,
+  validateNewOrder,
+  venueClientOrderIdFor,
+  venueClientOrderIdForMessage,
+} from './order-validation';
 import { ReportCommitter, storageErrorCode } from './report-committer';
 import { Scheduler } from './scheduler';
 import { VenueSupervisor } from './venue-supervisor';
@@ -36,6 +44,8 @@ export interface OrderRouterOptions {
   statusStaleMs: number;
   /** The session's slice of an `integer` client order id range (integerIdSubrange); absent = all of it. */
   integerIdPartition?: IntegerIdPartition;
+  /** See GatewayOptions.sequenceSurvivesRestart. */
+  sequenceSurvivesRestart: boolean;
 }
 
 export class OrderRouter {
@@ -107,9 +117,9 @@ export class OrderRouter {
     // Orders arriving while the venue starts wait for it; an earlier one with the same ClOrdID may
     // have been placed meanwhile, so look again afterwards.
     if (!this.supervisor.isReady) {
-      return this.supervisor.whenReadyOrTimeout().then(() => (this.committer.current(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg)));
+      return this.supervisor.whenReadyOrTimeout().then(() => (this.committer.current(msg.get(11) ?? '') ? this.answerKnownClOrdId(msg, session) : this.placeNew(msg, session)));
     }
-    return this.placeNew(msg);
+    return this.placeNew(msg, session);
   }
 
   /** A NewOrderSingle whose ClOrdID the book already has: never a second order, never a book change. */
@@ -132,7 +142,7 @@ export class OrderRouter {
     return this.committer.send(newOrderRejectFor(msg, execId, '6', text, new Date())).then(() => undefined);
   }
 
-  private placeNew(msg: FixMessage): Promise<void> | void {
+  private placeNew(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     if (!this.supervisor.isReady) {
       return this.rejectNew(msg, '0', `Venue ${this.venue.name} not available: ${this.supervisor.notReadyReason}`);
     }
@@ -143,16 +153,34 @@ export class OrderRouter {
       dayTimeInForce: this.opts.dayTimeInForce,
     });
     if (!v.ok) return this.rejectNew(msg, v.ordRejReason, v.text);
-    let ids: { venueClientOrderId: string; wireClientOrderId: string | null };
+    let ids: { venueClientOrderId: string; wireClientOrderId: string | null; resentGetsSameId: boolean };
     try {
-      ids = this.allocateIds();
+      ids = this.allocateIds(msg, session);
     } catch (err) {
       return this.rejectNew(msg, '0', `No client order id available for ${this.venue.name}: ${(err as Error).message}`);
     }
-    const order = createOrder({ ...v.order, ...ids }, Date.now());
-    const saved = this.book.save(order);
+    const order = createOrder({ ...v.order, venueClientOrderId: ids.venueClientOrderId, wireClientOrderId: ids.wireClientOrderId }, Date.now());
+    const saved = this.book.saveStaged(order);
+    // The venue call overlaps the pre-save's flush where a lost pre-save is harmless: the save is
+    // written (it survives the process being killed) and, should a power loss take it, the client's
+    // resend of this NewOrderSingle (same MsgSeqNum: the session's ResendRequest) gets the same venue
+    // client order id, which the venue refuses as a reuse, so the order cannot be placed twice.
+    // Elsewhere the save is durable first. A write that fails (ENOSPC) is never sent either way.
+    // A session that resets its sequence at Logon (or Logout/Disconnect) would not get the resend:
+    // the order would be live at the venue and unknown here, so its save is durable first.
+    const overlap = ids.resentGetsSameId && this.venue.capabilities.refusesReusedClientOrderId && this.opts.sequenceSurvivesRestart;
+    if (overlap) {
+      // (A write that failed is reported below; this is the flush of one that went through.)
+      saved.written.then(
+        () =>
+          saved.durable.catch((err: unknown) =>
+            this.logger.error({ err: storageErrorCode(err), clOrdId: order.clOrdId }, 'order book flush failed after the order was written and sent; the journal refuses writes until restarted'),
+          ),
+        () => undefined,
+      );
+    }
     // Accepted once saved: the venue call follows, whatever the FIX session does next.
-    return saved.then(
+    return (overlap ? saved.written : saved.durable).then(
       () => {
         this.scheduler.run('placing an order', () => this.place(order, placeRequestFor(order)));
       },
@@ -170,22 +198,29 @@ export class OrderRouter {
    * and the client order id the venue gets, as capabilities.clientOrderId says (the durable
    * counters are the order book's).
    */
-  private allocateIds(): { venueClientOrderId: string; wireClientOrderId: string | null } {
+  private allocateIds(msg: FixMessage, session: SessionHandle): { venueClientOrderId: string; wireClientOrderId: string | null; resentGetsSameId: boolean } {
     const scheme = this.venue.capabilities.clientOrderId;
+    if (scheme.kind === 'string' && this.venue.capabilities.refusesReusedClientOrderId) {
+      // Named by the message (its sequence and MsgSeqNum): a resend of it after a power loss that
+      // took its pre-save gets the same id (see placeNew).
+      const fromMessage = venueClientOrderIdForMessage(this.opts.venueIdPrefix, session.sequenceId(), Number(msg.get(34)), scheme.maxLength);
+      if (fromMessage !== undefined) return { venueClientOrderId: fromMessage, wireClientOrderId: fromMessage, resentGetsSameId: true };
+    }
     const venueClientOrderId = venueClientOrderIdFor(this.opts.venueIdPrefix, this.book.nextCounter(), scheme.kind === 'string' ? scheme.maxLength : 36);
     switch (scheme.kind) {
       case 'string':
-        return { venueClientOrderId, wireClientOrderId: venueClientOrderId };
+        return { venueClientOrderId, wireClientOrderId: venueClientOrderId, resentGetsSameId: false };
       case 'integer': {
         const range = integerIdSubrange(scheme.min, scheme.max, this.opts.integerIdPartition);
-        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(range.min, range.max)) };
+        return { venueClientOrderId, wireClientOrderId: String(this.book.nextIntegerId(range.min, range.max)), resentGetsSameId: false };
       }
       case 'venue-format': {
+        // The venue's format embeds the send time: a resend would get another id, so no overlap.
         if (!this.venue.clientOrderIdFor) throw new Error('the adapter declares venue-format client order ids but has no clientOrderIdFor');
-        return { venueClientOrderId, wireClientOrderId: this.venue.clientOrderIdFor(this.opts.venueIdPrefix, this.book.nextSequence()) };
+        return { venueClientOrderId, wireClientOrderId: this.venue.clientOrderIdFor(this.opts.venueIdPrefix, this.book.nextSequence()), resentGetsSameId: false };
       }
       case 'none':
-        return { venueClientOrderId, wireClientOrderId: null };
+        return { venueClientOrderId, wireClientOrderId: null, resentGetsSameId: false };
     }
   }
 

@@ -309,6 +309,24 @@ export function venueClientOrderIdFor(prefix: string, counter: number, maxLength
   return p ? `${p}-${suffix}` : suffix;
 }
 
+/**
+ * The id of the order a NewOrderSingle creates, named by the message itself: `<prefix>-<sequence id
+ * base 36><MsgSeqNum base 36, 7 digits>`. A sequence id (its creation time, ms) and a MsgSeqNum
+ * name one message of a session for good, and a resend of that message (PossDup, after our
+ * ResendRequest) carries the same MsgSeqNum, so it gets the same id. At least 15 characters after
+ * the prefix, never the length of a counter id (venueClientOrderIdFor: 8 or 9), so the two kinds
+ * never collide. Undefined when it does not fit in maxLength or the inputs are not what they should be.
+ */
+export function venueClientOrderIdForMessage(prefix: string, sequenceId: number, msgSeqNum: number, maxLength = 36): string | undefined {
+  if (!Number.isSafeInteger(sequenceId) || sequenceId <= 0 || !Number.isInteger(msgSeqNum) || msgSeqNum < 1 || msgSeqNum > 0xffffffff) return undefined;
+  const suffix = sequenceId.toString(36) + msgSeqNum.toString(36).padStart(7, '0');
+  if (suffix.length < 15 || suffix.length > maxLength) return undefined;
+  const clean = prefix.replace(/[^A-Za-z0-9-]/g, '');
+  const room = maxLength - suffix.length - 1;
+  const p = room > 0 ? clean.slice(0, room) : '';
+  return p ? `${p}-${suffix}` : suffix;
+}
+
 /** One of `count` equal, disjoint slices of an integer id range; `index` in [0, count). */
 export interface IntegerIdPartition {
   index: number;

@@ -2,6 +2,14 @@
 // it must send, then the reports are handed to the FIX session (which stores them before the
 // wire), then they are confirmed. Reports of one order leave in the order they were produced.
 //
+// When the book shares the session's journal (FileOrderBook.sharesJournal), the save and the
+// session's store appends of its reports are issued in the same tick, the save first: one write,
+// one fdatasync, then the reports go to the wire. Within that write the order's record precedes the
+// reports' records, so a torn tail that kept a report kept the order state too; one that kept only
+// the order state leaves its reports in the outbox, sent by outbox recovery after a restart. With
+// separate journals the save must be durable before the reports are handed over (a report on the
+// wire whose order state a crash lost would be produced, and sent, again).
+//
 // Write failures (a full disk, an I/O error): reject and continue, never an unhandled rejection.
 // A change the book cannot save stays pending here, in memory, and is retried with back-off until
 // it is durable; meanwhile later changes of that order are merged into it (the book records whole
@@ -89,9 +97,15 @@ export class ReportCommitter {
       for (const l of this.changeListeners) l(t.order);
       return pending.done;
     }
+    const staged = this.book.saveStaged(t.order, outbox.length > 0 ? outbox : undefined);
+    // Same tick as the save (nothing awaited in between): the same write carries both.
+    const sends = staged.appended && this.book.sharesJournal && this.session && outbox.length > 0 ? outbox.map((e) => this.send(e.message)) : undefined;
     try {
-      await this.book.save(t.order, outbox.length > 0 ? outbox : undefined);
+      await staged.durable;
     } catch (err) {
+      // Those reports were refused with the save (the same write): never on the wire. They are sent
+      // again (new seqnums) once the change is durable; the client fills the gap with a GapFill.
+      for (const p of sends ?? []) p.catch(() => undefined);
       const earlier = this.undurable.get(key);
       if (earlier) {
         // An earlier change of this order failed in the same write (or one before it) and this one
@@ -109,7 +123,8 @@ export class ReportCommitter {
       return u.done;
     }
     for (const l of this.changeListeners) l(t.order);
-    await this.sendAndConfirm(outbox);
+    if (sends) await this.confirmSent(outbox, sends);
+    else await this.sendAndConfirm(outbox);
   }
 
   /**
@@ -149,7 +164,15 @@ export class ReportCommitter {
   private async sendAndConfirm(outbox: OutboxEntry[]): Promise<void> {
     if (outbox.length === 0) return;
     // Handed over together (the session numbers them in this order and stores them as one group).
-    const results = await Promise.allSettled(outbox.map((e) => this.send(e.message)));
+    await this.confirmSent(
+      outbox,
+      outbox.map((e) => this.send(e.message)),
+    );
+  }
+
+  /** Once the session stored them (a refused one is handed over again until stored): confirmed. */
+  private async confirmSent(outbox: OutboxEntry[], sends: Promise<number>[]): Promise<void> {
+    const results = await Promise.allSettled(sends);
     for (let i = 0; i < results.length; i++) if (results[i].status === 'rejected') await this.sendUntilStored(outbox[i].message);
     this.book.confirm(outbox.map((e) => e.execId));
   }

@@ -8,7 +8,8 @@ import { ConfigError, loadSessionSettings, SessionConfig } from '../fix/config/s
 import { isAdmin } from '../fix/message';
 import { sessionKey } from '../fix/session-key';
 import { DeliveryMark } from '../fix/store/delivery-mark';
-import { FileSessionStore } from '../fix/store/file-session-store';
+import { FileSessionStore, sessionJournalFor } from '../fix/store/file-session-store';
+import { FileOrderBook } from '../gateway/file-order-book';
 import type { StoredMessage } from '../fix/store/message-store';
 import { UndeliveredJournal } from '../fix/store/undelivered-journal';
 import { SessionLog } from '../fix/session-log';
@@ -118,8 +119,13 @@ export async function runStoreCommand(cmd: StoreCommand): Promise<string> {
   const lock = StoreLock.acquire(cfg.fileStorePath, `store ${cmd.action}`);
   try {
     const key = sessionKey(cfg);
-    const store = new FileSessionStore(cfg.fileStorePath, key);
+    // A gateway session's journal also holds its order book: it is opened as an owner too, so its
+    // records are read (an unknown owner's records stop the open) and kept by a reset's compaction.
+    const journal = sessionJournalFor(cfg.fileStorePath, key);
+    const store = new FileSessionStore(cfg.fileStorePath, key, { journal });
+    const book = cfg.application === 'gateway' ? new FileOrderBook(path.join(cfg.fileStorePath, 'orders'), key, { journal }) : undefined;
     await store.open();
+    await book?.open();
     const before = describe(cfg, store);
     let did: string | undefined;
     try {
@@ -142,6 +148,7 @@ export async function runStoreCommand(cmd: StoreCommand): Promise<string> {
       await log.close();
       return `${before}\n\n${did}\n\n${describe(cfg, store)}`;
     } finally {
+      await book?.close();
       await store.close();
     }
   } finally {

@@ -6,7 +6,7 @@ import { Harness, cancelReq, nos, startHarness, tick } from '../support/gateway-
 
 jest.setTimeout(10_000);
 
-/** Wraps a book: while `failing`, save rejects as a full disk would, leaving the book untouched. */
+/** Wraps a book: while `failing`, save (and saveStaged, its two phases) rejects as a full disk would, leaving the book untouched. */
 class FailingSaves {
   failing = false;
   failures = 0;
@@ -14,6 +14,18 @@ class FailingSaves {
     const self = this;
     return new Proxy(book, {
       get(target, prop, receiver) {
+        if (prop === 'saveStaged') {
+          return (...args: Parameters<FileOrderBook['saveStaged']>) => {
+            if (self.failing) {
+              self.failures++;
+              const err = Object.assign(new Error('ENOSPC: no space left on device, write'), { code: 'ENOSPC' });
+              const rejected = Promise.reject(err);
+              rejected.catch(() => undefined);
+              return { written: rejected, durable: rejected, appended: false };
+            }
+            return target.saveStaged(...args);
+          };
+        }
         if (prop === 'save') {
           return (...args: Parameters<FileOrderBook['save']>) => {
             if (self.failing) {

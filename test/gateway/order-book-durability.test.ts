@@ -1,14 +1,16 @@
 // The order book must be durable from its first write, not only after a restart: a power loss
-// (unlike a SIGKILL, which leaves the page cache to the kernel) loses whatever was written without
-// O_DSYNC / fsync, and a new file whose directory entry was never fsynced. So this test watches the
-// fs calls themselves (test/support/fs-spy.ts) on every path: a new journal, a reopened one, and
-// one replaced by compaction.
+// (unlike a SIGKILL, which leaves the page cache to the kernel) loses whatever was written and not
+// flushed, and a new file whose directory entry was never fsynced. The journal writes each batch
+// with write() and then flushes it with fdatasync() (two phases: `written`, then durable), so this
+// test watches the fs calls themselves (test/support/fs-spy.ts) on every path (a new journal, a
+// reopened one, one replaced by compaction): every write to the journal is followed by an
+// fdatasync of it before the save resolves.
 import { promises as fsp } from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FileOrderBook } from '../../src/gateway/file-order-book';
 import { createOrder } from '../../src/gateway/order';
-import { FsEvent, FsSpy, hasDsync, spyOnFs } from '../support/fs-spy';
+import { FsEvent, FsSpy, spyOnFs } from '../support/fs-spy';
 
 let dir: string;
 let spy: FsSpy;
@@ -24,11 +26,15 @@ afterEach(async () => {
 const order = (n: number) =>
   createOrder({ clOrdId: `C${n}`, venueClientOrderId: `v-${n}`, symbol: 'BTCUSDT', side: '1', ordType: '2', timeInForce: '1', orderQty: '1', price: '100' }, 1000 + n);
 
-/** Every handle on the journal itself was opened with O_DSYNC (so each acknowledged write is on disk). */
-function expectJournalOpensDsync(events: FsEvent[], file: string): void {
-  const opens = events.filter((e): e is Extract<FsEvent, { op: 'open' }> => e.op === 'open' && e.path === file);
-  expect(opens.length).toBeGreaterThan(0);
-  expect(opens.map((e) => ({ path: e.path, dsync: hasDsync(e.flags) }))).toEqual(opens.map((e) => ({ path: e.path, dsync: true })));
+/**
+ * The journal was written (at least one write) and every write to it is followed by an fdatasync
+ * (or fsync) of it, so each acknowledged save is on disk.
+ */
+function expectJournalWritesFlushed(events: FsEvent[], file: string): void {
+  const writes = events.map((e, i) => (e.op === 'write' && e.path === file ? i : -1)).filter((i) => i >= 0);
+  expect(writes.length).toBeGreaterThan(0);
+  const unflushed = writes.filter((w) => !events.some((e, i) => i > w && (e.op === 'datasync' || e.op === 'sync') && e.path === file));
+  expect(unflushed).toEqual([]);
 }
 
 /** The directory was fsynced after the journal's name last came into being (create or rename). */
@@ -41,16 +47,16 @@ function expectDirSyncedAfterNameChange(events: FsEvent[], file: string): void {
   expect(dirSync).toBeGreaterThan(named);
 }
 
-test('a new order book journal is opened with O_DSYNC and its directory entry fsynced', async () => {
+test('a new order book journal is flushed after every write and its directory entry fsynced', async () => {
   const b = new FileOrderBook(dir, 'GW-NEW');
   await b.open();
   await b.save(order(1));
-  expectJournalOpensDsync(spy.events, path.resolve(b.file));
+  expectJournalWritesFlushed(spy.events, path.resolve(b.file));
   expectDirSyncedAfterNameChange(spy.events, path.resolve(b.file));
   await b.close();
 });
 
-test('a reopened order book journal is opened with O_DSYNC', async () => {
+test('a reopened order book journal is flushed after every write', async () => {
   const b = new FileOrderBook(dir, 'GW-RE');
   await b.open();
   await b.save(order(1));
@@ -59,11 +65,11 @@ test('a reopened order book journal is opened with O_DSYNC', async () => {
   const r = new FileOrderBook(dir, 'GW-RE');
   await r.open();
   await r.save(order(2));
-  expectJournalOpensDsync(spy.events, path.resolve(r.file));
+  expectJournalWritesFlushed(spy.events, path.resolve(r.file));
   await r.close();
 });
 
-test('a journal replaced by compaction is reopened with O_DSYNC and the rename fsynced', async () => {
+test('a journal replaced by compaction is flushed after every write and the rename fsynced', async () => {
   const b = new FileOrderBook(dir, 'GW-COMPACT');
   await b.open();
   await b.save(order(1));
@@ -72,7 +78,7 @@ test('a journal replaced by compaction is reopened with O_DSYNC and the rename f
   await b.save(order(2));
   const file = path.resolve(b.file);
   expect(spy.events.some((e) => e.op === 'rename' && e.to === file)).toBe(true);
-  expectJournalOpensDsync(spy.events, file);
+  expectJournalWritesFlushed(spy.events, file);
   expectDirSyncedAfterNameChange(spy.events, file);
   await b.close();
 });

@@ -187,6 +187,7 @@ export async function startHarness(opts: HarnessOptions = {}): Promise<Harness> 
     statusStaleMs: opts.statusStaleMs,
     cancelConfirmCheckMs: opts.cancelConfirmCheckMs,
     observer: opts.observer,
+    sequenceSurvivesRestart: opts.sequenceSurvivesRestart,
   });
   const session = new FakeSession();
   await app.onCreate(session);

@@ -1,4 +1,7 @@
 // Durable per-session message store on one journal (src/durable/journal.ts): `<dir>/<sessionKey>.journal`.
+// The journal may be shared with another owner (src/durable/shared-journal.ts: the application's
+// records, e.g. an order book, ride in the same writes); the store reads only its own record types
+// and keeps the other owner's live state through a reset (a compaction of the whole journal).
 //
 // Records (journal body, integers little-endian):
 //   'S' SENT:    u32 seq, raw wire text (latin1; empty = admin message not stored)
@@ -15,12 +18,28 @@
 // effect here (seqnums and index are as of the last durable record); the store stays usable.
 
 import * as path from 'path';
-import { Journal, JournalStats, RecordLocation } from '../../durable/journal';
+import { Journal, JournalStats, LiveRecord, RecordLocation } from '../../durable/journal';
+import { JournalOwner, SharedJournal } from '../../durable/shared-journal';
 import type { MessageStore, StoredMessage } from './message-store';
 
 export interface FileSessionStoreOptions {
   /** fdatasync every write (default true). Only benchmarks and tests that do not test durability turn it off. */
   fsync?: boolean;
+  /** A journal shared with another owner (created with sessionJournalFor); default: the store's own. */
+  journal?: SharedJournal;
+}
+
+/** The session's journal file, `<dir>/<sessionKey>.journal`, to share with the application's records. */
+export function sessionJournalFor(dir: string, sessionKey: string, opts: { fsync?: boolean } = {}): SharedJournal {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sessionKey)) {
+    throw new Error(`FileSessionStore: session key ${JSON.stringify(sessionKey)} is not a safe file name`);
+  }
+  return new SharedJournal(path.join(path.resolve(dir), `${sessionKey}.journal`), {
+    magic: 'FIXJRNL\0',
+    version: 1,
+    description: 'FIX session journal',
+    fsync: opts.fsync,
+  });
 }
 
 const T_SENT = 0x53; // 'S'
@@ -156,10 +175,13 @@ interface Checkpoint {
   replaced: { seq: number; loc: RecordLocation }[];
 }
 
-export class FileSessionStore implements MessageStore {
+export class FileSessionStore implements MessageStore, JournalOwner {
   readonly journalPath: string;
   readonly stats: JournalStats;
+  readonly recordTypes = [T_SENT, T_TARGET, T_SENDER];
+  readonly maxBodyBytes = 4 + MAX_RAW;
 
+  private readonly shared: SharedJournal;
   private readonly journal: Journal;
   private nextSender = 1;
   private nextTarget = 1;
@@ -167,18 +189,9 @@ export class FileSessionStore implements MessageStore {
   private checkpoints: Checkpoint[] = [];
 
   constructor(dir: string, sessionKey: string, opts: FileSessionStoreOptions = {}) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sessionKey)) {
-      throw new Error(`FileSessionStore: session key ${JSON.stringify(sessionKey)} is not a safe file name`);
-    }
-    this.journal = new Journal(path.join(path.resolve(dir), `${sessionKey}.journal`), {
-      magic: 'FIXJRNL\0',
-      version: 1,
-      recordTypes: [T_SENT, T_TARGET, T_SENDER],
-      maxBodyBytes: 4 + MAX_RAW,
-      description: 'FIX session journal',
-      fsync: opts.fsync,
-      onRollback: (goodEnd) => this.rollBack(goodEnd),
-    });
+    this.shared = opts.journal ?? sessionJournalFor(dir, sessionKey, { fsync: opts.fsync });
+    this.shared.register(this);
+    this.journal = this.shared.journal;
     this.journalPath = this.journal.file;
     this.stats = this.journal.stats;
   }
@@ -198,23 +211,46 @@ export class FileSessionStore implements MessageStore {
   // ----- lifecycle --------------------------------------------------------------------------
 
   async open(): Promise<void> {
-    await this.journal.open((type, body, at) => {
-      if (body.length < 4 || (type !== T_SENT && body.length !== 4)) throw new Error(`bad length ${body.length} for record type ${String.fromCharCode(type)}`);
-      const num = body.readUInt32LE(0);
-      if (type === T_SENT) {
-        if (body.length > 4) this.index.set(num, at.offset, at.length);
-        else this.index.delete(num);
-        this.nextSender = num + 1;
-      } else if (type === T_TARGET) {
-        this.nextTarget = num;
-      } else {
-        this.nextSender = num;
-      }
-    });
+    await this.shared.open();
   }
 
   close(): Promise<void> {
-    return this.journal.close();
+    return this.shared.release(this);
+  }
+
+  // ----- JournalOwner -----------------------------------------------------------------------
+
+  replay(type: number, body: Buffer, at: RecordLocation): void {
+    if (body.length < 4 || (type !== T_SENT && body.length !== 4)) throw new Error(`bad length ${body.length} for record type ${String.fromCharCode(type)}`);
+    const num = body.readUInt32LE(0);
+    if (type === T_SENT) {
+      if (body.length > 4) this.index.set(num, at.offset, at.length);
+      else this.index.delete(num);
+      this.nextSender = num + 1;
+    } else if (type === T_TARGET) {
+      this.nextTarget = num;
+    } else {
+      this.nextSender = num;
+    }
+  }
+
+  /** The stored messages (copied as they are), then both seqnums; nothing for a fresh sequence. */
+  liveRecords(): LiveRecord[] {
+    const { locs } = this.index.range(1, MAX_SEQ);
+    const live: LiveRecord[] = locs.map((copy) => ({ copy }));
+    if (live.length === 0 && this.nextSender === 1 && this.nextTarget === 1) return live;
+    live.push({ type: T_SENDER, body: u32Body(this.nextSender) }, { type: T_TARGET, body: u32Body(this.nextTarget) });
+    return live;
+  }
+
+  compacted(locations: RecordLocation[]): void {
+    const { seqs } = this.index.range(1, MAX_SEQ);
+    for (let i = 0; i < seqs.length; i++) this.index.set(seqs[i], locations[i].offset, locations[i].length);
+    this.checkpoints = [];
+  }
+
+  rolledBack(goodEnd: number): void {
+    this.rollBack(goodEnd);
   }
 
   // ----- MessageStore -----------------------------------------------------------------------
@@ -288,12 +324,13 @@ export class FileSessionStore implements MessageStore {
   reset(): Promise<void> {
     // Strictly later than the sequence it replaces: a creation time names one sequence (delivery
     // mark, undelivered journal), even for two resets within a millisecond.
-    const p = this.journal.compact([], { creationTime: Math.max(Date.now(), this.journal.creationTime() + 1) });
+    const creationTime = Math.max(Date.now(), this.journal.creationTime() + 1);
     this.nextSender = 1;
     this.nextTarget = 1;
     this.index.clear();
     this.checkpoints = [];
-    return p;
+    // The other owner's live records are kept.
+    return this.shared.compact({ creationTime });
   }
 
   // ----- rollback ---------------------------------------------------------------------------

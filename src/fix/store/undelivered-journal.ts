@@ -1,7 +1,7 @@
 // The application messages a sequence reset owes the client (sent in the old sequence, never proven
 // delivered), kept on disk from before the store's wipe becomes durable until the application's
 // re-sends of them are durable in the new sequence. A file left behind at start-up therefore means
-// a hand-over is still owed. One journal (src/durable/journal.ts: O_DSYNC, created by temp file +
+// a hand-over is still owed. One journal (src/durable/journal.ts: fdatasync per write, created by temp file +
 // rename + directory fsync) next to the message store: `<dir>/<sessionKey>.undelivered`.
 //
 // Records: 'S' u32 seq, raw wire text (latin1). The journal's creation time is the creation time of
