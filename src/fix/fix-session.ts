@@ -25,6 +25,7 @@ import { UndeliveredJournal } from './store/undelivered-journal';
 import { SessionLog } from './session-log';
 import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
+import { orderTrace, Stage } from '../common/order-trace';
 
 /** Routing fields and their counterparts, reversed on session Rejects. */
 const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
@@ -266,6 +267,7 @@ export class FixSession implements SessionHandle {
 
   private onData(socket: Socket, chunk: Buffer): void {
     if (socket !== this.socket || !this.framer) return;
+    orderTrace?.bytesIn();
     let frames: string[];
     try {
       frames = this.framer.push(chunk.toString('latin1'));
@@ -594,6 +596,7 @@ export class FixSession implements SessionHandle {
   private onApplicationMessage(msg: FixMessage): void {
     if (!this.verify(msg, true, true)) return;
     let accepted: Promise<void> | void;
+    orderTrace?.validated(msg.msgType, msg.get(11));
     try {
       accepted = this.app.fromApp(msg, this);
     } catch (err) {
@@ -826,6 +829,7 @@ export class FixSession implements SessionHandle {
     const seq = this.nextSender++;
     const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
     const app = !isAdmin(msgType);
+    orderTrace?.markReport(Stage.ReportHanded, raw);
     this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
@@ -875,6 +879,7 @@ export class FixSession implements SessionHandle {
       const item = this.out[this.outHead++];
       if (item.dropped) continue;
       this.log.outgoing(item.raw);
+      orderTrace?.markReport(Stage.ReportOnWire, item.raw);
       chunk += item.raw;
     }
     if (this.outHead === this.out.length) {
