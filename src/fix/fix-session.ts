@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from './application';
 import { FixFramer, FrameError } from './codec/fix-framer';
 import { parseFrame } from './codec/fix-parser';
-import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
+import { encodeFix, encodeFixAfter, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
 import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './config/session-settings';
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
@@ -827,7 +827,16 @@ export class FixSession implements SessionHandle {
 
   private sendMessage(msgType: string, body: FixField[], extraHeader?: FixField[]): { seq: number; durable: Promise<void> } {
     const seq = this.nextSender++;
-    const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
+    const sendingTime = utcTimestamp();
+    // The usual case, no extra header fields: the header as text, in header()'s order (35 34 49 52 56).
+    const raw =
+      extraHeader && extraHeader.length > 0
+        ? encodeFix(this.config.beginString, this.header(msgType, seq, sendingTime, extraHeader).concat(body))
+        : encodeFixAfter(
+            this.config.beginString,
+            `35=${msgType}\x0134=${seq}\x0149=${this.senderCompId}\x0152=${sendingTime}\x0156=${this.targetCompId}\x01`,
+            body,
+          );
     const app = !isAdmin(msgType);
     orderTrace?.markReport(Stage.ReportHanded, raw);
     this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
