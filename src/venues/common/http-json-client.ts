@@ -187,6 +187,8 @@ export class HttpJsonClient {
   private readonly isHttps: boolean;
   private readonly hostname: string;
   private readonly port: number;
+  /** The Host header, as node:http would write it. */
+  private readonly hostHeader: string;
   private readonly pathPrefix: string;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
@@ -203,6 +205,7 @@ export class HttpJsonClient {
     // URL keeps IPv6 literals in brackets; http.request wants them bare.
     this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = url.port ? Number(url.port) : this.isHttps ? 443 : 80;
+    this.hostHeader = (this.hostname.includes(':') ? `[${this.hostname}]` : this.hostname) + (this.port === (this.isHttps ? 443 : 80) ? '' : `:${this.port}`);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -236,10 +239,23 @@ export class HttpJsonClient {
   private requestOnce(r: HttpJsonRequest): Promise<HttpJsonResponse> {
     return new Promise<HttpJsonResponse>((resolve, reject) => {
       const method = r.method;
-      const headers: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...r.headers };
       const body = r.body;
-      if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
-      else if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = 0;
+      // As a flat [name, value, ...] list: node:http then writes the header block at once instead
+      // of a setHeader (validate, lower-case, store) per header; it adds no Host itself then.
+      const headers: string[] = ['host', this.hostHeader];
+      let ownUserAgent = false;
+      if (r.headers) {
+        for (const name of Object.keys(r.headers)) {
+          const value = r.headers[name];
+          if (value === undefined) continue;
+          if (name.toLowerCase() === 'user-agent') ownUserAgent = true;
+          if (Array.isArray(value)) for (const v of value) headers.push(name, v);
+          else headers.push(name, String(value));
+        }
+      }
+      if (!ownUserAgent) headers.push('user-agent', this.userAgent);
+      if (body !== undefined) headers.push('content-length', String(Buffer.byteLength(body)));
+      else if (method !== 'GET' && method !== 'HEAD') headers.push('content-length', '0');
 
       let settled = false;
       let sent = false;
@@ -278,7 +294,8 @@ export class HttpJsonClient {
       this.deadlines.add(deadline);
       const request = req;
 
-      request.once('socket', (socket: Socket) => {
+      // on, not once: these fire once per request anyway, and once wraps every listener.
+      request.on('socket', (socket: Socket) => {
         // A pooled socket is connected: the request goes out now. A new one: once it is connected
         // (and, for TLS, the handshake is done), since the request is written right after.
         if (request.reusedSocket || !socket.connecting) sent = true;
@@ -287,7 +304,7 @@ export class HttpJsonClient {
       request.on('error', (err: NodeJS.ErrnoException) => {
         fail(err.code ?? 'EUNKNOWN', err.code === 'ECONNRESET' ? 'connection reset before the reply' : describe(err));
       });
-      request.once('response', (res: http.IncomingMessage) => {
+      request.on('response', (res: http.IncomingMessage) => {
         sent = true;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -300,7 +317,7 @@ export class HttpJsonClient {
           }
           chunks.push(chunk);
         });
-        res.once('end', () => {
+        res.on('end', () => {
           if (settled) return;
           settled = true;
           this.deadlines.delete(deadline);
@@ -308,7 +325,7 @@ export class HttpJsonClient {
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
         });
         res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'ECONNRESET', `reply cut off: ${describe(err)}`));
-        res.once('close', () => {
+        res.on('close', () => {
           if (!res.complete) fail('ECONNRESET', 'connection closed in the middle of the reply');
         });
       });
