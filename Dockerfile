@@ -22,5 +22,8 @@ USER node
 EXPOSE 9878
 VOLUME ["/app/var"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/main.js"]
+# A larger young generation (32 MB semi-spaces, 16 by default): every order allocates tens of KB
+# that die young; with the default, a burst of 10,000 orders took 52 scavenges, each copying the
+# orders in flight again (issue 9: ~15-30 µs of CPU per order, multi-ms pauses at 1,000/s).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/main.js"]
 CMD ["--config", "sessions.cfg"]

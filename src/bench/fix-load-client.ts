@@ -730,6 +730,9 @@ export function printTable(rows: Row[], labels: { rateHeader: string; firstReply
   for (const l of lines) console.log(line(l));
 }
 
+/** The node flags the gateway ships with (Dockerfile ENTRYPOINT, npm start). */
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 /**
  * Starts `dist/main.js` as a child with one session GATEWAY<-clientCompId on a free port, a fresh
  * durable store and the message log on (as shipped). `sessionKeys` are the session's own lines
@@ -769,7 +772,8 @@ export async function startBenchGateway(opts: {
     ].join('\n'),
   );
   const gw = await NodeChild.start('gateway', {
-    nodeArgs: opts.nodeArgs,
+    // As shipped (Dockerfile, npm start); --gateway-args come after, so they can override it.
+    nodeArgs: [...GATEWAY_NODE_FLAGS, ...opts.nodeArgs],
     script: path.join(opts.root, 'dist', 'main.js'),
     args: ['--config', cfg],
     cwd: opts.dir,
