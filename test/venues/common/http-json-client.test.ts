@@ -238,3 +238,105 @@ describe('HttpJsonClient keep-alive', () => {
     expect(connections).toHaveLength(2);
   });
 });
+
+describe('HttpJsonClient reply framing (its own HTTP/1.1 parser)', () => {
+  it('reads a chunked reply split across writes, chunk sizes and CRLFs cut anywhere', async () => {
+    handler = (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }); // no length: node:http sends it chunked
+      res.write('{"a":"Grö');
+      setTimeout(() => res.write('ße","b":[1,2,'), 5);
+      setTimeout(() => res.end('3]}'), 10);
+    };
+    const c = newClient();
+    expect((await c.request({ method: 'GET', path: '/x' })).body).toBe('{"a":"Größe","b":[1,2,3]}');
+    // The connection is reused after a chunked reply.
+    expect((await c.request({ method: 'GET', path: '/y' })).body).toBe('{"a":"Größe","b":[1,2,3]}');
+    expect(connections).toHaveLength(1);
+  });
+
+  it('parses a chunked reply byte by byte, with a chunk extension and a trailer', async () => {
+    const raw = 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\nX-Dup: a\r\nX-Dup: b\r\n\r\n4;ext=1\r\n{"a"\r\n3\r\n:1}\r\n0\r\nX-Trailer: t\r\n\r\n';
+    const srv = net.createServer((s) => {
+      s.once('data', () => {
+        let i = 0;
+        const step = () => {
+          if (i < raw.length) {
+            s.write(raw[i++]);
+            setImmediate(step);
+          }
+        };
+        step();
+      });
+    });
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const res = await newClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` }).request({ method: 'GET', path: '/x' });
+      expect(res.body).toBe('{"a":1}');
+      expect(res.headers['x-dup']).toBe('a, b');
+    } finally {
+      client?.close();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it('skips a 100 Continue, and reads no body for HEAD and 204', async () => {
+    handler = (req, res) => {
+      if (req.url === '/continue') {
+        res.writeContinue();
+        res.end('{"after":"continue"}');
+      } else if (req.url === '/empty') {
+        res.writeHead(204);
+        res.end();
+      } else {
+        res.writeHead(200, { 'content-length': 50 });
+        res.end();
+      }
+    };
+    const c = newClient();
+    expect((await c.request({ method: 'POST', path: '/continue' })).body).toBe('{"after":"continue"}');
+    expect(await c.request({ method: 'DELETE', path: '/empty' })).toMatchObject({ status: 204, body: '' });
+    expect(await c.request({ method: 'HEAD', path: '/head' })).toMatchObject({ status: 200, body: '' });
+    expect((await c.request({ method: 'GET', path: '/continue' })).status).toBe(200);
+    expect(connections).toHaveLength(1);
+  });
+
+  it('a reply with Connection: close, or with no length (to the close), ends its connection; the next request gets a new one', async () => {
+    handler = (req, res) => {
+      if (req.url === '/close') res.setHeader('connection', 'close');
+      res.end('{"u":"' + req.url + '"}');
+    };
+    const c = newClient();
+    expect((await c.request({ method: 'GET', path: '/close' })).body).toBe('{"u":"/close"}');
+    expect((await c.request({ method: 'GET', path: '/next' })).body).toBe('{"u":"/next"}');
+    expect(connections).toHaveLength(2);
+    const srv = net.createServer((s) => s.once('data', () => s.end('HTTP/1.1 200 OK\r\n\r\n{"to":"the close"}')));
+    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
+    try {
+      const res = await newClient({ baseUrl: `http://127.0.0.1:${(srv.address() as AddressInfo).port}` }).request({ method: 'GET', path: '/x' });
+      expect(res.body).toBe('{"to":"the close"}');
+    } finally {
+      client?.close();
+      await new Promise<void>((r) => srv.close(() => r()));
+    }
+  });
+
+  it("closes an idle connection a second before the server's Keep-Alive timeout", async () => {
+    handler = (_req, res) => {
+      res.setHeader('keep-alive', 'timeout=1');
+      res.end('{}');
+    };
+    const c = newClient();
+    await c.request({ method: 'GET', path: '/a' });
+    await new Promise((r) => setTimeout(r, 50));
+    await c.request({ method: 'POST', path: '/b' });
+    expect(connections).toHaveLength(2); // timeout=1 → idle for at most 0 s: never reused
+  });
+
+  it('refuses a header value node:http would refuse, before anything is sent', async () => {
+    const err = await failureOf(newClient().request({ method: 'POST', path: '/x', headers: { 'x-key': 'a\r\nInjected: 1' } }));
+    expect(err).toMatchObject({ code: 'ERR_INVALID_CHAR', sent: false });
+    const err2 = await failureOf(newClient().request({ method: 'POST', path: '/x y' }));
+    expect(err2).toMatchObject({ code: 'ERR_UNESCAPED_CHARACTERS', sent: false });
+    expect(connections).toHaveLength(0);
+  });
+});
