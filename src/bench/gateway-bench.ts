@@ -32,6 +32,7 @@
 // Every flag also reads from the environment: BENCH_COUNT, ..., BENCH_GATEWAY_ARGS, BENCH_SIMULATOR_ARGS.
 // Exit code 0 only when every order got its ER 150=0 and both children exited cleanly.
 // A CPU profile (--gateway-args "--cpu-prof --cpu-prof-dir=DIR"): node dist/bench/cpu-profile-summary.js DIR/*.cpuprofile.
+// Allocation sites (--keep --gateway-args "-r ./dist/bench/alloc-sampling.js"): node dist/bench/alloc-sampling.js STORE/alloc-*.heapprofile.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
