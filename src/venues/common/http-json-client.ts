@@ -57,8 +57,6 @@ export interface HttpJsonClientOptions {
   maxBodyBytes?: number;
   /** Sent with every request unless the request sets its own. Default `fix-venue-gateway`. */
   userAgent?: string;
-  /** https: certificate authorities to trust instead of the system's (a venue's private CA; tests). */
-  ca?: string | Buffer;
   /**
    * A pooled socket idle this long is closed, ms; a server's `Keep-Alive: timeout=N` hint
    * shortens it (to N - 1 s), so we do not reuse a socket the server is about to close. Default 30000.
@@ -189,7 +187,6 @@ export class HttpJsonClient {
       servername: net.isIP(this.hostname) ? undefined : this.hostname,
       maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS,
       idleMs: opts.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS,
-      ca: opts.ca,
     });
   }
 

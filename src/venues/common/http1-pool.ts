@@ -42,8 +42,6 @@ export interface Http1PoolOptions {
   servername?: string;
   maxSockets: number;
   idleMs: number;
-  /** TLS: certificate authorities to trust instead of the system's. */
-  ca?: string | Buffer;
   /** TCP keep-alive probe delay, set once per socket. */
   keepAliveMs?: number;
 }
@@ -339,7 +337,7 @@ export class Http1Pool {
 
   private connect(): Connection {
     const o = this.opts;
-    const socket = o.tls ? tls.connect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'], ...(o.ca ? { ca: o.ca } : {}) }) : net.connect({ host: o.host, port: o.port });
+    const socket = o.tls ? tls.connect({ host: o.host, port: o.port, servername: o.servername, ALPNProtocols: ['http/1.1'] }) : net.connect({ host: o.host, port: o.port });
     const c = new Connection(socket, this);
     this.all.add(c);
     socket.setNoDelay(true);

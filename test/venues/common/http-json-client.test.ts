@@ -1,13 +1,8 @@
 // HttpJsonClient against a local http.createServer: replies of any status come back as data, and
 // every failure says whether the request may have reached the server (sent) without the signature.
 
-import { execFileSync } from 'node:child_process';
-import * as fs from 'node:fs';
 import * as http from 'node:http';
-import * as https from 'node:https';
 import * as net from 'node:net';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { AddressInfo } from 'node:net';
 import { HttpJsonClient, HttpRequestError } from '../../../src/venues/common/http-json-client';
 
@@ -343,35 +338,5 @@ describe('HttpJsonClient reply framing (its own HTTP/1.1 parser)', () => {
     const err2 = await failureOf(newClient().request({ method: 'POST', path: '/x y' }));
     expect(err2).toMatchObject({ code: 'ERR_UNESCAPED_CHARACTERS', sent: false });
     expect(connections).toHaveLength(0);
-  });
-});
-
-describe('HttpJsonClient over TLS', () => {
-  it('verifies the server certificate and keeps the connection alive; an untrusted one fails, not sent', async () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'http-tls-'));
-    const key = path.join(dir, 'key.pem');
-    const cert = path.join(dir, 'cert.pem');
-    execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', cert, '-days', '1',
-      '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1'], { stdio: 'ignore' });
-    const tlsConnections: net.Socket[] = [];
-    const srv = https.createServer({ key: fs.readFileSync(key), cert: fs.readFileSync(cert) }, (req, res) => res.end(`{"u":"${req.url}"}`));
-    srv.on('secureConnection', (s) => tlsConnections.push(s));
-    await new Promise<void>((r) => srv.listen(0, '127.0.0.1', r));
-    const url = `https://127.0.0.1:${(srv.address() as AddressInfo).port}`;
-    try {
-      const c = newClient({ baseUrl: url, ca: fs.readFileSync(cert) });
-      expect((await c.request({ method: 'POST', path: '/a' })).body).toBe('{"u":"/a"}');
-      expect((await c.request({ method: 'GET', path: '/b' })).body).toBe('{"u":"/b"}');
-      expect(tlsConnections).toHaveLength(1);
-      c.close();
-      const untrusted = await failureOf(newClient({ baseUrl: url }).request({ method: 'POST', path: '/c' }));
-      expect(untrusted.sent).toBe(false);
-      expect(untrusted.code).toMatch(/CERT|SIGNATURE|SELF_SIGNED/);
-    } finally {
-      client?.close();
-      srv.closeAllConnections();
-      await new Promise<void>((r) => srv.close(() => r()));
-      fs.rmSync(dir, { recursive: true, force: true });
-    }
   });
 });
