@@ -1,12 +1,11 @@
-// A small HTTP/1.1 client for venue REST APIs, over one pool of keep-alive connections
-// (http1-pool.ts; plain TCP or TLS). Venue-neutral: the caller builds the path (query string included), headers and body, and
+// A small HTTP/1.1 client for venue REST APIs, over node:http / node:https with one keep-alive
+// agent. Venue-neutral: the caller builds the path (query string included), headers and body, and
 // gets back the status, headers and the body as a utf8 string (the venue mapper parses it, so that
 // e.g. 19-digit ids can stay strings). Statuses are never errors here.
 //
 // What it deliberately does not do: redirects (a 3xx comes back as a reply), proxies (none are
-// looked up), body transforms, retries. Per request: one string written to a pooled socket, the
-// reply parsed from its bytes, no URL parsing, no timer of its own (one timer per client, armed for
-// the earliest deadline, covers every request in flight).
+// looked up), body transforms, retries. Per request: one ClientRequest, no URL parsing, no timer of
+// its own (one timer per client, armed for the earliest deadline, covers every request in flight).
 //
 // A failure rejects with HttpRequestError, whose `sent` says whether the request may have reached
 // the server: false while the connection is not yet established (refused, DNS, unreachable, TLS
@@ -14,9 +13,9 @@
 // connected socket (a timeout or a reset after that leaves the outcome unknown). Error messages
 // carry the method and the path with signature-like query values redacted, never the full URL.
 
-import type * as http from 'http';
-import * as net from 'net';
-import { Http1Exchange, Http1Pool } from './http1-pool';
+import * as http from 'http';
+import * as https from 'https';
+import type { Socket } from 'net';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'DELETE' | 'PATCH' | 'HEAD';
 
@@ -87,6 +86,46 @@ const DEFAULT_TIMEOUT_MS = 5_000;
 const DEFAULT_MAX_BODY_BYTES = 64 * 1024 * 1024;
 const DEFAULT_IDLE_SOCKET_TIMEOUT_MS = 30_000;
 
+/**
+ * Node's Agent calls socket.setKeepAlive() (two setsockopt calls) every time a socket goes back to
+ * the pool, i.e. after every reply; once per socket is enough.
+ */
+const TCP_KEEPALIVE_SET = Symbol('tcpKeepAliveSet');
+type PooledSocket = Socket & { [TCP_KEEPALIVE_SET]?: true };
+const keepAliveAlreadySet = function (this: Socket): Socket {
+  return this;
+};
+
+/** Node's own keepSocketAlive returns whether the socket may be reused (typed `void` in @types/node). */
+const nodeKeepSocketAlive = http.Agent.prototype.keepSocketAlive as unknown as (this: http.Agent, socket: Socket) => boolean;
+
+function keepSocketAliveOnce(agent: http.Agent, socket: PooledSocket): boolean {
+  if (socket[TCP_KEEPALIVE_SET]) {
+    const real = socket.setKeepAlive;
+    socket.setKeepAlive = keepAliveAlreadySet;
+    try {
+      return nodeKeepSocketAlive.call(agent, socket);
+    } finally {
+      socket.setKeepAlive = real;
+    }
+  }
+  socket[TCP_KEEPALIVE_SET] = true;
+  return nodeKeepSocketAlive.call(agent, socket);
+}
+
+class PoolAgent extends http.Agent {
+  /** Node uses the boolean (false = do not pool) although @types/node says void. */
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAliveOnce(this, socket);
+  }
+}
+
+class TlsPoolAgent extends https.Agent {
+  override keepSocketAlive(socket: Socket): boolean {
+    return keepSocketAliveOnce(this, socket);
+  }
+}
+
 /** A request in flight: when its deadline passes, `expire` fails it. */
 interface Deadline {
   at: number;
@@ -141,19 +180,15 @@ class Deadlines {
   }
 }
 
-/** What node:http refuses in a request path, a header name and a header value (its own checks). */
-const INVALID_PATH = /[^\u0021-\u00ff]/;
-const HEADER_NAME = /^[\^_`a-zA-Z\-0-9!#$%&'*+.|~]+$/;
-const INVALID_HEADER_VALUE = /[^\t\x20-\x7e\x80-\xff]/;
-
 export class HttpJsonClient {
   private readonly deadlines = new Deadlines();
-  private readonly pool: Http1Pool;
+  private readonly agent: http.Agent;
+  private readonly requestFn: typeof http.request;
   private readonly isHttps: boolean;
   private readonly hostname: string;
   private readonly port: number;
-  /** Request line end and Host, as node:http would write them. */
-  private readonly hostLine: string;
+  /** The Host header, as node:http would write it. */
+  private readonly hostHeader: string;
   private readonly pathPrefix: string;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
@@ -167,11 +202,10 @@ export class HttpJsonClient {
       throw new Error('HttpJsonClient: the base URL takes no query, fragment or credentials');
     }
     this.isHttps = url.protocol === 'https:';
-    // URL keeps IPv6 literals in brackets; sockets want them bare.
+    // URL keeps IPv6 literals in brackets; http.request wants them bare.
     this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = url.port ? Number(url.port) : this.isHttps ? 443 : 80;
-    const host = (this.hostname.includes(':') ? `[${this.hostname}]` : this.hostname) + (this.port === (this.isHttps ? 443 : 80) ? '' : `:${this.port}`);
-    this.hostLine = ` HTTP/1.1\r\nHost: ${host}\r\n`;
+    this.hostHeader = (this.hostname.includes(':') ? `[${this.hostname}]` : this.hostname) + (this.port === (this.isHttps ? 443 : 80) ? '' : `:${this.port}`);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -180,14 +214,15 @@ export class HttpJsonClient {
     this.redactPattern = keys.length
       ? new RegExp(`([?&](?:${keys.map((k) => k.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('|')})=)[^&#]*`, 'gi')
       : undefined;
-    this.pool = new Http1Pool({
-      host: this.hostname,
-      port: this.port,
-      tls: this.isHttps,
-      servername: net.isIP(this.hostname) ? undefined : this.hostname,
+    const agentOpts: http.AgentOptions = {
+      keepAlive: true,
       maxSockets: opts.maxSockets ?? DEFAULT_MAX_SOCKETS,
-      idleMs: opts.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS,
-    });
+      scheduling: 'lifo',
+      noDelay: true,
+      timeout: opts.idleSocketTimeoutMs ?? DEFAULT_IDLE_SOCKET_TIMEOUT_MS,
+    };
+    this.agent = this.isHttps ? new TlsPoolAgent(agentOpts) : new PoolAgent(agentOpts);
+    this.requestFn = this.isHttps ? https.request : http.request;
   }
 
   /** The path as it may appear in logs and errors: query values of the redacted keys replaced. */
@@ -201,39 +236,30 @@ export class HttpJsonClient {
     return once.catch((err: HttpRequestError) => (STALE_SOCKET_CODES.has(err.code) ? this.requestOnce(r) : Promise.reject(err)));
   }
 
-  /** The request line and headers, or the node:http error code and text for what it would refuse. */
-  private head(r: HttpJsonRequest): string | { code: string; why: string } {
-    const path = this.pathPrefix + r.path;
-    if (INVALID_PATH.test(path)) return { code: 'ERR_UNESCAPED_CHARACTERS', why: 'Request path contains unescaped characters' };
-    let head = r.method + ' ' + path + this.hostLine;
-    let ownUserAgent = false;
-    if (r.headers) {
-      for (const name of Object.keys(r.headers)) {
-        const value = r.headers[name];
-        if (value === undefined) continue;
-        if (!HEADER_NAME.test(name)) return { code: 'ERR_INVALID_HTTP_TOKEN', why: `Header name must be a valid HTTP token ["${name}"]` };
-        const lower = name.toLowerCase();
-        if (lower === 'user-agent') ownUserAgent = true;
-        if (lower === 'host' || lower === 'content-length' || lower === 'connection' || lower === 'transfer-encoding') continue; // ours
-        for (const v of Array.isArray(value) ? value : [value]) {
-          const text = String(v);
-          if (INVALID_HEADER_VALUE.test(text)) return { code: 'ERR_INVALID_CHAR', why: `Invalid character in header content ["${name}"]` };
-          head += name + ': ' + text + '\r\n';
-        }
-      }
-    }
-    if (!ownUserAgent) head += 'User-Agent: ' + this.userAgent + '\r\n';
-    if (r.body !== undefined) head += 'Content-Length: ' + Buffer.byteLength(r.body) + '\r\n';
-    else if (r.method !== 'GET' && r.method !== 'HEAD') head += 'Content-Length: 0\r\n';
-    return head + 'Connection: keep-alive\r\n\r\n';
-  }
-
   private requestOnce(r: HttpJsonRequest): Promise<HttpJsonResponse> {
     return new Promise<HttpJsonResponse>((resolve, reject) => {
       const method = r.method;
-      const timeoutMs = r.timeoutMs ?? this.timeoutMs;
+      const body = r.body;
+      // As a flat [name, value, ...] list: node:http then writes the header block at once instead
+      // of a setHeader (validate, lower-case, store) per header; it adds no Host itself then.
+      const headers: string[] = ['host', this.hostHeader];
+      let ownUserAgent = false;
+      if (r.headers) {
+        for (const name of Object.keys(r.headers)) {
+          const value = r.headers[name];
+          if (value === undefined) continue;
+          if (name.toLowerCase() === 'user-agent') ownUserAgent = true;
+          if (Array.isArray(value)) for (const v of value) headers.push(name, v);
+          else headers.push(name, String(value));
+        }
+      }
+      if (!ownUserAgent) headers.push('user-agent', this.userAgent);
+      if (body !== undefined) headers.push('content-length', String(Buffer.byteLength(body)));
+      else if (method !== 'GET' && method !== 'HEAD') headers.push('content-length', '0');
+
       let settled = false;
       let sent = false;
+      const timeoutMs = r.timeoutMs ?? this.timeoutMs;
       const fail = (code: string, why: string): void => {
         if (settled) return;
         settled = true;
@@ -242,40 +268,78 @@ export class HttpJsonClient {
         const state = sent ? 'outcome unknown' : 'not sent';
         reject(new HttpRequestError(`${method} ${path}: ${why} (${state})`, code, sent, method, path));
       };
-      const head = this.head(r);
-      const exchange: Http1Exchange = {
-        head: typeof head === 'string' ? head : '',
-        body: r.body,
-        bodiless: method === 'HEAD',
-        maxBodyBytes: this.maxBodyBytes,
-        sent: () => (sent = true),
-        replied: (reply) => {
-          if (settled) return;
-          settled = true;
-          this.deadlines.delete(deadline);
-          resolve(reply);
-        },
-        failed: fail,
-      };
+
+      let req: http.ClientRequest | undefined;
       const deadline: Deadline = {
         at: Date.now() + timeoutMs,
         expire: () => {
           fail('ETIMEDOUT', `no complete reply within ${timeoutMs} ms`);
-          this.pool.cancel(exchange);
+          req?.destroy();
         },
       };
-      if (typeof head !== 'string') {
-        // Nothing left this process.
-        fail(head.code, head.why);
+      try {
+        req = this.requestFn({
+          agent: this.agent,
+          hostname: this.hostname,
+          port: this.port,
+          method,
+          path: this.pathPrefix + r.path,
+          headers,
+        });
+      } catch (err) {
+        // e.g. a character not allowed in a header or the path: nothing left this process.
+        fail((err as NodeJS.ErrnoException).code ?? 'EINVAL', describe(err as Error));
         return;
       }
       this.deadlines.add(deadline);
-      this.pool.request(exchange);
+      const request = req;
+
+      // on, not once: these fire once per request anyway, and once wraps every listener.
+      request.on('socket', (socket: Socket) => {
+        // A pooled socket is connected: the request goes out now. A new one: once it is connected
+        // (and, for TLS, the handshake is done), since the request is written right after.
+        if (request.reusedSocket || !socket.connecting) sent = true;
+        else socket.once(this.isHttps ? 'secureConnect' : 'connect', () => (sent = true));
+      });
+      request.on('error', (err: NodeJS.ErrnoException) => {
+        fail(err.code ?? 'EUNKNOWN', err.code === 'ECONNRESET' ? 'connection reset before the reply' : describe(err));
+      });
+      request.on('response', (res: http.IncomingMessage) => {
+        sent = true;
+        const chunks: Buffer[] = [];
+        let size = 0;
+        res.on('data', (chunk: Buffer) => {
+          size += chunk.length;
+          if (size > this.maxBodyBytes) {
+            fail('ERESPONSETOOLARGE', `reply body larger than ${this.maxBodyBytes} bytes`);
+            request.destroy();
+            return;
+          }
+          chunks.push(chunk);
+        });
+        res.on('end', () => {
+          if (settled) return;
+          settled = true;
+          this.deadlines.delete(deadline);
+          const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
+          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
+        });
+        res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'ECONNRESET', `reply cut off: ${describe(err)}`));
+        res.on('close', () => {
+          if (!res.complete) fail('ECONNRESET', 'connection closed in the middle of the reply');
+        });
+      });
+      request.end(body);
     });
   }
 
   /** Closes the pooled sockets; requests in flight fail. */
   close(): void {
-    this.pool.close();
+    this.agent.destroy();
   }
+}
+
+/** A Node error's own text, which names no URL (e.g. `connect ECONNREFUSED 127.0.0.1:8701`). */
+function describe(err: Error): string {
+  return err.message || err.name || 'request failed';
 }
