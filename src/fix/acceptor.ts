@@ -10,10 +10,12 @@ import { parseFrame } from './codec/fix-parser';
 import { parseUtcTimestamp } from './codec/fix-encoder';
 import { isAddressAllowed, isWithinSessionWindow } from './config/session-settings';
 import { FixSession } from './fix-session';
+import { LogonThrottle, normalizeAddress } from './logon-throttle';
 import { MessageValidator } from './validation';
 
-const LOGON_TIMEOUT_MS = 10_000;
 const TCP_KEEPALIVE_IDLE_MS = 30_000;
+/** Largest frame read before a connection has logged on (a Logon is a few hundred bytes). */
+export const LOGON_MAX_MESSAGE_SIZE = 16 * 1024;
 
 export class FixAcceptor {
   private readonly servers: net.Server[] = [];
@@ -35,7 +37,14 @@ export class FixAcceptor {
     const bound: { host: string; port: number }[] = [];
     for (const [key, sessions] of byEndpoint) {
       const [host, portText] = key.split('|');
-      const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket, sessions));
+      // LogonTimeout and the throttle are the port's (the settings check makes its sessions agree).
+      const port = sessions[0].config;
+      const throttle = new LogonThrottle({
+        failureLimit: port.logonThrottle.failureLimit,
+        windowMs: port.logonThrottle.windowSeconds * 1000,
+        backoffMs: port.logonThrottle.backoffSeconds * 1000,
+      });
+      const server = net.createServer({ noDelay: true }, (socket) => this.onConnection(socket, sessions, throttle));
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
         server.listen(Number(portText), host, () => resolve());
@@ -58,23 +67,36 @@ export class FixAcceptor {
     return Promise.all(this.servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve())))).then(() => undefined);
   }
 
-  private onConnection(socket: net.Socket, sessions: FixSession[]): void {
+  private onConnection(socket: net.Socket, sessions: FixSession[], throttle: LogonThrottle): void {
+    const address = normalizeAddress(socket.remoteAddress);
+    if (throttle.refuses(address, Date.now())) {
+      socket.destroy(); // in a back-off after too many refused logons: closed unread, not logged
+      return;
+    }
     socket.setNoDelay(true);
     // The kernel notices a peer that vanished without a FIN even when the session's own heartbeat
     // checks are slower (or the connection never logs on).
     socket.setKeepAlive(true, TCP_KEEPALIVE_IDLE_MS);
     this.pendingSockets.add(socket);
-    const framer = new FixFramer();
+    const framer = new FixFramer(LOGON_MAX_MESSAGE_SIZE);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     let decided = false;
-    const refuse = (reason: string, session?: FixSession) => {
+    const refuse = (reason: string, session?: FixSession, attempted = true) => {
       decided = true;
       this.pendingSockets.delete(socket);
       this.logger.warn({ remote, reason, session: session?.sessionId }, 'logon refused');
       session?.event(`Refused connection from ${remote}: ${reason}`);
       socket.destroy();
+      // A connection that sent nothing is not a logon attempt (LogonTimeout deals with it).
+      const backoff = attempted ? throttle.recordFailure(address, Date.now()) : undefined;
+      if (backoff) {
+        this.logger.warn(
+          { address, refusedLogons: backoff.failures, windowSeconds: sessions[0].config.logonThrottle.windowSeconds, backoffSeconds: backoff.backoffMs / 1000 },
+          'too many refused logons from this address: its connections are closed at once for the back-off',
+        );
+      }
     };
-    const timer = setTimeout(() => refuse('no Logon received in time'), LOGON_TIMEOUT_MS);
+    const timer = setTimeout(() => refuse('no Logon received in time', undefined, false), sessions[0].config.logonTimeoutSeconds * 1000);
     timer.unref();
     const onData = (chunk: Buffer) => {
       if (decided) return;

@@ -205,6 +205,7 @@ export class FixSession implements SessionHandle {
   attach(socket: Socket, logon: FixMessage, pending: string[], framer: FixFramer): void {
     this.socket = socket;
     this.framer = framer;
+    framer.maxMessageSize = this.config.maxMessageSize; // the acceptor's was the Logon's
     this.closeWhenFlushed = false;
     this.out = [];
     this.outHead = 0;

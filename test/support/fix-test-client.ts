@@ -153,6 +153,8 @@ export interface FixTestClientOptions {
   /** Next MsgSeqNum expected from the gateway. Default 1. */
   expectedSeqNum?: number;
   connectTimeoutMs?: number;
+  /** Local address to connect from (e.g. 127.0.0.2: another peer address on loopback). */
+  localAddress?: string;
 }
 
 type Waiter = { check: () => boolean; reject: (e: Error) => void };
@@ -193,6 +195,7 @@ export class FixTestClient {
   private readonly waiters = new Set<Waiter>();
   private readonly listeners = new Set<(m: FixMsg) => void>();
   private readonly connectTimeoutMs: number;
+  private readonly localAddress?: string;
 
   private constructor(opts: FixTestClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
@@ -204,6 +207,7 @@ export class FixTestClient {
     this.nextSeqNum = opts.nextSeqNum ?? 1;
     this.expectedSeqNum = opts.expectedSeqNum ?? 1;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
+    this.localAddress = opts.localAddress;
   }
 
   static async connect(opts: FixTestClientOptions): Promise<FixTestClient> {
@@ -219,7 +223,7 @@ export class FixTestClient {
   async reconnect(port: number = this.port): Promise<void> {
     if (!this.isClosed) throw new Error('reconnect(): the current connection is still open');
     this.port = port;
-    const socket = net.connect({ host: this.host, port });
+    const socket = net.connect({ host: this.host, port, localAddress: this.localAddress });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
