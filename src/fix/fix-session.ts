@@ -35,6 +35,13 @@ const LOGOUT_TIMEOUT_MS = 2000;
 const TIMER_TICK_MS = 200;
 /** Stored messages read from the store at a time (resend, undelivered messages before a reset). */
 export const STORE_READ_CHUNK = 1000;
+/**
+ * Messages received ahead of a gap are kept for after it, up to these bounds; past them they are
+ * dropped unprocessed, which is safe: our ResendRequest runs to infinity, so the client sends them
+ * again. Without a bound a client could grow memory by MaxMessageSize per MsgSeqNum it skips.
+ */
+const MAX_QUEUED_MESSAGES = 10_000;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Silence beyond HeartBtInt after which a connection counts as dead when a new Logon arrives. */
 const SILENCE_GRACE_MIN_MS = 1000;
 
@@ -93,6 +100,8 @@ export class FixSession implements SessionHandle {
   private testRequests = 0;
   private resendRange?: { begin: number; end: number };
   private readonly queued = new Map<number, FixMessage>();
+  private queuedBytes = 0;
+  private queueFullNoted = false;
   private timer?: NodeJS.Timeout;
   /** TestReqID -> MsgSeqNum of the first TestRequest we sent with it and have no answer to. */
   private readonly testRequestSeqs = new Map<string, number>();
@@ -316,6 +325,8 @@ export class FixSession implements SessionHandle {
     this.logoutSentAt = 0;
     this.resendRange = undefined;
     this.queued.clear();
+    this.queuedBytes = 0;
+    this.queueFullNoted = false;
     this.testRequestSeqs.clear();
     this.inbox = [];
     this.inboxHead = 0;
@@ -658,7 +669,7 @@ export class FixSession implements SessionHandle {
   private doTargetTooHigh(msg: FixMessage): void {
     const seq = msg.seqNum;
     this.event(`MsgSeqNum too high, expecting ${this.nextTarget} but received ${seq}`);
-    this.queued.set(seq, msg);
+    this.queue(msg);
     if (this.resendRange && seq >= this.resendRange.begin) {
       this.event(`Already sent ResendRequest FROM: ${this.resendRange.begin} TO: ${this.resendRange.end}. Not sending another.`);
       return;
@@ -671,12 +682,30 @@ export class FixSession implements SessionHandle {
     this.event(`Sent ResendRequest FROM: ${this.nextTarget} TO: infinity`);
   }
 
+  /** Keeps a message that is ahead of a gap, within MAX_QUEUED_MESSAGES / MAX_QUEUED_BYTES. */
+  private queue(msg: FixMessage): void {
+    const seq = msg.seqNum;
+    const old = this.queued.get(seq);
+    const bytes = this.queuedBytes - (old?.raw.length ?? 0) + msg.raw.length;
+    if (!old && (this.queued.size >= MAX_QUEUED_MESSAGES || bytes > MAX_QUEUED_BYTES)) {
+      if (!this.queueFullNoted) {
+        this.queueFullNoted = true;
+        this.event(`Not queueing ${seq} or later messages ahead of the gap (${this.queued.size} messages, ${this.queuedBytes} bytes queued): the client resends them`);
+      }
+      return;
+    }
+    this.queued.set(seq, msg);
+    this.queuedBytes = bytes;
+  }
+
   /** Process queued messages that are now in sequence (QuickFIX nextQueued). */
   private processQueued(): void {
     for (;;) {
       const msg = this.queued.get(this.nextTarget);
       if (!msg || !this.socket) return;
       this.queued.delete(this.nextTarget);
+      this.queuedBytes -= msg.raw.length;
+      if (this.queued.size === 0) this.queueFullNoted = false;
       this.event(`Processing queued message: ${this.nextTarget}`);
       const t = msg.msgType;
       if (t === 'A' || t === '2') this.advanceTarget();
