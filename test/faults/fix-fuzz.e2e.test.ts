@@ -230,3 +230,54 @@ test('messages ahead of a gap are queued only up to 16 MiB; the rest are not kep
     c.destroy();
   }
 });
+
+test('a frame larger than the limit is refused before it is buffered whole: 16 KiB before logon, MaxMessageSize (64 KiB) after', async () => {
+  const g = await gateway();
+  /** Streams `head` then 'x' in 64 KiB chunks (up to 8 MiB); resolves with the bytes written before the gateway closed. */
+  const stream = (s: net.Socket, head: string) =>
+    new Promise<number>((resolve) => {
+      let written = 0;
+      let closed = false;
+      s.once('close', () => {
+        closed = true;
+        resolve(written);
+      });
+      const chunk = 'x'.repeat(65536);
+      const pump = () => {
+        s.write(head, 'latin1');
+        const next = () => {
+          if (closed) return;
+          if (written > 8 * 1024 * 1024) return resolve(written);
+          written += chunk.length;
+          s.write(chunk, 'latin1', () => setTimeout(next, 2));
+        };
+        next();
+      };
+      if (s.connecting) s.once('connect', pump);
+      else pump();
+    });
+  // Before logon: a "Logon" whose field never ends.
+  const pre = net.connect({ host: '127.0.0.1', port: g.port });
+  pre.on('error', () => undefined);
+  const preWritten = await stream(pre, `8=FIX.4.2\x019=30\x0135=A\x0134=1\x0149=${CLIENT_COMP_ID}\x0158=`);
+  expect(preWritten).toBeLessThan(1024 * 1024);
+  pre.destroy();
+  // Logged on: an order whose Text never ends; then one that announces 10 MB (refused at once).
+  const c = await FixTestClient.connect({ port: g.port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
+  try {
+    await c.logon({ heartBtInt: 30, resetSeqNum: true });
+    const sock = (c as unknown as { socket: net.Socket }).socket;
+    const written = await stream(sock, `8=FIX.4.2\x019=40\x0135=D\x0134=${c.nextSeqNum}\x0149=${CLIENT_COMP_ID}\x0158=`);
+    expect(written).toBeLessThan(1024 * 1024);
+    await waitForFileLine(sessionEventLog(g.dir), /Disconnecting: no complete message within \d+ bytes/);
+    await c.waitClosed();
+    await c.reconnect();
+    await c.logon({ heartBtInt: 30, resetSeqNum: true });
+    c.sendRaw(`8=FIX.4.2\x019=10000000\x0135=D\x01`, false);
+    await c.waitClosed(2000);
+    await waitForFileLine(sessionEventLog(g.dir), /Disconnecting: BodyLength 10000000 exceeds 65536/);
+  } finally {
+    c.destroy();
+  }
+  expect(g.running).toBe(true);
+});
