@@ -591,6 +591,12 @@ export class FixSession implements SessionHandle {
         this.resendStored(m);
         sentAny = true;
         gapStart = m.seqNum + 1;
+        // Paced well below MaxOutboundBuffer: a resend of large messages to a client that reads
+        // is never taken for a client that does not.
+        if (socket.writableLength > this.config.maxOutboundBuffer / 4) {
+          await drained(socket);
+          if (this.socket !== socket) return false;
+        }
       }
       if (socket.writableNeedDrain) await drained(socket);
       if (this.socket !== socket) return false;
@@ -911,8 +917,30 @@ export class FixSession implements SessionHandle {
       this.out = [];
       this.outHead = 0;
     }
-    if (chunk) socket.write(chunk, 'latin1');
+    if (chunk) {
+      socket.write(chunk, 'latin1');
+      if (socket.writableLength > this.config.maxOutboundBuffer) {
+        this.dropSlowClient(socket);
+        return;
+      }
+    }
     if (this.closeWhenFlushed && this.outHead >= this.out.length) this.disconnect('flushed');
+  }
+
+  /**
+   * A client that stops reading while messages stream to it would make the socket buffer them
+   * without limit: past MaxOutboundBuffer it is disconnected at once. Nothing is lost: every
+   * message was stored before it was written, and the client's ResendRequest after its next Logon
+   * gets them all.
+   */
+  private dropSlowClient(socket: Socket): void {
+    const buffered = socket.writableLength;
+    this.logger.warn({ bufferedBytes: buffered, maxOutboundBuffer: this.config.maxOutboundBuffer }, 'client not reading: outbound buffer over MaxOutboundBuffer, disconnecting');
+    this.event(`Disconnecting: client not reading, ${buffered} bytes buffered for it (MaxOutboundBuffer ${this.config.maxOutboundBuffer})`);
+    this.resetConnectionState();
+    // RST, not FIN: the kernel drops what it still holds for the client instead of trying to
+    // deliver it to a reader that does not read.
+    socket.resetAndDestroy();
   }
 
   private resendStored(m: StoredMessage): void {

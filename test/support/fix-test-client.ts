@@ -289,6 +289,15 @@ export class FixTestClient {
     this.socket?.destroy();
   }
 
+  /** Stops reading from the socket (a client that stops reading: the gateway's writes back up). */
+  pauseReading(): void {
+    this.socket?.pause();
+  }
+
+  resumeReading(): void {
+    this.socket?.resume();
+  }
+
   /** Called synchronously for each message as it is parsed (before `next()` sees it). */
   onMessage(fn: (m: FixMsg) => void): () => void {
     this.listeners.add(fn);
