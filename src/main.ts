@@ -9,6 +9,8 @@ import { ConfigError, loadSessionSettings, loggableSessionConfig, SessionConfig 
 import { FixDictionary, loadDictionary } from './fix/dictionary';
 import { FixSession } from './fix/fix-session';
 import { FileSessionStore } from './fix/store/file-session-store';
+import { SpaceReserve } from './durable/space-reserve';
+import { withSpaceReserve } from './fix/space-reserved-store';
 import { DeliveryMark } from './fix/store/delivery-mark';
 import { UndeliveredJournal } from './fix/store/undelivered-journal';
 import { SessionLog } from './fix/session-log';
@@ -39,6 +41,19 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   const sessions: FixSession[] = [];
   const validators = new Map<FixSession, MessageValidator | undefined>();
   const cleanups: Array<() => Promise<void>> = [];
+  // One space reserve per store directory (sessions sharing one share its file system).
+  const reserves = new Map<string, SpaceReserve>();
+  const reserveFor = (cfg: SessionConfig): SpaceReserve => {
+    let reserve = reserves.get(cfg.fileStorePath);
+    if (!reserve) {
+      reserve = new SpaceReserve(cfg.fileStorePath, cfg.storeSpaceReserve, logger);
+      reserve.open();
+      reserves.set(cfg.fileStorePath, reserve);
+      const r = reserve;
+      cleanups.push(async () => r.close());
+    }
+    return reserve;
+  };
   try {
     for (const cfg of configs) {
       const safe = loggableSessionConfig(cfg);
@@ -55,12 +70,22 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       );
       const dict = dictionaries.get(cfg.dataDictionary)!;
       const key = sessionKey(cfg);
-      const store = new FileSessionStore(cfg.fileStorePath, key);
-      const log = new SessionLog(cfg.fileLogPath, key);
+      const fileStore = new FileSessionStore(cfg.fileStorePath, key);
+      const reserve = reserveFor(cfg);
+      const store = withSpaceReserve(fileStore, reserve);
+      const log = new SessionLog(
+        cfg.fileLogPath,
+        key,
+        true,
+        (err) => logger.error({ session: cfg.sessionId, err: (err as NodeJS.ErrnoException).code ?? err.message }, 'session log write failed: its lines are dropped until it can write again'),
+        () => reserve.full,
+      );
       let app: FixApplication;
       if (cfg.application === 'echo') app = new EchoApplication(dict);
       else {
-        const gw = await createGatewayApplication(cfg, key, logger);
+        const gw = await createGatewayApplication(cfg, key, logger, {
+          storage: { full: () => (reserve.full ? 'ENOSPC' : undefined), failed: (err) => void reserve.release(err) },
+        });
         app = gw.app;
         cleanups.push(gw.close);
       }
@@ -69,7 +94,7 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       const undeliveredJournal = new UndeliveredJournal(path.join(cfg.fileStorePath, `${key}.undelivered`));
       const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark, undeliveredJournal });
       await session.open();
-      if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
+      if (fileStore.recoveryNote) logger.warn({ session: cfg.sessionId, note: fileStore.recoveryNote }, 'store recovered');
       sessions.push(session);
       validators.set(session, validator);
     }

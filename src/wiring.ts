@@ -12,6 +12,7 @@ import { applyRateLimitOverrides, perSecondLimits } from './venues/common/rate-l
 import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule, VenueSettingProblem, VenueUrls } from './venues/registry';
 import { RunningSimulator } from './venues/sim/simulator';
 import { RateLimits, VenueAdapter, VenueConfig } from './venues/venue';
+import type { StorageHealth } from './gateway/order-router';
 
 function venueModule(cfg: SessionConfig): VenueModule {
   const name = cfg.venue?.name ?? '';
@@ -191,6 +192,7 @@ export async function createGatewayApplication(
   cfg: SessionConfig,
   key: string,
   logger: Logger,
+  opts: { storage?: StorageHealth } = {},
 ): Promise<{ app: FixApplication; close: () => Promise<void> }> {
   const r = resolveVenue(cfg);
   const { mod } = r;
@@ -234,6 +236,7 @@ export async function createGatewayApplication(
     venueIdPrefix: venueIdPrefixFor(cfg),
     integerIdPartition: integerIdPartitionFor(cfg),
     dayTimeInForce: v.dayOrderTimeInForce,
+    storage: opts.storage,
   });
   return {
     app,

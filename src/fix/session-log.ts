@@ -34,14 +34,65 @@ export function maskSecrets(raw: string): string {
   return out;
 }
 
-export class SessionLog {
-  private readonly messages: fs.WriteStream;
-  private readonly events: fs.WriteStream;
+/** After a failed write, lines are dropped for this long before the files are opened again. */
+const REOPEN_AFTER_MS = 1000;
 
-  constructor(dir: string, sessionKey: string, private readonly logMessages = true) {
+export class SessionLog {
+  private messages!: fs.WriteStream;
+  private events!: fs.WriteStream;
+  private readonly messagesFile: string;
+  private readonly eventsFile: string;
+  /** Set while the files cannot be written (a full disk): lines are dropped and counted. */
+  private failed?: { since: number; dropped: number; code: string };
+
+  constructor(
+    dir: string,
+    sessionKey: string,
+    private readonly logMessages = true,
+    /** Told of the first failed write of each outage (the logs are for people: the session goes on). */
+    private readonly onWriteError?: (err: Error) => void,
+    /** While true, lines are dropped (and counted): the store's file system is full and its room is the store's. */
+    private readonly paused?: () => boolean,
+  ) {
     fs.mkdirSync(dir, { recursive: true });
-    this.messages = fs.createWriteStream(path.join(dir, `${sessionKey}.messages.log`), { flags: 'a' });
-    this.events = fs.createWriteStream(path.join(dir, `${sessionKey}.event.log`), { flags: 'a' });
+    this.messagesFile = path.join(dir, `${sessionKey}.messages.log`);
+    this.eventsFile = path.join(dir, `${sessionKey}.event.log`);
+    this.openFiles();
+  }
+
+  private openFiles(): void {
+    this.messages = this.openFile(this.messagesFile);
+    this.events = this.openFile(this.eventsFile);
+  }
+
+  private openFile(file: string): fs.WriteStream {
+    const s = fs.createWriteStream(file, { flags: 'a' });
+    s.on('error', (err: NodeJS.ErrnoException) => {
+      if (this.failed) return;
+      this.failed = { since: Date.now(), dropped: 0, code: err.code ?? err.message };
+      this.onWriteError?.(err);
+    });
+    return s;
+  }
+
+  /** False (and the line counted as lost) while the files cannot be written; reopens them after a pause. */
+  private writable(): boolean {
+    if (this.paused?.()) {
+      (this.failed ??= { since: Date.now(), dropped: 0, code: 'store file system full' }).dropped++;
+      return false;
+    }
+    const f = this.failed;
+    if (!f) return true;
+    if (Date.now() - f.since < REOPEN_AFTER_MS) {
+      f.dropped++;
+      return false;
+    }
+    this.failed = undefined;
+    this.messages.destroy();
+    this.events.destroy();
+    this.openFiles();
+    this.events.write(`${utcTimestamp()} : ${f.dropped} log lines lost (${f.code})\n`);
+    return true;
   }
 
   incoming(raw: string): void {
@@ -71,17 +122,17 @@ export class SessionLog {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending === '') return;
-    this.messages.write(this.pending, 'latin1');
+    if (this.writable()) this.messages.write(this.pending, 'latin1');
     this.pending = '';
   }
 
   event(text: string): void {
-    this.events.write(`${utcTimestamp()} : ${text}\n`);
+    if (this.writable()) this.events.write(`${utcTimestamp()} : ${text}\n`);
   }
 
   close(): Promise<void> {
     this.flushLines();
-    const end = (s: fs.WriteStream) => new Promise<void>((resolve) => s.end(resolve));
+    const end = (s: fs.WriteStream) => new Promise<void>((resolve) => (s.destroyed ? resolve() : s.end(() => resolve())));
     return Promise.all([end(this.messages), end(this.events)]).then(() => undefined);
   }
 }

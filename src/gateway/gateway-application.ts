@@ -37,6 +37,7 @@ import { Reconciler } from './reconciler';
 import { ReportCommitter } from './report-committer';
 import { Scheduler } from './scheduler';
 import { VenueSupervisor } from './venue-supervisor';
+import type { StorageHealth } from './order-router';
 
 export interface GatewayOptions {
   venue: VenueAdapter;
@@ -60,6 +61,8 @@ export interface GatewayOptions {
   statusStaleMs?: number;
   /** A cancel the venue acknowledged but has not confirmed within this time is checked (default 5 s). */
   cancelConfirmCheckMs?: number;
+  /** The store's file system (see StorageHealth); absent = never full. */
+  storage?: StorageHealth;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -97,6 +100,7 @@ export class GatewayApplication implements FixApplication {
       integerIdPartition: opts.integerIdPartition,
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
+      storage: opts.storage,
     });
   }
 

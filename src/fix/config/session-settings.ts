@@ -96,6 +96,8 @@ export interface SessionConfig {
   maxMessageSize: number;
   /** Bytes written but not yet taken by a client that stops reading before it is disconnected (MaxOutboundBuffer, ours). */
   maxOutboundBuffer: number;
+  /** Bytes kept free in FileStorePath for the protocol when its file system fills up (StoreSpaceReserve, ours; 0 = none). */
+  storeSpaceReserve: number;
   /** The reference text (`env:NAME` / `file:PATH`) of each secret that is set: safe to log. */
   secretRefs: Partial<Record<SecretKey, string>>;
   /** file:line of each key as set (DEFAULT's line when inherited), for later ConfigErrors. */
@@ -221,6 +223,7 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['LogonFailureBackoff', { check: positiveInt }],
   ['MaxMessageSize', { check: intIn(1024, 16 * 1024 * 1024, 'a size in bytes, 1024-16777216') }],
   ['MaxOutboundBuffer', { check: intIn(65536, 1024 * 1024 * 1024, 'a size in bytes, 65536-1073741824') }],
+  ['StoreSpaceReserve', { check: intIn(0, 1024 * 1024 * 1024, 'a size in bytes, 0-1073741824 (0 = none)') }],
 ]);
 
 /** Settings of the listening port, not of one session: sessions sharing a port must agree. */
@@ -441,6 +444,7 @@ function buildSession(r: SessionReader): SessionConfig {
     },
     maxMessageSize: r.int('MaxMessageSize', 65536),
     maxOutboundBuffer: r.int('MaxOutboundBuffer', 16 * 1024 * 1024),
+    storeSpaceReserve: r.int('StoreSpaceReserve', 1024 * 1024),
     secretRefs,
     origin: r.origin(),
   };
