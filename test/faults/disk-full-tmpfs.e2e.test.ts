@@ -4,13 +4,15 @@
 // so: test/gateway/gateway-storage-failure.test.ts covers the same policy with injected ENOSPC).
 // Checked: no order reaches the venue that the book did not record first; the client gets a
 // 150=8 with a Text; the session stays logged on; nothing on disk is damaged (a restart replays
-// every store); and once space returns orders go through again without a restart.
+// every store); and once space returns orders go through again without a restart. A read-only
+// store (remounted ro while the gateway is down: tmpfs cannot turn ro under open files) stops
+// start-up with the path and EROFS.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
 import { FixMsg, FixTestClient } from '../support/fix-test-client';
-import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
+import { GatewayProcess, killAllGateways, removeDir, snapshotFiles, spawnGateway, startGatewayProcess } from '../support/gateway-process';
 import {
   CLIENT_COMP_ID,
   GATEWAY_COMP_ID,
@@ -177,4 +179,32 @@ describeTmpfs('store on a tmpfs (real ENOSPC)', () => {
     expect(status.get(39)).toBe('0');
     for (const o of await sim.control.orders()) expect(acknowledgedOrderIds(client)).toContain(o.orderId);
   });
+
+  test('read-only store (tmpfs remounted ro, real EROFS): the gateway refuses to start, naming the store and the error, and changes nothing; writable again, it starts with everything intact', async () => {
+    const { gw, client } = await startOnTmpfs();
+    client.send('D', nosFields('RO-1', { qty: '0.001', price: '50000' }));
+    await waitForMessage(client, (m) => m.get(11) === 'RO-1' && m.get(150) === '0');
+    await client.logout();
+    await gw.stop();
+    const config = fs.readFileSync(gw.configFile, 'utf8');
+    const before = snapshotFiles(mnt!);
+    execFileSync('mount', ['-o', 'remount,ro', mnt!], { stdio: 'pipe' });
+    try {
+      const ro = await spawnGateway({ dir: workDir, ports: gw.ports, config });
+      const exit = await ro.waitExit(15_000);
+      expect(exit.code).not.toBe(0);
+      expect(ro.stderr + ro.stdoutLines.join('\n')).toMatch(/EROFS/);
+      expect(ro.stderr + ro.stdoutLines.join('\n')).toContain(mnt!);
+    } finally {
+      execFileSync('mount', ['-o', 'remount,rw', mnt!], { stdio: 'pipe' });
+    }
+    expect(snapshotFiles(mnt!)).toEqual(before);
+    const rw = await startGatewayProcess({ dir: workDir, ports: gw.ports, config });
+    expect(rw.logs().some((e) => e.msg === 'store recovered')).toBe(false);
+    await client.reconnect(rw.port);
+    await logonAndSync(client);
+    client.send('H', [[11, 'RO-1'], [54, '1'], [55, 'BTCUSDT']]);
+    expect((await waitForMessage(client, (m) => m.get(11) === 'RO-1' && m.get(20) === '3')).get(39)).toBe('0');
+  });
 });
+
