@@ -1,5 +1,5 @@
-// The store's file system fills up, or turns read-only, under a live gateway child (FIX over TCP,
-// the HashKey simulator as a separate process). Real kernel errors: the store and the logs are on
+// The store's file system fills up under a live gateway child, or is read-only (FIX over TCP, the
+// HashKey simulator as a separate process). Real kernel errors: the store and the logs are on
 // a small tmpfs this test mounts (root only; without root or mount(8) the suite is skipped and says
 // so: test/gateway/gateway-storage-failure.test.ts covers the same policy with injected ENOSPC).
 // Checked: no order reaches the venue that the book did not record first; the client gets a
