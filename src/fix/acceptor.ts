@@ -87,7 +87,7 @@ export class FixAcceptor {
       this.logger.warn({ remote, reason, session: session?.sessionId }, 'logon refused');
       session?.event(`Refused connection from ${remote}: ${reason}`);
       socket.destroy();
-      // A connection that sent nothing is not a logon attempt (LogonTimeout deals with it).
+      // A connection that sent no complete message made no logon attempt (LogonTimeout closes it).
       const backoff = attempted ? throttle.recordFailure(address, Date.now()) : undefined;
       if (backoff) {
         this.logger.warn(

@@ -16,21 +16,18 @@ const MAX_TRACKED_ADDRESSES = 10_000;
 export class LogonThrottle {
   /** Address -> times of its recent refused logons (at most failureLimit, oldest first). */
   private readonly failures = new Map<string, number[]>();
-  /** Address -> end of its back-off and the connections closed during it. */
-  private readonly blocked = new Map<string, { until: number; closed: number }>();
+  /** Address -> end of its back-off. */
+  private readonly blocked = new Map<string, number>();
 
   constructor(private readonly settings: LogonThrottleSettings) {}
 
-  /** True when a new connection from `address` is to be closed at once (it is counted). */
+  /** True when a new connection from `address` is to be closed at once. */
   refuses(address: string, now: number): boolean {
-    const b = this.blocked.get(address);
-    if (!b) return false;
-    if (now >= b.until) {
-      this.blocked.delete(address);
-      return false;
-    }
-    b.closed++;
-    return true;
+    const until = this.blocked.get(address);
+    if (until === undefined) return false;
+    if (now < until) return true;
+    this.blocked.delete(address);
+    return false;
   }
 
   /**
@@ -48,14 +45,9 @@ export class LogonThrottle {
       this.forgetOldest();
       return undefined;
     }
-    this.blocked.set(address, { until: now + backoffMs, closed: 0 });
+    this.blocked.set(address, now + backoffMs);
     if (this.blocked.size > MAX_TRACKED_ADDRESSES) this.blocked.delete(this.blocked.keys().next().value as string);
     return { backoffMs, failures: times.length };
-  }
-
-  /** Connections closed unread during the current back-off of `address` (0 when none). */
-  closedDuringBackoff(address: string): number {
-    return this.blocked.get(address)?.closed ?? 0;
   }
 
   private forgetOldest(): void {

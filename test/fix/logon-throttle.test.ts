@@ -10,7 +10,6 @@ test('the Nth refused logon within the window starts a back-off, reported once; 
   expect(t.recordFailure('10.0.0.1', 2000)).toEqual({ backoffMs: 30_000, failures: 3 });
   expect(t.refuses('10.0.0.1', 2001)).toBe(true);
   expect(t.refuses('10.0.0.1', 31_999)).toBe(true);
-  expect(t.closedDuringBackoff('10.0.0.1')).toBe(2);
   expect(t.refuses('10.0.0.1', 32_000)).toBe(false);
 });
 
