@@ -6,7 +6,8 @@
 // 150=8 with a Text; the session stays logged on; nothing on disk is damaged (a restart replays
 // every store); and once space returns orders go through again without a restart. A read-only
 // store (remounted ro while the gateway is down: tmpfs cannot turn ro under open files) stops
-// start-up with the path and EROFS.
+// start-up with the path and EROFS; one that turns read-only while running (EROFS injected at the
+// store's writes, the last test, which needs no root) loses nothing across a restart.
 import { execFileSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
@@ -117,7 +118,9 @@ async function startOnTmpfs(): Promise<{ gw: GatewayProcess; client: FixTestClie
   return { gw, client };
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
 
 /** OrderIDs (37) the client was told of (150=0): every venue order must be one of them. */
 function acknowledgedOrderIds(client: FixTestClient): Set<string> {
@@ -208,3 +211,55 @@ describeTmpfs('store on a tmpfs (real ENOSPC)', () => {
   });
 });
 
+
+// A store that turns read-only while the gateway runs: EROFS injected at the store's write calls
+// (test/support/fail-writes-preload.js), since the kernel cannot do it under open files.
+test('store turns read-only while running (EROFS injected at the store write calls): no unrecorded order reaches the venue, the gateway stays up, and after a restart on a writable store the order is not lost', async () => {
+  const s = await startSimulatorProcess({ venue: 'hashkey' });
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gw-e2e-'));
+  const flag = path.join(dir, 'fail-writes');
+  const env = {
+    NODE_OPTIONS: `--require ${path.join(__dirname, '..', 'support', 'fail-writes-preload.js')}`,
+    FIX_E2E_FAIL_WRITES_FLAG: flag,
+    FIX_E2E_FAIL_WRITES_DIR: path.join(dir, 'store'),
+  };
+  try {
+    const config = gatewayConfig({ VenueRestUrl: s.restUrl, VenueWsUrl: s.wsUrl });
+    const g = await startGatewayProcess({ dir, config, env });
+    await g.waitForLog((e) => e.msg === 'venue ready');
+    const c = await FixTestClient.connect({ port: g.port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
+    clients.push(c);
+    autoAnswerResendRequests(c);
+    await c.logon({ heartBtInt: 1 });
+    c.autoAnswerTestRequest = true;
+    c.send('D', nosFields('ROL-1', { qty: '0.001', price: '50000' }));
+    await waitForMessage(c, (m) => m.get(11) === 'ROL-1' && m.get(150) === '0');
+
+    fs.writeFileSync(flag, 'EROFS');
+    c.send('D', nosFields('ROL-2', { qty: '0.001', price: '50000' }));
+    await sleep(3000);
+    expect(g.running).toBe(true);
+    expect(c.received.filter((m) => m.get(11) === 'ROL-2')).toEqual([]); // nothing can be stored, so nothing is sent
+    expect((await s.control.orders()).length).toBe(1); // ROL-1 only
+    // Without its store the session cannot go on: it drops the connection (its heartbeat cannot be stored).
+    await c.waitClosed(5000);
+
+    fs.rmSync(flag);
+    await g.stop().catch(() => g.kill('SIGKILL'));
+    const again = await startGatewayProcess({ dir, ports: g.ports, config, env });
+    await again.waitForLog((e) => e.msg === 'venue ready');
+    await c.reconnect(again.port);
+    await logonAndSync(c);
+    // The gateway never accepted ROL-2 (its target seqnum waited for it): it asks for it again, and places it now.
+    await waitForMessage(c, (m) => m.get(11) === 'ROL-2' && m.msgType === '8' && m.get(150) === '0', { timeoutMs: 10_000 });
+    expect(c.received.filter((m) => m.get(11) === 'ROL-2' && m.get(150) === '8')).toEqual([]);
+    const venue = await s.control.orders();
+    const acked = acknowledgedOrderIds(c);
+    for (const o of venue) expect(acked).toContain(o.orderId);
+    expect(venue.length).toBe(acked.size);
+  } finally {
+    await killAllGateways();
+    await s.stop();
+    removeDir(dir);
+  }
+});
