@@ -73,9 +73,9 @@ function logLines(g: GatewayProcess, msg: string, address: string): number {
 test('a flood of Logons with wrong passwords or CompIDs changes no store file, is throttled per address after LogonFailureLimit, and is logged once', async () => {
   const g = await startGateway();
   const good = await client();
-  await good.logon({ heartBtInt: 30, password: PASSWORD });
+  await good.logon({ heartBtInt: 600, password: PASSWORD }); // no heartbeat (a store write) during the test
   good.send('1', [[112, 'settled']]);
-  await good.next((m) => m.msgType === '0');
+  await good.next((m) => m.msgType === '0' && m.get(112) === 'settled');
   await new Promise((r) => setTimeout(r, 300)); // the session's last store write (its target seqnum) lands
   const before = snapshotFiles(g.storeDir);
   expect(before.size).toBeGreaterThan(0);
@@ -102,7 +102,7 @@ test('a flood of Logons with wrong passwords or CompIDs changes no store file, i
   await g.waitForLog((e) => e.msg === 'logon refused' && String(e.remote).startsWith('127.0.0.3:') && e.reason === 'wrong or missing password (RawData 96)');
   // The logged-on session never noticed.
   good.send('1', [[112, 'still-here']]);
-  expect((await good.next((m) => m.msgType === '0')).get(112)).toBe('still-here');
+  expect((await good.next((m) => m.msgType === '0' && m.get(112) === 'still-here', 10_000)).get(112)).toBe('still-here');
 
   // After the back-off the address may log on again, with the right password.
   await good.logout();
