@@ -9,6 +9,8 @@ import { ConfigError, loadSessionSettings, loggableSessionConfig, SessionConfig 
 import { FixDictionary, loadDictionary } from './fix/dictionary';
 import { FixSession } from './fix/fix-session';
 import { FileSessionStore, sessionJournalFor } from './fix/store/file-session-store';
+import { SpaceReserve } from './durable/space-reserve';
+import { withSpaceReserve } from './fix/space-reserved-store';
 import { DeliveryMark } from './fix/store/delivery-mark';
 import { UndeliveredJournal } from './fix/store/undelivered-journal';
 import { SessionLog } from './fix/session-log';
@@ -50,6 +52,19 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
   // First, so /health answers (and /ready says why not) while the sessions and venues start.
   const admin = configs[0].admin ? new AdminEndpoint(configs[0].admin, logger) : undefined;
   const stores = new Map<string, FileSessionStore>();
+  // One space reserve per store directory (sessions sharing one share its file system).
+  const reserves = new Map<string, SpaceReserve>();
+  const reserveFor = (cfg: SessionConfig): SpaceReserve => {
+    let reserve = reserves.get(cfg.fileStorePath);
+    if (!reserve) {
+      reserve = new SpaceReserve(cfg.fileStorePath, cfg.storeSpaceReserve, logger);
+      reserve.open();
+      reserves.set(cfg.fileStorePath, reserve);
+      const r = reserve;
+      cleanups.push(async () => r.close());
+    }
+    return reserve;
+  };
   try {
     if (admin) await admin.start().then(() => cleanups.push(() => admin.close()));
     for (const cfg of configs) {
@@ -69,13 +84,20 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       const key = sessionKey(cfg);
       // One journal per session: the store's records, and the order book's for a gateway session.
       const journal = sessionJournalFor(cfg.fileStorePath, key);
-      const store = new FileSessionStore(cfg.fileStorePath, key, { journal });
-      stores.set(cfg.sessionId, store);
-      const log = new SessionLog(cfg.fileLogPath, key, true, { maxBytes: cfg.fileLogRotateBytes, daily: cfg.fileLogRotateDaily });
+      const fileStore = new FileSessionStore(cfg.fileStorePath, key, { journal });
+      stores.set(cfg.sessionId, fileStore);
+      const reserve = reserveFor(cfg);
+      const store = withSpaceReserve(fileStore, reserve);
+      const log = new SessionLog(cfg.fileLogPath, key, true, { maxBytes: cfg.fileLogRotateBytes, daily: cfg.fileLogRotateDaily }, Date.now, {
+        onWriteError: (err) => logger.error({ session: cfg.sessionId, err: (err as NodeJS.ErrnoException).code ?? err.message }, 'session log write failed: its lines are dropped until it can write again'),
+        paused: () => reserve.full,
+      });
       let app: FixApplication;
       if (cfg.application === 'echo') app = new EchoApplication(dict);
       else {
-        const gw = await createGatewayApplication(cfg, key, logger, journal, admin);
+        const gw = await createGatewayApplication(cfg, key, logger, journal, admin, {
+          storage: { full: () => (reserve.full ? 'ENOSPC' : undefined), failed: (err) => void reserve.release(err) },
+        });
         app = gw.app;
         cleanups.push(gw.close);
       }
@@ -83,9 +105,9 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       const deliveryMark = new DeliveryMark(path.join(cfg.fileStorePath, `${key}.delivered`));
       const undeliveredJournal = new UndeliveredJournal(path.join(cfg.fileStorePath, `${key}.undelivered`));
       const session = new FixSession({ config: cfg, store, log, validator, headerTags: dict.headerTags, app, logger, deliveryMark, undeliveredJournal, observer: admin?.sessionObserver(cfg) });
-      admin?.watchSession(cfg, session, store.stats);
+      admin?.watchSession(cfg, session, fileStore.stats);
       await session.open();
-      if (store.recoveryNote) logger.warn({ session: cfg.sessionId, note: store.recoveryNote }, 'store recovered');
+      if (fileStore.recoveryNote) logger.warn({ session: cfg.sessionId, note: fileStore.recoveryNote }, 'store recovered');
       sessions.push(session);
       validators.set(session, validator);
     }

@@ -14,6 +14,7 @@ import { SIMULATOR_RATE_LIMITS, VENUES, VenueModule, VenueSettingProblem, VenueU
 import { RunningSimulator } from './venues/sim/simulator';
 import { RateLimits, VenueAdapter, VenueConfig } from './venues/venue';
 import type { AdminEndpoint } from './ops/admin-endpoint';
+import type { StorageHealth } from './gateway/order-router';
 
 function venueModule(cfg: SessionConfig): VenueModule {
   const name = cfg.venue?.name ?? '';
@@ -196,6 +197,7 @@ export async function createGatewayApplication(
   /** The session's journal (sessionJournalFor), shared by its store and the order book. */
   journal: SharedJournal,
   admin?: AdminEndpoint,
+  opts: { storage?: StorageHealth } = {},
 ): Promise<{ app: FixApplication; close: () => Promise<void> }> {
   const r = resolveVenue(cfg);
   const monitor = admin?.venueMonitor(cfg, r.mod.name);
@@ -247,6 +249,7 @@ export async function createGatewayApplication(
     dayTimeInForce: v.dayOrderTimeInForce,
     observer: monitor?.gatewayObserver,
     sequenceSurvivesRestart: !(cfg.resetOnLogon || cfg.resetOnLogout || cfg.resetOnDisconnect),
+    storage: opts.storage,
   });
   return {
     app,

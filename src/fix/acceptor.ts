@@ -11,13 +11,15 @@ import { parseFrame } from './codec/fix-parser';
 import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
 import { isAddressAllowed, isWithinSessionWindow } from './config/session-settings';
 import { FixSession } from './fix-session';
+import { LogonThrottle, normalizeAddress } from './logon-throttle';
 import { MessageValidator } from './validation';
 import { clientCertificateProblem, createFixListener, FixListener } from './tls';
 
-const LOGON_TIMEOUT_MS = 10_000;
 const TCP_KEEPALIVE_IDLE_MS = 30_000;
 /** How long a refused connection may take to read our Logout before it is closed. */
 const REFUSAL_LINGER_MS = 2_000;
+/** Largest frame read before a connection has logged on (a Logon is a few hundred bytes). */
+export const LOGON_MAX_MESSAGE_SIZE = 16 * 1024;
 
 export class FixAcceptor {
   private readonly listeners: FixListener[] = [];
@@ -39,8 +41,15 @@ export class FixAcceptor {
     const bound: { host: string; port: number; tls: boolean }[] = [];
     for (const [key, sessions] of byEndpoint) {
       const [host, portText] = key.split('|');
+      // LogonTimeout and the throttle are the port's (the settings check makes its sessions agree).
+      const port = sessions[0].config;
+      const throttle = new LogonThrottle({
+        failureLimit: port.logonThrottle.failureLimit,
+        windowMs: port.logonThrottle.windowSeconds * 1000,
+        backoffMs: port.logonThrottle.backoffSeconds * 1000,
+      });
       // The loader made every session on a port agree on its TLS settings.
-      const listener = createFixListener(sessions[0].config.tls, (socket) => this.onConnection(socket, sessions), this.logger);
+      const listener = createFixListener(sessions[0].config.tls, (socket) => this.onConnection(socket, sessions, throttle), this.logger);
       const server = listener.server;
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject);
@@ -65,24 +74,37 @@ export class FixAcceptor {
     return Promise.all(this.listeners.map((l) => new Promise<void>((resolve) => l.server.close(() => resolve())))).then(() => undefined);
   }
 
-  private onConnection(socket: net.Socket, sessions: FixSession[]): void {
+  private onConnection(socket: net.Socket, sessions: FixSession[], throttle: LogonThrottle): void {
+    const address = normalizeAddress(socket.remoteAddress);
+    if (throttle.refuses(address, Date.now())) {
+      socket.destroy(); // in a back-off after too many refused logons: closed unread, not logged
+      return;
+    }
     socket.setNoDelay(true);
     // The kernel notices a peer that vanished without a FIN even when the session's own heartbeat
     // checks are slower (or the connection never logs on).
     socket.setKeepAlive(true, TCP_KEEPALIVE_IDLE_MS);
     this.pendingSockets.add(socket);
-    const framer = new FixFramer();
+    const framer = new FixFramer(LOGON_MAX_MESSAGE_SIZE);
     const remote = `${socket.remoteAddress}:${socket.remotePort}`;
     let decided = false;
-    const refuse = (reason: string, session?: FixSession, logoutText?: string) => {
+    const refuse = (reason: string, session?: FixSession, logoutText?: string, attempted = true) => {
       decided = true;
       this.pendingSockets.delete(socket);
       this.logger.warn({ remote, reason, session: session?.sessionId }, 'logon refused');
       session?.event(`Refused connection from ${remote}: ${reason}`);
       if (session && logoutText !== undefined) sendRefusalLogout(socket, session, logoutText);
       else socket.destroy();
+      // A connection that sent no complete message made no logon attempt (LogonTimeout closes it).
+      const backoff = attempted ? throttle.recordFailure(address, Date.now()) : undefined;
+      if (backoff) {
+        this.logger.warn(
+          { address, refusedLogons: backoff.failures, windowSeconds: sessions[0].config.logonThrottle.windowSeconds, backoffSeconds: backoff.backoffMs / 1000 },
+          'too many refused logons from this address: its connections are closed at once for the back-off',
+        );
+      }
     };
-    const timer = setTimeout(() => refuse('no Logon received in time'), LOGON_TIMEOUT_MS);
+    const timer = setTimeout(() => refuse('no Logon received in time', undefined, undefined, false), sessions[0].config.logonTimeoutSeconds * 1000);
     timer.unref();
     const onData = (chunk: Buffer) => {
       if (decided) return;

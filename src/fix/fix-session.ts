@@ -37,6 +37,13 @@ const LOGOUT_TIMEOUT_MS = 2000;
 const TIMER_TICK_MS = 200;
 /** Stored messages read from the store at a time (resend, undelivered messages before a reset). */
 export const STORE_READ_CHUNK = 1000;
+/**
+ * Messages received ahead of a gap are kept for after it, up to these bounds; past them they are
+ * dropped unprocessed, which is safe: our ResendRequest runs to infinity, so the client sends them
+ * again. Without a bound a client could grow memory by MaxMessageSize per MsgSeqNum it skips.
+ */
+const MAX_QUEUED_MESSAGES = 10_000;
+const MAX_QUEUED_BYTES = 16 * 1024 * 1024;
 /** Silence beyond HeartBtInt after which a connection counts as dead when a new Logon arrives. */
 const SILENCE_GRACE_MIN_MS = 1000;
 
@@ -98,6 +105,8 @@ export class FixSession implements SessionHandle {
   private testRequests = 0;
   private resendRange?: { begin: number; end: number };
   private readonly queued = new Map<number, FixMessage>();
+  private queuedBytes = 0;
+  private queueFullNoted = false;
   private timer?: NodeJS.Timeout;
   /** TestReqID -> MsgSeqNum of the first TestRequest we sent with it and have no answer to. */
   private readonly testRequestSeqs = new Map<string, number>();
@@ -224,6 +233,7 @@ export class FixSession implements SessionHandle {
   attach(socket: Socket, logon: FixMessage, pending: string[], framer: FixFramer): void {
     this.socket = socket;
     this.framer = framer;
+    framer.maxMessageSize = this.config.maxMessageSize; // the acceptor's was the Logon's
     this.closeWhenFlushed = false;
     this.out = [];
     this.outHead = 0;
@@ -335,6 +345,8 @@ export class FixSession implements SessionHandle {
     this.logoutSentAt = 0;
     this.resendRange = undefined;
     this.queued.clear();
+    this.queuedBytes = 0;
+    this.queueFullNoted = false;
     this.testRequestSeqs.clear();
     this.inbox = [];
     this.inboxHead = 0;
@@ -600,6 +612,12 @@ export class FixSession implements SessionHandle {
         this.resendStored(m);
         sentAny = true;
         gapStart = m.seqNum + 1;
+        // Paced well below MaxOutboundBuffer: a resend of large messages to a client that reads
+        // is never taken for a client that does not.
+        if (socket.writableLength > this.config.maxOutboundBuffer / 4) {
+          await drained(socket);
+          if (this.socket !== socket) return false;
+        }
       }
       if (socket.writableNeedDrain) await drained(socket);
       if (this.socket !== socket) return false;
@@ -679,7 +697,7 @@ export class FixSession implements SessionHandle {
   private doTargetTooHigh(msg: FixMessage): void {
     const seq = msg.seqNum;
     this.event(`MsgSeqNum too high, expecting ${this.nextTarget} but received ${seq}`);
-    this.queued.set(seq, msg);
+    this.queue(msg);
     if (this.resendRange && seq >= this.resendRange.begin) {
       this.event(`Already sent ResendRequest FROM: ${this.resendRange.begin} TO: ${this.resendRange.end}. Not sending another.`);
       return;
@@ -692,12 +710,30 @@ export class FixSession implements SessionHandle {
     this.event(`Sent ResendRequest FROM: ${this.nextTarget} TO: infinity`);
   }
 
+  /** Keeps a message that is ahead of a gap, within MAX_QUEUED_MESSAGES / MAX_QUEUED_BYTES. */
+  private queue(msg: FixMessage): void {
+    const seq = msg.seqNum;
+    const old = this.queued.get(seq);
+    const bytes = this.queuedBytes - (old?.raw.length ?? 0) + msg.raw.length;
+    if (!old && (this.queued.size >= MAX_QUEUED_MESSAGES || bytes > MAX_QUEUED_BYTES)) {
+      if (!this.queueFullNoted) {
+        this.queueFullNoted = true;
+        this.event(`Not queueing ${seq} or later messages ahead of the gap (${this.queued.size} messages, ${this.queuedBytes} bytes queued): the client resends them`);
+      }
+      return;
+    }
+    this.queued.set(seq, msg);
+    this.queuedBytes = bytes;
+  }
+
   /** Process queued messages that are now in sequence (QuickFIX nextQueued). */
   private processQueued(): void {
     for (;;) {
       const msg = this.queued.get(this.nextTarget);
       if (!msg || !this.socket) return;
       this.queued.delete(this.nextTarget);
+      this.queuedBytes -= msg.raw.length;
+      if (this.queued.size === 0) this.queueFullNoted = false;
       this.event(`Processing queued message: ${this.nextTarget}`);
       const t = msg.msgType;
       if (t === 'A' || t === '2') this.advanceTarget();
@@ -915,8 +951,30 @@ export class FixSession implements SessionHandle {
       this.out = [];
       this.outHead = 0;
     }
-    if (chunk) socket.write(chunk, 'latin1');
+    if (chunk) {
+      socket.write(chunk, 'latin1');
+      if (socket.writableLength > this.config.maxOutboundBuffer) {
+        this.dropSlowClient(socket);
+        return;
+      }
+    }
     if (this.closeWhenFlushed && this.outHead >= this.out.length) this.disconnect('flushed');
+  }
+
+  /**
+   * A client that stops reading while messages stream to it would make the socket buffer them
+   * without limit: past MaxOutboundBuffer it is disconnected at once. Nothing is lost: every
+   * message was stored before it was written, and the client's ResendRequest after its next Logon
+   * gets them all.
+   */
+  private dropSlowClient(socket: Socket): void {
+    const buffered = socket.writableLength;
+    this.logger.warn({ bufferedBytes: buffered, maxOutboundBuffer: this.config.maxOutboundBuffer }, 'client not reading: outbound buffer over MaxOutboundBuffer, disconnecting');
+    this.event(`Disconnecting: client not reading, ${buffered} bytes buffered for it (MaxOutboundBuffer ${this.config.maxOutboundBuffer})`);
+    this.resetConnectionState();
+    // RST, not FIN: the kernel drops what it still holds for the client instead of trying to
+    // deliver it to a reader that does not read.
+    socket.resetAndDestroy();
   }
 
   private resendStored(m: StoredMessage): void {

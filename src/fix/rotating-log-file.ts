@@ -31,6 +31,8 @@ export class RotatingLogFile {
   private closed = false;
   /** The last write or rotation failure (a full or broken log disk): the log is for people, it never stops a session. */
   lastError?: Error;
+  /** Told of every failed write (the stream is then destroyed: reopen() to write again). */
+  onError?: (err: Error) => void;
 
   constructor(
     readonly file: string,
@@ -74,7 +76,21 @@ export class RotatingLogFile {
   close(): Promise<void> {
     if (this.closed) return Promise.resolve();
     this.closed = true;
+    if (this.stream.destroyed) return Promise.resolve();
     return new Promise<void>((resolve) => this.stream.end(resolve));
+  }
+
+  /** Opens the live file again, after a failed write destroyed its stream (the disk has room again). */
+  reopen(): void {
+    if (this.closed) return;
+    const old = this.stream;
+    try {
+      this.openLive();
+    } catch (err) {
+      this.lastError = err as Error;
+      return;
+    }
+    old.destroy();
   }
 
   private append(buf: Buffer): void {
@@ -90,7 +106,10 @@ export class RotatingLogFile {
     // A file left from an earlier run belongs to the day it was last written.
     this.day = utcDay(st.size > 0 ? st.mtimeMs : this.now());
     this.stream = fs.createWriteStream(this.file, { fd, flags: 'a' });
-    this.stream.on('error', (err) => (this.lastError = err));
+    this.stream.on('error', (err) => {
+      this.lastError = err;
+      this.onError?.(err);
+    });
   }
 
   private rotate(): void {

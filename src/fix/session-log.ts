@@ -38,9 +38,22 @@ export function maskSecrets(raw: string): string {
   return out;
 }
 
+/** After a failed write, lines are dropped for this long before the files are opened again. */
+const REOPEN_AFTER_MS = 1000;
+
+/** What the owner hears from the logs and tells them (main.ts: the store's space reserve). */
+export interface SessionLogHooks {
+  /** Told of the first failed write of each outage (the logs are for people: the session goes on). */
+  onWriteError?: (err: Error) => void;
+  /** While true, lines are dropped (and counted): the store's file system is full and its room is the store's. */
+  paused?: () => boolean;
+}
+
 export class SessionLog {
   private readonly messages: RotatingLogFile;
   private readonly events: RotatingLogFile;
+  /** Set while the files cannot be written (a full disk): lines are dropped and counted. */
+  private failed?: { since: number; dropped: number; code: string };
 
   constructor(
     dir: string,
@@ -48,9 +61,36 @@ export class SessionLog {
     private readonly logMessages = true,
     private readonly rotation: LogRotation = {},
     private readonly now: () => number = Date.now,
+    private readonly hooks: SessionLogHooks = {},
   ) {
     this.messages = new RotatingLogFile(path.join(dir, `${sessionKey}.messages.log`), rotation, 'latin1', now);
     this.events = new RotatingLogFile(path.join(dir, `${sessionKey}.event.log`), rotation, 'utf8', now);
+    const onError = (err: Error): void => {
+      if (this.failed) return;
+      this.failed = { since: Date.now(), dropped: 0, code: (err as NodeJS.ErrnoException).code ?? err.message };
+      this.hooks.onWriteError?.(err);
+    };
+    this.messages.onError = onError;
+    this.events.onError = onError;
+  }
+
+  /** False (and the line counted as lost) while the files cannot be written; reopens them after a pause. */
+  private writable(): boolean {
+    if (this.hooks.paused?.()) {
+      (this.failed ??= { since: Date.now(), dropped: 0, code: 'store file system full' }).dropped++;
+      return false;
+    }
+    const f = this.failed;
+    if (!f) return true;
+    if (Date.now() - f.since < REOPEN_AFTER_MS) {
+      f.dropped++;
+      return false;
+    }
+    this.failed = undefined;
+    this.messages.reopen();
+    this.events.reopen();
+    this.events.write(`${utcTimestamp()} : ${f.dropped} log lines lost (${f.code})\n`);
+    return true;
   }
 
   incoming(raw: string): void {
@@ -86,12 +126,12 @@ export class SessionLog {
     if (this.flushTimer) clearTimeout(this.flushTimer);
     this.flushTimer = undefined;
     if (this.pending === '') return;
-    this.messages.write(this.pending, this.pendingAt);
+    if (this.writable()) this.messages.write(this.pending, this.pendingAt);
     this.pending = '';
   }
 
   event(text: string): void {
-    this.events.write(`${utcTimestamp()} : ${text}\n`);
+    if (this.writable()) this.events.write(`${utcTimestamp()} : ${text}\n`);
   }
 
   close(): Promise<void> {

@@ -38,6 +38,7 @@ import { Reconciler } from './reconciler';
 import { ReportCommitter } from './report-committer';
 import { Scheduler } from './scheduler';
 import { VenueSupervisor } from './venue-supervisor';
+import type { StorageHealth } from './order-router';
 
 export interface GatewayOptions {
   venue: VenueAdapter;
@@ -69,6 +70,8 @@ export interface GatewayOptions {
    * Only then may the order's save overlap the venue call (order-router.ts placeNew). Default true.
    */
   sequenceSurvivesRestart?: boolean;
+  /** The store's file system (see StorageHealth); absent = never full. */
+  storage?: StorageHealth;
 }
 
 export class GatewayApplication implements FixApplication {
@@ -110,6 +113,7 @@ export class GatewayApplication implements FixApplication {
       dayTimeInForce: opts.dayTimeInForce,
       statusStaleMs: opts.statusStaleMs ?? 1_000,
       sequenceSurvivesRestart: opts.sequenceSurvivesRestart ?? true,
+      storage: opts.storage,
     });
   }
 

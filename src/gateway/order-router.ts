@@ -47,6 +47,16 @@ export interface OrderRouterOptions {
   integerIdPartition?: IntegerIdPartition;
   /** See GatewayOptions.sequenceSurvivesRestart. */
   sequenceSurvivesRestart: boolean;
+  /** The store's file system; absent = never full. */
+  storage?: StorageHealth;
+}
+
+/** The store's file system as the router sees it (main.ts: a SpaceReserve). */
+export interface StorageHealth {
+  /** Its errno code while it is full: new orders are refused, not recorded; undefined otherwise. */
+  full(): string | undefined;
+  /** A write of the order book failed with `err` (ENOSPC frees the reserve: full() turns on). */
+  failed(err: unknown): void;
 }
 
 export class OrderRouter {
@@ -144,6 +154,12 @@ export class OrderRouter {
   }
 
   private placeNew(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    const full = this.opts.storage?.full();
+    if (full) {
+      // What room is left is kept for the protocol and for updates of live orders (see SpaceReserve).
+      const text = `gateway storage failure: ${full} (the store's file system is full: new orders are refused until it has room again)`;
+      return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${this.book.nextCounter()}`, '0', text, new Date()));
+    }
     if (!this.supervisor.isReady) {
       return this.rejectNew(msg, '0', `Venue ${this.venue.name} not available: ${this.supervisor.notReadyReason}`);
     }
@@ -189,6 +205,7 @@ export class OrderRouter {
         // Not recorded, so not placed: the client hears it at once (retried while the session cannot store it).
         const code = storageErrorCode(err);
         this.logger.error({ err: code, clOrdId: order.clOrdId }, 'order book write failed; order rejected, not placed');
+        this.opts.storage?.failed(err);
         return this.committer.sendUntilStored(newOrderRejectFor(msg, `R-${order.venueClientOrderId}`, '0', `gateway storage failure: ${code}`, new Date()));
       },
     );
@@ -351,6 +368,7 @@ export class OrderRouter {
       // Not recorded, so not sent to the venue: refused at once.
       const code = storageErrorCode(err);
       this.logger.error({ err: code, clOrdId: order!.clOrdId, cancelClOrdId: v.clOrdId }, 'order book write failed; cancel refused, not sent');
+      this.opts.storage?.failed(err);
       await this.committer.sendUntilStored(
         orderCancelRejectFor({
           clOrdId: v.clOrdId,

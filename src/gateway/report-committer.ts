@@ -24,6 +24,7 @@ import { GatewayOrder } from './order';
 import { Transition } from './order-state';
 import { Scheduler } from './scheduler';
 import { BackoffOptions } from '../venues/common/backoff';
+import { errnoCode } from '../durable/space-reserve';
 
 /** Back-off for retrying a write the order book or the session store refused: 100 ms doubling to 5 s. */
 export const STORAGE_BACKOFF: BackoffOptions = { initialMs: 100, maxMs: 5_000, jitter: 0.2 };
@@ -37,8 +38,8 @@ interface Undurable {
 
 /** The errno code of a storage error ("ENOSPC"), else its message: for a client-facing Text. */
 export function storageErrorCode(err: unknown): string {
-  const code = (err as NodeJS.ErrnoException)?.code;
-  return typeof code === 'string' && code !== '' ? code : ((err as Error)?.message ?? String(err));
+  // The journal wraps the file system's error (with the file's path) in `cause`: the client gets the code only.
+  return errnoCode(err) ?? ((err as Error)?.message ?? String(err));
 }
 
 export class ReportCommitter {

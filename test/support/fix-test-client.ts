@@ -156,6 +156,8 @@ export interface FixTestClientOptions {
   connectTimeoutMs?: number;
   /** Connect with TLS (node:tls) using these options (CA, client certificate, ...); the handshake completes before connect resolves. */
   tls?: tls.ConnectionOptions;
+  /** Local address to connect from (e.g. 127.0.0.2: another peer address on loopback). */
+  localAddress?: string;
 }
 
 type Waiter = { check: () => boolean; reject: (e: Error) => void };
@@ -197,6 +199,7 @@ export class FixTestClient {
   private readonly listeners = new Set<(m: FixMsg) => void>();
   private readonly connectTimeoutMs: number;
   private readonly tlsOptions?: tls.ConnectionOptions;
+  private readonly localAddress?: string;
 
   private constructor(opts: FixTestClientOptions) {
     this.host = opts.host ?? '127.0.0.1';
@@ -209,6 +212,7 @@ export class FixTestClient {
     this.expectedSeqNum = opts.expectedSeqNum ?? 1;
     this.connectTimeoutMs = opts.connectTimeoutMs ?? 5000;
     this.tlsOptions = opts.tls;
+    this.localAddress = opts.localAddress;
   }
 
   static async connect(opts: FixTestClientOptions): Promise<FixTestClient> {
@@ -224,7 +228,7 @@ export class FixTestClient {
   async reconnect(port: number = this.port): Promise<void> {
     if (!this.isClosed) throw new Error('reconnect(): the current connection is still open');
     this.port = port;
-    const socket = this.tlsOptions ? tls.connect({ host: this.host, port, ...this.tlsOptions }) : net.connect({ host: this.host, port });
+    const socket = this.tlsOptions ? tls.connect({ host: this.host, port, localAddress: this.localAddress, ...this.tlsOptions }) : net.connect({ host: this.host, port, localAddress: this.localAddress });
     socket.setNoDelay(true);
     await new Promise<void>((resolve, reject) => {
       const t = setTimeout(() => {
@@ -288,6 +292,15 @@ export class FixTestClient {
 
   destroy(): void {
     this.socket?.destroy();
+  }
+
+  /** Stops reading from the socket (a client that stops reading: the gateway's writes back up). */
+  pauseReading(): void {
+    this.socket?.pause();
+  }
+
+  resumeReading(): void {
+    this.socket?.resume();
   }
 
   /** Called synchronously for each message as it is parsed (before `next()` sees it). */

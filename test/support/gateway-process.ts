@@ -45,7 +45,9 @@ export type CfgValues = Record<string, string | number>;
 /**
  * sessions.cfg text: a [DEFAULT] with the test defaults (echo application, 127.0.0.1:{{PORT}},
  * FileStorePath=store, FileLogPath=log, the repo dictionary, HeartBtInt=30, CheckLatency=Y,
- * MaxLatency=120), overridden by `defaults`, then one [SESSION] per entry.
+ * MaxLatency=120, LogonFailureLimit=0), overridden by `defaults`, then one [SESSION] per entry.
+ * The logon throttle is off: tests refuse logons from 127.0.0.1 on purpose, many within a minute;
+ * the tests of the throttle turn it on.
  */
 export function buildConfig(sessions: CfgValues[], defaults: CfgValues = {}): string {
   const d: CfgValues = {
@@ -61,6 +63,7 @@ export function buildConfig(sessions: CfgValues[], defaults: CfgValues = {}): st
     StartTime: '00:00:00',
     EndTime: '00:00:00',
     Application: 'echo',
+    LogonFailureLimit: 0,
     ...defaults,
   };
   const section = (name: string, v: CfgValues) => [`[${name}]`, ...Object.entries(v).map(([k, x]) => `${k}=${x}`), ''].join('\n');

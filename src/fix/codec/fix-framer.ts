@@ -9,7 +9,11 @@ export class FrameError extends Error {}
 export class FixFramer {
   private buf = '';
 
-  constructor(private readonly maxMessageSize = 1 << 20) {}
+  /**
+   * Largest BodyLength accepted; nothing longer is ever buffered whole (a peer that stretches any
+   * part of a frame past it gets a FrameError). May be raised once the peer is known.
+   */
+  constructor(public maxMessageSize = 1 << 20) {}
 
   /** Append received bytes (decoded as latin1) and return every complete frame. */
   push(chunk: string): string[] {
@@ -44,10 +48,7 @@ export class FixFramer {
     }
     const lenStart = lenTag + 3;
     const lenEnd = buf.indexOf('\x01', lenStart);
-    if (lenEnd < 0) {
-      if (start > 0) this.buf = buf.slice(start);
-      return undefined;
-    }
+    if (lenEnd < 0) return this.keepFrom(start);
     const lenText = buf.slice(lenStart, lenEnd);
     const bodyStart = lenEnd + 1;
     const length = /^\d{1,9}$/.test(lenText) ? Number(lenText) : -1;

@@ -104,6 +104,16 @@ export interface SessionConfig {
   /** SSLClientCNIsTargetCompID=Y: the client certificate's subject CN must equal TargetCompID. */
   clientCnIsTargetCompId?: boolean;
   venue?: VenueSettings;
+  /** Seconds a new connection has to send its Logon (LogonTimeout); per port. */
+  logonTimeoutSeconds: number;
+  /** Refused logons per remote address before its connections are closed at once (per port, ours). */
+  logonThrottle: { failureLimit: number; windowSeconds: number; backoffSeconds: number };
+  /** Largest inbound BodyLength after logon (MaxMessageSize, ours); a larger frame drops the connection. */
+  maxMessageSize: number;
+  /** Bytes written but not yet taken by a client that stops reading before it is disconnected (MaxOutboundBuffer, ours). */
+  maxOutboundBuffer: number;
+  /** Bytes kept free in FileStorePath for the protocol when its file system fills up (StoreSpaceReserve, ours; 0 = none). */
+  storeSpaceReserve: number;
   /** The reference text (`env:NAME` / `file:PATH`) of each secret that is set: safe to log. */
   secretRefs: Partial<Record<SecretKey, string>>;
   /** file:line of each key as set (DEFAULT's line when inherited), for later ConfigErrors. */
@@ -246,7 +256,17 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['HttpAcceptPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), global: true }],
   ['HttpAcceptHost', { check: host, global: true }],
   ...TLS_KEY_CHECKS.map(([key, check]): [string, KeySpec] => [key, { check }]),
+  ['LogonTimeout', { check: positiveInt }],
+  ['LogonFailureLimit', { check: intIn(0, 1_000_000, 'a number of refused logons (0 = no throttle)') }],
+  ['LogonFailureWindow', { check: positiveInt }],
+  ['LogonFailureBackoff', { check: positiveInt }],
+  ['MaxMessageSize', { check: intIn(1024, 16 * 1024 * 1024, 'a size in bytes, 1024-16777216') }],
+  ['MaxOutboundBuffer', { check: intIn(65536, 1024 * 1024 * 1024, 'a size in bytes, 65536-1073741824') }],
+  ['StoreSpaceReserve', { check: intIn(0, 1024 * 1024 * 1024, 'a size in bytes, 0-1073741824 (0 = none)') }],
 ]);
+
+/** Settings of the listening port, not of one session: sessions sharing a port must agree. */
+const PORT_KEYS = ['LogonTimeout', 'LogonFailureLimit', 'LogonFailureWindow', 'LogonFailureBackoff'] as const;
 
 const VENUE_KEYS = [...KEYS].filter(([, spec]) => spec.venue).map(([key]) => key);
 
@@ -461,6 +481,15 @@ function buildSession(r: SessionReader): SessionConfig {
     useDataDictionary: r.yesNo('UseDataDictionary', true),
     persistMessages: r.yesNo('PersistMessages', true),
     application,
+    logonTimeoutSeconds: r.int('LogonTimeout', 10),
+    logonThrottle: {
+      failureLimit: r.int('LogonFailureLimit', 10),
+      windowSeconds: r.int('LogonFailureWindow', 60),
+      backoffSeconds: r.int('LogonFailureBackoff', 60),
+    },
+    maxMessageSize: r.int('MaxMessageSize', 65536),
+    maxOutboundBuffer: r.int('MaxOutboundBuffer', 16 * 1024 * 1024),
+    storeSpaceReserve: r.int('StoreSpaceReserve', 1024 * 1024),
     secretRefs,
     origin: r.origin(),
   };
@@ -580,6 +609,26 @@ function checkAcrossSessions(configs: SessionConfig[], report: (e: ConfigError) 
         `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share its TLS settings: ` +
           `${tlsConflict.here} here, ${tlsConflict.there} in the session at line ${samePort.line}`,
       );
+    }
+    if (samePort) {
+      const value = (c: SessionConfig, key: (typeof PORT_KEYS)[number]): number =>
+        key === 'LogonTimeout'
+          ? c.logonTimeoutSeconds
+          : key === 'LogonFailureLimit'
+            ? c.logonThrottle.failureLimit
+            : key === 'LogonFailureWindow'
+              ? c.logonThrottle.windowSeconds
+              : c.logonThrottle.backoffSeconds;
+      for (const key of PORT_KEYS) {
+        if (value(cfg, key) !== value(samePort, key)) {
+          throw configErrorFor(
+            cfg,
+            key,
+            `sessions sharing SocketAcceptPort ${cfg.acceptPort} must share ${key} (a setting of the port): ` +
+              `${value(cfg, key)} here, ${value(samePort, key)} in the session at line ${samePort.line}`,
+          );
+        }
+      }
     }
     if (!samePort) byPort.set(cfg.acceptPort, cfg);
   }
