@@ -29,6 +29,8 @@ export class RotatingLogFile {
   /** UTC day of the lines in the live file. */
   private day = '';
   private closed = false;
+  /** The live file was renamed but its successor could not be opened: the stream writes to the renamed file. */
+  private renamedAway = false;
   /** The last write or rotation failure (a full or broken log disk): the log is for people, it never stops a session. */
   lastError?: Error;
 
@@ -96,8 +98,11 @@ export class RotatingLogFile {
   private rotate(): void {
     const old = this.stream;
     try {
-      fs.renameSync(this.file, this.rotatedName(this.day));
+      // A rotation whose new file could not be opened has renamed the live file already: only open.
+      if (!this.renamedAway) fs.renameSync(this.file, this.rotatedName(this.day));
+      this.renamedAway = true;
       this.openLive(); // replaces this.stream only once the new file is open
+      this.renamedAway = false;
     } catch (err) {
       // Go on appending where we are (one file too large rather than a lost line); tried again after another maxBytes.
       this.lastError = err as Error;

@@ -138,6 +138,31 @@ test('a rotation that cannot rename (injected EACCES) loses no line: writing goe
   expect(files.length).toBeGreaterThan(1); // rotation worked again once rename did
 });
 
+test('a rotation that renamed the full file but cannot open the new one (injected EMFILE) loses no line and brings the live file back later', async () => {
+  const file = path.join(dir, 'op.messages.log');
+  const log = new RotatingLogFile(file, { maxBytes: 1024 }, 'latin1');
+  const line = `${'o'.repeat(299)}\n`;
+  log.write(line.repeat(3));
+  const nodeFs = require('fs') as typeof fs;
+  const realOpen = nodeFs.openSync;
+  nodeFs.openSync = ((...args: Parameters<typeof fs.openSync>) => {
+    nodeFs.openSync = realOpen;
+    void args;
+    throw Object.assign(new Error('EMFILE: too many open files, open'), { code: 'EMFILE' });
+  }) as typeof fs.openSync;
+  try {
+    log.write(line.repeat(4)); // renamed, the new file cannot be opened: these go on in the renamed file
+  } finally {
+    nodeFs.openSync = realOpen;
+  }
+  log.write(line.repeat(8)); // once files open again, the live file (what tail -F follows) is back
+  await log.close();
+  expect(log.lastError?.message).toContain('EMFILE');
+  expect(fs.existsSync(file)).toBe(true);
+  expect(fs.statSync(file).size).toBeGreaterThan(0);
+  expect(filesInOrder('op.messages').map((f) => fs.readFileSync(f, 'latin1')).join('')).toBe(line.repeat(15));
+});
+
 describe('rotated file names', () => {
   /** What an operator's shell does: `cat X.*.log X.log` takes the glob in name order. */
   function catInNameOrder(stem: string): string {
