@@ -1,7 +1,7 @@
 // An append-only text log that starts a new file by size (FileLogRotateBytes) and/or at UTC midnight
 // (FileLogRotateDaily). The live file keeps its name (`X.log`, what `tail -F` follows); a full one is
-// renamed `X.<YYYY-MM-DD>.<n>.log` (the UTC day its lines were written, n = 1, 2, ... within the
-// day), so names sort in the order the lines were written.
+// renamed `X.<YYYY-MM-DD>.<nnnn>.log` (the UTC day its lines were written, n = 0001, 0002, ... within
+// the day), so names sort in the order the lines were written.
 //
 // No line is lost or split: callers write whole lines; a write is cut only after a newline, and a
 // single line longer than the limit goes whole into a file of its own. The file is written through
@@ -29,6 +29,8 @@ export class RotatingLogFile {
   /** UTC day of the lines in the live file. */
   private day = '';
   private closed = false;
+  /** The live file was renamed but its successor could not be opened: the stream writes to the renamed file. */
+  private renamedAway = false;
   /** The last write or rotation failure (a full or broken log disk): the log is for people, it never stops a session. */
   lastError?: Error;
   /** Told of every failed write (the stream is then destroyed: reopen() to write again). */
@@ -115,8 +117,11 @@ export class RotatingLogFile {
   private rotate(): void {
     const old = this.stream;
     try {
-      fs.renameSync(this.file, this.rotatedName(this.day));
+      // A rotation whose new file could not be opened has renamed the live file already: only open.
+      if (!this.renamedAway) fs.renameSync(this.file, this.rotatedName(this.day));
+      this.renamedAway = true;
       this.openLive(); // replaces this.stream only once the new file is open
+      this.renamedAway = false;
     } catch (err) {
       // Go on appending where we are (one file too large rather than a lost line); tried again after another maxBytes.
       this.lastError = err as Error;
@@ -126,12 +131,24 @@ export class RotatingLogFile {
     old.end();
   }
 
+  /**
+   * `<stem>.<day>.<n>.log`: n one past the highest of that day already there (so a file deleted by
+   * the operator is never reused by a later one), zero-padded to 4 digits so that plain name order
+   * (`ls`, a shell glob) is the order the lines were written in (up to 9999 files a day).
+   */
   private rotatedName(day: string): string {
     const ext = path.extname(this.file);
-    const stem = this.file.slice(0, this.file.length - ext.length);
-    for (let n = 1; ; n++) {
-      const name = `${stem}.${day}.${n}${ext}`;
-      if (!fs.existsSync(name)) return name;
+    const stem = path.basename(this.file, ext);
+    const prefix = `${stem}.${day}.`;
+    let highest = 0;
+    for (const name of fs.readdirSync(path.dirname(this.file))) {
+      if (!name.startsWith(prefix) || !name.endsWith(ext)) continue;
+      const n = name.slice(prefix.length, name.length - ext.length);
+      if (/^\d+$/.test(n)) highest = Math.max(highest, Number(n));
+    }
+    for (let n = highest + 1; ; n++) {
+      const name = path.join(path.dirname(this.file), `${prefix}${String(n).padStart(4, '0')}${ext}`);
+      if (!fs.existsSync(name)) return name; // rename would replace an existing file
     }
   }
 }

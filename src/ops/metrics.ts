@@ -28,6 +28,13 @@ export interface RejectEntry {
   text: string;
 }
 
+/** Longest ref / Text kept for the status page. */
+const MAX_REJECT_FIELD = 200;
+
+function clip(text: string): string {
+  return text.length <= MAX_REJECT_FIELD ? text : `${text.slice(0, MAX_REJECT_FIELD)}… (${text.length} characters)`;
+}
+
 /** The last `capacity` rejects sent, newest first when listed. */
 export class RecentRejects {
   private readonly ring: RejectEntry[] = [];
@@ -36,6 +43,8 @@ export class RecentRejects {
   constructor(readonly capacity = 20) {}
 
   add(e: RejectEntry): void {
+    // ClOrdID and Text may echo a client's field (up to a frame's 1 MB): the page shows a prefix.
+    e = { ...e, ref: clip(e.ref), text: clip(e.text) };
     if (this.ring.length < this.capacity) this.ring.push(e);
     else this.ring[this.next] = e;
     this.next = (this.next + 1) % this.capacity;

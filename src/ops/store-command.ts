@@ -3,6 +3,7 @@
 // (store-lock.ts) is held throughout, so this refuses while a gateway runs on it and a gateway
 // cannot start in the middle. Everything goes through the store's public API (MessageStore), never
 // the files themselves.
+import * as fs from 'fs';
 import * as path from 'path';
 import { ConfigError, loadSessionSettings, SessionConfig } from '../fix/config/session-settings';
 import { isAdmin } from '../fix/message';
@@ -106,6 +107,23 @@ async function resetLikeTheSession(cfg: SessionConfig, key: string, store: FileS
   return owedCount;
 }
 
+/**
+ * Going back in the sender sequence: the delivery mark (how far the client provably read) must not
+ * stay above what is sent next, or a later sequence reset would take the messages then sent again
+ * under those seqnums as read and not hand them back. Written before the seqnum changes: a crash in
+ * between leaves a mark that is only lower (a reset then hands back more, never less).
+ */
+async function lowerDeliveryMark(cfg: SessionConfig, key: string, sequence: number, through: number): Promise<void> {
+  const file = path.join(cfg.fileStorePath, `${key}.delivered`);
+  const current = new DeliveryMark(file);
+  current.load();
+  if (current.deliveredThrough(sequence) <= through) return;
+  const lowered = new DeliveryMark(file); // not loaded: starts at nothing delivered
+  if (through > 0) lowered.raise(through, sequence);
+  else await fs.promises.rm(file, { force: true });
+  await lowered.flush();
+}
+
 function msgTypeOf(raw: string): string {
   const i = raw.indexOf('\x0135=');
   if (i < 0) return '';
@@ -131,6 +149,7 @@ export async function runStoreCommand(cmd: StoreCommand): Promise<string> {
     try {
       if (cmd.action === 'set-next-sender') {
         const was = store.nextSenderSeqNum();
+        await lowerDeliveryMark(cfg, key, store.creationTime(), cmd.seqNum! - 1);
         await store.setNextSenderSeqNum(cmd.seqNum!);
         did = `next sender seqnum ${was} -> ${cmd.seqNum} (store set-next-sender)`;
       } else if (cmd.action === 'set-next-target') {

@@ -9,8 +9,8 @@
 // starters wins, and nobody ever sees an empty or half-written lock).
 //
 // A lock whose holder is gone (kill -9) is stale and is taken over. "Gone" is checked against PID
-// reuse: the lock records the holder's start time from /proc/<pid>/stat, and a live process with
-// that PID but another start time is someone else. A lock from another host cannot be checked and
+// reuse: the lock records the holder's start time from /proc/<pid>/stat and the boot id, and a live
+// process with that PID but another start time, or a lock from an earlier boot, is someone else. A lock from another host cannot be checked and
 // is never taken over. Two processes finding the same stale lock race for a take-over marker named
 // after that lock's nonce (again by link, so one wins); only the marker's owner may remove a lock
 // carrying that nonce, and it removes it only after re-reading it. The winner then competes for
@@ -29,6 +29,8 @@ export interface LockHolder {
   startedAt: string;
   /** The holder's start time in clock ticks since boot (/proc/<pid>/stat field 22), against PID reuse. */
   procStart?: string;
+  /** The kernel's boot id (/proc/sys/kernel/random/boot_id): a lock from an earlier boot is stale, even if PID and start time repeat. */
+  bootId?: string;
   /** What holds it: `gateway`, `store reset`, ... */
   role: string;
   /** Names this lock instance (take-over markers refer to it). */
@@ -59,9 +61,22 @@ export function processStartTime(pid: number): string | undefined {
   }
 }
 
+/** This boot's id, or undefined where /proc cannot tell. */
+export function bootId(): string | undefined {
+  try {
+    return fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Whether the holder still runs: `unknown` for another host, which we cannot check. */
 export function holderState(h: LockHolder): 'alive' | 'dead' | 'unknown' {
   if (h.host !== os.hostname()) return 'unknown';
+  // PIDs and start times (ticks since boot) repeat across boots: a service started at the same point
+  // of boot can match both to the tick.
+  const boot = bootId();
+  if (h.bootId !== undefined && boot !== undefined && h.bootId !== boot) return 'dead';
   try {
     process.kill(h.pid, 0);
   } catch (e) {
@@ -137,6 +152,7 @@ export class StoreLock {
       host: os.hostname(),
       startedAt: new Date().toISOString(),
       procStart: processStartTime(process.pid),
+      bootId: bootId(),
       role,
       nonce: randomBytes(12).toString('hex'),
     };

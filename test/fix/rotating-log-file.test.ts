@@ -67,7 +67,7 @@ describe('RotatingLogFile', () => {
     now = DAY2;
     log.write('day two\n');
     await log.close();
-    expect(fs.readFileSync(path.join(dir, 'd.messages.2026-12-03.1.log'), 'latin1')).toBe('day one a\nday one b\n');
+    expect(fs.readFileSync(path.join(dir, 'd.messages.2026-12-03.0001.log'), 'latin1')).toBe('day one a\nday one b\n');
     expect(fs.readFileSync(path.join(dir, 'd.messages.log'), 'latin1')).toBe('day two\n');
   });
 
@@ -78,7 +78,7 @@ describe('RotatingLogFile', () => {
     const log = new RotatingLogFile(file, { daily: true }, 'utf8', () => DAY2);
     log.write('today\n');
     await log.close();
-    expect(fs.readFileSync(path.join(dir, 'r.event.2026-12-03.1.log'), 'utf8')).toBe('from yesterday\n');
+    expect(fs.readFileSync(path.join(dir, 'r.event.2026-12-03.0001.log'), 'utf8')).toBe('from yesterday\n');
     expect(fs.readFileSync(file, 'utf8')).toBe('today\n');
   });
 
@@ -91,7 +91,7 @@ describe('RotatingLogFile', () => {
     log.write(line.repeat(3));
     await log.close();
     const names = fs.readdirSync(dir).sort();
-    expect(names).toEqual(['b.messages.2026-12-03.1.log', 'b.messages.2026-12-03.2.log', 'b.messages.2026-12-03.3.log', 'b.messages.2026-12-04.1.log', 'b.messages.log']);
+    expect(names).toEqual(['b.messages.2026-12-03.0001.log', 'b.messages.2026-12-03.0002.log', 'b.messages.2026-12-03.0003.log', 'b.messages.2026-12-04.0001.log', 'b.messages.log']);
     expect(filesInOrder('b.messages').map((f) => fs.readFileSync(f, 'latin1')).join('')).toBe(line.repeat(8));
   });
 });
@@ -104,7 +104,7 @@ describe('SessionLog rotation', () => {
     now = DAY2; // within the 20 ms gathering window
     log.outgoing('8=FIX.4.2\x0135=0\x0110=001\x01');
     await log.close();
-    const old = fs.readFileSync(path.join(dir, 'K.messages.2026-12-03.1.log'), 'latin1');
+    const old = fs.readFileSync(path.join(dir, 'K.messages.2026-12-03.0001.log'), 'latin1');
     const live = fs.readFileSync(path.join(dir, 'K.messages.log'), 'latin1');
     expect(old).toMatch(/ : < 8=FIX.4.2\x0135=0\x0110=000\x01\n$/);
     expect(old.split('\n')).toHaveLength(2);
@@ -136,4 +136,62 @@ test('a rotation that cannot rename (injected EACCES) loses no line: writing goe
   const files = filesInOrder('ro.messages').map((f) => fs.readFileSync(f, 'latin1'));
   expect(files.join('')).toBe(line.repeat(11));
   expect(files.length).toBeGreaterThan(1); // rotation worked again once rename did
+});
+
+test('a rotation that renamed the full file but cannot open the new one (injected EMFILE) loses no line and brings the live file back later', async () => {
+  const file = path.join(dir, 'op.messages.log');
+  const log = new RotatingLogFile(file, { maxBytes: 1024 }, 'latin1');
+  const line = `${'o'.repeat(299)}\n`;
+  log.write(line.repeat(3));
+  const nodeFs = require('fs') as typeof fs;
+  const realOpen = nodeFs.openSync;
+  nodeFs.openSync = ((...args: Parameters<typeof fs.openSync>) => {
+    nodeFs.openSync = realOpen;
+    void args;
+    throw Object.assign(new Error('EMFILE: too many open files, open'), { code: 'EMFILE' });
+  }) as typeof fs.openSync;
+  try {
+    log.write(line.repeat(4)); // renamed, the new file cannot be opened: these go on in the renamed file
+  } finally {
+    nodeFs.openSync = realOpen;
+  }
+  log.write(line.repeat(8)); // once files open again, the live file (what tail -F follows) is back
+  await log.close();
+  expect(log.lastError?.message).toContain('EMFILE');
+  expect(fs.existsSync(file)).toBe(true);
+  expect(fs.statSync(file).size).toBeGreaterThan(0);
+  expect(filesInOrder('op.messages').map((f) => fs.readFileSync(f, 'latin1')).join('')).toBe(line.repeat(15));
+});
+
+describe('rotated file names', () => {
+  /** What an operator's shell does: `cat X.*.log X.log` takes the glob in name order. */
+  function catInNameOrder(stem: string): string {
+    const rotated = fs
+      .readdirSync(dir)
+      .filter((n) => n.startsWith(`${stem}.`) && n !== `${stem}.log`)
+      .sort();
+    return [...rotated, `${stem}.log`].map((n) => fs.readFileSync(path.join(dir, n), 'latin1')).join('');
+  }
+
+  test('sorting the names gives the order the lines were written in, with more than 9 files a day', async () => {
+    const log = new RotatingLogFile(path.join(dir, 'n.messages.log'), { maxBytes: 1024 }, 'latin1', () => DAY1);
+    const lines = Array.from({ length: 40 }, (_, i) => `${String(i).padStart(3, '0')} ${'z'.repeat(295)}\n`);
+    for (const l of lines) log.write(l); // 3 lines a file: 13 rotated files
+    await log.close();
+    expect(fs.readdirSync(dir).length).toBeGreaterThan(11);
+    expect(catInNameOrder('n.messages')).toBe(lines.join(''));
+  });
+
+  test('deleting an old rotated file does not make the next one sort before the rest', async () => {
+    const log = new RotatingLogFile(path.join(dir, 'g.messages.log'), { maxBytes: 1024 }, 'latin1', () => DAY1);
+    const line = (i: number) => `${i} ${'q'.repeat(597)}\n`; // one line a file
+    log.write(line(1));
+    log.write(line(2));
+    log.write(line(3)); // rotated: 1, 2; live: 3
+    const first = fs.readdirSync(dir).filter((n) => n !== 'g.messages.log').sort()[0];
+    fs.unlinkSync(path.join(dir, first)); // the operator archives the oldest file
+    log.write(line(4)); // rotates 3
+    await log.close();
+    expect(catInNameOrder('g.messages')).toBe(line(2) + line(3) + line(4));
+  });
 });

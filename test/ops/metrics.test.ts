@@ -113,6 +113,18 @@ describe('session metrics', () => {
 });
 
 describe('RecentRejects', () => {
+  it('keeps a client-sized ClOrdID or Text short: a 1 MB field cannot make the status page megabytes', () => {
+    const m = new GatewayMetrics(NO_STATE);
+    const o = m.sessionObserver(S);
+    const huge = 'X'.repeat(1 << 20); // what a FIX frame may carry (the framer's limit is 1 MB)
+    for (let i = 0; i < 20; i++) o.sent('8', [f(11, huge), f(150, '8'), f(103, '0'), f(58, `Text ${huge}`)], undefined);
+    const [e] = m.rejects.list();
+    expect(e.ref.length).toBeLessThan(300);
+    expect(e.text.length).toBeLessThan(300);
+    expect(e.ref.startsWith('ClOrdID XXXX')).toBe(true);
+    expect(e.ref).toMatch(/… \(1048584 characters\)$/); // says it was cut, and from what ('ClOrdID ' + 1 MB)
+  });
+
   it('keeps the last N, newest first', () => {
     const r = new RecentRejects(3);
     for (let i = 1; i <= 5; i++) r.add({ at: i, session: S, kind: 'order_reject', reason: 'other', ref: `${i}`, text: `t${i}` });

@@ -97,6 +97,21 @@ test('a lock whose PID now belongs to another process (PID reuse) is taken over'
   lock.release();
 });
 
+test('a lock written before the machine rebooted is taken over, even when PID and start time repeat', () => {
+  // After a power loss, a service started at the same point of boot can get the same PID and, to the
+  // clock tick, the same start time: only the boot id tells the old process from the new one.
+  writeLock({ pid: process.pid, procStart: processStartTime(process.pid), bootId: '00000000-0000-4000-8000-000000000000', nonce: 'before-reboot' } as Partial<LockHolder>);
+  const lock = StoreLock.acquire(dir, 'gateway');
+  expect(readLock().nonce).not.toBe('before-reboot');
+  expect((readLock() as LockHolder & { bootId?: string }).bootId).toBe(fs.readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim());
+  lock.release();
+});
+
+test('a lock without a boot id (an older gateway) is judged by PID and start time as before', () => {
+  writeLock({ pid: process.pid, procStart: processStartTime(process.pid), nonce: 'old-format' });
+  expect(refusal(() => StoreLock.acquire(dir, 'gateway')).message).toContain(`in use by pid ${process.pid}`);
+});
+
 test('a lock of a live process is kept, whatever its age', () => {
   writeLock({ pid: process.pid, procStart: processStartTime(process.pid), nonce: 'live' });
   expect(refusal(() => StoreLock.acquire(dir, 'gateway')).message).toMatch(new RegExp(`in use by pid ${process.pid} \\(gateway, started 2026-01-01`));
