@@ -68,7 +68,7 @@ function main() {
     files = ['test/chaos/soak.chaos.ts'];
   } else {
     if (args.faults !== undefined) env.CHAOS_FAULTS = args.faults;
-    files = args.faults !== undefined ? ['test/chaos/venue-faults.chaos.ts'] : ['test/chaos/kill9.chaos.ts', 'test/chaos/venue-faults.chaos.ts'];
+    files = args.faults !== undefined ? ['test/chaos/venue-faults.chaos.ts'] : ['test/chaos/kill9.chaos.ts', 'test/chaos/venue-down.chaos.ts', 'test/chaos/venue-faults.chaos.ts'];
   }
   const jest = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '-c', 'jest.chaos.config.js', '--runInBand', ...files], { cwd: root, env, stdio: 'inherit' });
   const rows = fs.existsSync(tableFile)

@@ -100,7 +100,8 @@ export class VenueLane {
 
   constructor(
     readonly venue: VenueName,
-    readonly sim: SimulatorProcess,
+    /** Replaced when the simulator is restarted (venue down at start-up). */
+    public sim: SimulatorProcess,
   ) {
     this.profile = PROFILES[venue];
   }
@@ -404,14 +405,20 @@ export class ChaosRig {
 
   static async start(
     venues: readonly VenueName[],
-    opts: { session?(venue: VenueName): Record<string, string | number>; simConfig?(venue: VenueName): Record<string, unknown> } = {},
+    opts: {
+      session?(venue: VenueName): Record<string, string | number>;
+      simConfig?(venue: VenueName): Record<string, unknown>;
+      /** Start the gateway while every venue is down (simulators stopped; startVenues() brings them up on the same ports). */
+      venuesDown?: boolean;
+    } = {},
   ): Promise<ChaosRig> {
     const rig = new ChaosRig();
     for (const venue of venues) {
       const sim = await startSimulatorProcess({ venue });
       const lane = new VenueLane(venue, sim);
       const simConfig = { ...lane.profile.simConfig, ...opts.simConfig?.(venue) };
-      if (Object.keys(simConfig).length > 0) await sim.control.configure(simConfig);
+      if (opts.venuesDown) await sim.stop();
+      else if (Object.keys(simConfig).length > 0) await sim.control.configure(simConfig);
       rig.lanes.push(lane);
     }
     rig.configText = buildConfig(
@@ -427,8 +434,22 @@ export class ChaosRig {
       })),
       { ResetOnLogon: 'N', ResetOnLogout: 'N', ResetOnDisconnect: 'N' },
     );
-    await rig.startGateway();
+    await rig.startGateway(opts.venuesDown ? 0 : undefined);
     return rig;
+  }
+
+  /** Starts every lane's simulator again on its earlier port (after `venuesDown`), then waits for the gateway's "venue ready" of each. */
+  async startVenues(): Promise<void> {
+    for (const lane of this.lanes) {
+      lane.sim = await startSimulatorProcess({ venue: lane.venue, port: lane.sim.port });
+      if (lane.profile.simConfig) await lane.sim.control.configure(lane.profile.simConfig);
+    }
+    await this.waitVenuesReady(this.lanes.length, 60_000);
+  }
+
+  private async waitVenuesReady(n: number, timeoutMs: number): Promise<void> {
+    let ready = 0;
+    await this.gw.waitForLog((e) => e.msg === 'venue ready' && ++ready >= n, timeoutMs);
   }
 
   lane(venue: VenueName): VenueLane {
@@ -437,15 +458,14 @@ export class ChaosRig {
     return l;
   }
 
-  /** Starts (or restarts, on the same store and port) the gateway and logs every client on. */
-  async startGateway(): Promise<void> {
+  /**
+   * Starts (or restarts, on the same store and port) the gateway, waits for `venuesReady` (default:
+   * every lane's) "venue ready", and logs every client on.
+   */
+  async startGateway(venuesReady = this.lanes.length): Promise<void> {
     const prev = this.gw as GatewayProcess | undefined;
     this.gw = await startGatewayProcess({ config: this.configText, dir: prev?.dir, ports: prev ? [...prev.ports] : undefined, readyTimeoutMs: 30_000 });
-    const ready = new Set<string>();
-    await this.gw.waitForLog((e) => {
-      if (e.msg === 'venue ready') ready.add(String(e.session ?? e.venue ?? ready.size));
-      return ready.size >= this.lanes.length;
-    }, 30_000);
+    if (venuesReady > 0) await this.waitVenuesReady(venuesReady, 30_000);
     await Promise.all(this.lanes.map((l) => l.connect(this.gw.port)));
   }
 

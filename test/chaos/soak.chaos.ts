@@ -39,13 +39,14 @@ function say(text: string): void {
   process.stderr.write(`${text}\n`);
 }
 
-function storeFiles(dir: string): Record<string, number> {
+function storeFiles(dir: string, prefix = ''): Record<string, number> {
   const out: Record<string, number> = {};
   if (!fs.existsSync(dir)) return out;
   for (const f of fs.readdirSync(dir)) {
     const p = path.join(dir, f);
     const st = fs.statSync(p);
-    if (st.isFile()) out[f.replace(/FIX\.4\.2-GATEWAY-CHAOS/, '')] = st.size;
+    if (st.isDirectory()) Object.assign(out, storeFiles(p, `${prefix}${f}/`));
+    else out[`${prefix}${f.replace(/FIX\.4\.2-GATEWAY-CHAOS/, '')}`] = st.size;
   }
   return out;
 }

@@ -46,6 +46,18 @@ export const VENUE_FAULTS: FaultPhase[] = [
       }
     },
   },
+  {
+    // A half-open link: no events, no pings, no pongs, no close. The gateway must notice the
+    // silence (its ping unanswered), reconnect and reconcile the fills the venue made meanwhile.
+    name: 'stream silent 25 s without closing',
+    rules: [{ kind: 'silenceStreams', ms: 25_000 }],
+    during: async (lane) => {
+      await sleep(200);
+      await lane.trade();
+      await lane.trade();
+    },
+    holdMs: 500,
+  },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },
   // A ban pauses the venue for as long as it says (Dzengi's Retry-After: 120 s).
