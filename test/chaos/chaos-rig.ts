@@ -239,7 +239,7 @@ export interface AuditResult {
 
 /** Compares everything `lane`'s client got with the simulator's orders (see the header). */
 export async function audit(lane: VenueLane): Promise<AuditResult> {
-  const venueOrders = (await lane.sim.control.orders()).map((o) => (lane.profile.wireId ? { ...o, orderId: lane.profile.wireId(o) } : o));
+  const venueOrders = (await lane.sim.control.orders({}, 60_000)).map((o) => (lane.profile.wireId ? { ...o, orderId: lane.profile.wireId(o) } : o));
   return auditTruth({ venueOrders, received: lane.client.received, recorded: lane.rec.messages, orders: lane.orders, cancels: lane.cancels, compId: lane.compId });
 }
 
@@ -391,7 +391,8 @@ export async function settle(lanes: VenueLane[], timeoutMs: number, since = Date
       }
     }
     if (pending.size === 0 || Date.now() > deadline) break;
-    await sleep(250);
+    // A soak's audit reads tens of thousands of orders: ask less often then.
+    await sleep(lanes.some((l) => l.orders.size > 2000) ? 2000 : 250);
   }
   for (const lane of pending) out.set(lane.venue, null);
   return out;
@@ -576,7 +577,7 @@ export interface RowBase {
 
 /** Where a lane stands now, so that the next row counts what was sent after it. */
 export async function rowBase(lane: VenueLane): Promise<RowBase> {
-  return { received: lane.client.received.length, sent: lane.orders.size, ers: (await audit(lane)).ers, venueOrders: (await lane.sim.control.orders()).length };
+  return { received: lane.client.received.length, sent: lane.orders.size, ers: (await audit(lane)).ers, venueOrders: (await lane.sim.control.orders({}, 60_000)).length };
 }
 
 /**

@@ -47,16 +47,18 @@ export const VENUE_FAULTS: FaultPhase[] = [
     },
   },
   {
-    // A half-open link: no events, no pings, no pongs, no close. The gateway must notice the
-    // silence (its ping unanswered), reconnect and reconcile the fills the venue made meanwhile.
-    name: 'stream silent 25 s without closing',
-    rules: [{ kind: 'silenceStreams', ms: 25_000 }],
+    // A half-open link: no events, no pings, no pongs, no close (the simulator closes it only after
+    // 60 s). The gateway must notice the silence itself (its ping unanswered: 10-20 s at most),
+    // reconnect and reconcile the fills the venue made meanwhile, well before the 60 s are up.
+    name: 'stream silent without closing',
+    rules: [{ kind: 'silenceStreams', ms: 60_000 }],
     during: async (lane) => {
       await sleep(200);
       await lane.trade();
       await lane.trade();
     },
     holdMs: 500,
+    settleMs: 45_000,
   },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },

@@ -47,9 +47,9 @@ export interface DropStreamsFault {
 }
 
 /**
- * Every WebSocket goes silent for `ms` without closing, like a half-open link: the simulator sends
- * nothing on it (no events, no pings, no pongs) and reads nothing; what it would have sent meanwhile
- * is lost, as on a dead link. Fires once when armed. The client must notice the silence and reconnect.
+ * Every open WebSocket dies without closing, like a half-open link: for `ms` the simulator sends
+ * nothing on it (no events, no pings, no pongs) and reads nothing, then destroys it. Fires once when
+ * armed; later connections are fine. The client must notice the silence and reconnect.
  */
 export interface SilenceStreamsFault {
   kind: 'silenceStreams';

@@ -111,24 +111,25 @@ export class SimHttpServer<A> {
   }
 
   /**
-   * The silenceStreams fault: for `ms` every open WebSocket neither reads nor writes (whole frames
-   * are dropped, so the stream is intact afterwards), like a link that died without a FIN.
+   * The silenceStreams fault: every open WebSocket becomes a dead link that was never closed (a
+   * half-open TCP connection): for `ms` nothing it is sent is read and nothing is written to it
+   * (whole frames are dropped), then it is destroyed. A real link cannot lose data and carry on, so
+   * it does not come back: the client must notice the silence, or learn of it only at the end.
    */
   silenceWebSockets(ms: number): number {
     let n = 0;
     for (const socket of this.wsSockets.values()) {
       if (socket.destroyed) continue;
-      const write = socket.write;
       socket.write = ((...args: unknown[]) => {
         const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
         if (cb) process.nextTick(cb);
         return true;
       }) as typeof socket.write;
-      socket.pause();
+      const emit = socket.emit.bind(socket);
+      socket.emit = ((event: string, ...args: unknown[]) => (event === 'data' ? false : emit(event, ...args))) as typeof socket.emit;
       const t = setTimeout(() => {
         this.silenceTimers.delete(t);
-        socket.write = write;
-        if (!socket.destroyed) socket.resume();
+        socket.destroy();
       }, ms);
       this.silenceTimers.add(t);
       n++;
