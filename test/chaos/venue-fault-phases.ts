@@ -48,17 +48,18 @@ export const VENUE_FAULTS: FaultPhase[] = [
   },
   {
     // A half-open link: no events, no pings, no pongs, no close (the simulator closes it only after
-    // 60 s). The gateway must notice the silence itself (its ping unanswered: 10-20 s at most),
-    // reconnect and reconcile the fills the venue made meanwhile, well before the 60 s are up.
+    // 120 s). The gateway must notice the silence itself (a ping unanswered: 10-20 s; Apifiny, whose
+    // server pings every 30 s, 65 s), reconnect and reconcile the fills the venue made meanwhile,
+    // before the 120 s are up.
     name: 'stream silent without closing',
-    rules: [{ kind: 'silenceStreams', ms: 60_000 }],
+    rules: [{ kind: 'silenceStreams', ms: 120_000 }],
     during: async (lane) => {
       await sleep(200);
       await lane.trade();
       await lane.trade();
     },
     holdMs: 500,
-    settleMs: 45_000,
+    settleMs: 100_000,
   },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },
