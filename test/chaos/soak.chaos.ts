@@ -3,8 +3,10 @@
 // request against 20/s per account and Dzengi 1200 weight/min, so they take a smaller share), with
 // cancels keeping each venue's resting orders bounded, status requests and external trades. Every
 // CHAOS_SOAK_SAMPLE_S (default 60) it prints the gateway's RSS, open fds (/proc/<pid>/fd) and store
-// size; it fails on RSS or fd growth that does not level off, on any error the gateway logs, on any
-// rejected order, and on anything the final audit finds lost or duplicated.
+// size. It fails when open fds do not level off; when RSS or the store grow faster per order as the
+// run goes on (finished orders are kept 7 days, so both grow with the orders placed: a steady cost
+// per order is the design, a rising one a leak); on any error the gateway logs; on any rejected
+// order; and on anything the final audit finds lost or duplicated.
 import * as fs from 'fs';
 import * as path from 'path';
 import { ALL_VENUES, ChaosRig, VenueLane, VenueName, audit, recordRows, rowBase, rowFrom, settle, startLoad } from './chaos-rig';
@@ -64,7 +66,21 @@ function levelsOff(values: number[], slack: number): boolean {
   return second <= Math.max(slack, first * 0.5);
 }
 
-test(`soak: ${MINUTES} min at ${RATE} orders/s mixed across five venues; RSS, fds and store level off, no errors, nothing lost`, async () => {
+/**
+ * Growth per order in the second half at most the first half's (+ `slack` per 1,000 orders): finished
+ * orders are kept 7 days (ClOrdID uniqueness, status requests), so memory and the order book grow
+ * with the orders placed; what must not happen is each order costing more as the run goes on.
+ */
+function linearAtMost(samples: Sample[], value: (s: Sample) => number, slackPer1000: number): { ok: boolean; first: number; second: number } {
+  if (samples.length < 3) return { ok: true, first: 0, second: 0 };
+  const mid = Math.floor(samples.length / 2);
+  const slope = (a: Sample, b: Sample) => ((value(b) - value(a)) / Math.max(1, b.sent - a.sent)) * 1000;
+  const first = slope(samples[0], samples[mid]);
+  const second = slope(samples[mid], samples[samples.length - 1]);
+  return { ok: second <= Math.max(first, 0) + slackPer1000, first, second };
+}
+
+test(`soak: ${MINUTES} min at ${RATE} orders/s mixed across five venues; open fds level off, RSS and store steady per order, no errors, nothing lost`, async () => {
   rig = await ChaosRig.start(ALL_VENUES, {
     session: (v) => (RAISED.has(v) ? { VenueRateLimitOrders: 200, VenueRateLimitQueries: 200 } : {}),
     simConfig: (v) => ({
@@ -108,8 +124,12 @@ test(`soak: ${MINUTES} min at ${RATE} orders/s mixed across five venues; RSS, fd
 
   const problems: string[] = [];
   const after = samples.slice(1);
-  if (!levelsOff(after.map((s) => s.rssMb), 64)) problems.push(`RSS keeps growing: ${after.map((s) => s.rssMb.toFixed(0)).join(' → ')} MB`);
-  if (!levelsOff(after.map((s) => s.fds), 10)) problems.push(`open fds keep growing: ${after.map((s) => s.fds).join(' → ')}`);
+  const rss = linearAtMost(after, (x) => x.rssMb, 1);
+  const store = linearAtMost(after, (x) => x.storeMb, 0.5);
+  say(`soak: RSS ${rss.first.toFixed(2)} then ${rss.second.toFixed(2)} MB per 1,000 orders; store ${store.first.toFixed(2)} then ${store.second.toFixed(2)} MB per 1,000 orders`);
+  if (!rss.ok) problems.push(`RSS grows faster per order as the run goes on: ${rss.first.toFixed(2)} then ${rss.second.toFixed(2)} MB per 1,000 orders (${after.map((x) => x.rssMb.toFixed(0)).join(' → ')} MB)`);
+  if (!store.ok) problems.push(`the store grows faster per order as the run goes on: ${store.first.toFixed(2)} then ${store.second.toFixed(2)} MB per 1,000 orders`);
+  if (!levelsOff(after.map((x) => x.fds), 100)) problems.push(`open fds keep growing: ${after.map((x) => x.fds).join(' → ')}`);
   if (gatewayErrors() > 0) problems.push(`gateway logged ${gatewayErrors()} error(s): ${JSON.stringify(rig.gw.logs().find((e) => Number(e.level) >= 50))}`);
   for (const r of rows) {
     const rejects = Object.entries(r.rejectTexts ?? {}).filter(([text]) => text.startsWith('150=8'));

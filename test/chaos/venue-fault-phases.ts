@@ -23,6 +23,27 @@ export const VENUE_FAULTS: FaultPhase[] = [
   { name: 'create 5xx, executed', rules: [{ kind: 'error5xxAfter', operation: 'create', count: 3 }] },
   { name: 'create timeout, executed', rules: [{ kind: 'timeoutAfter', operation: 'create', count: 2, holdMs: 15_000 }] },
   { name: 'create connection reset, executed', rules: [{ kind: 'dropConnectionAfter', operation: 'create', count: 3 }] },
+  // A network failure while an order's outcome is being resolved is never evidence that it is
+  // absent: the create executed, its reply was lost, and every query (and open-orders listing)
+  // meanwhile fails for longer than the venue's proof-of-absence window.
+  {
+    name: 'create executed, then queries 5xx past the proof of absence',
+    rules: [
+      { kind: 'error5xxAfter', operation: 'create', count: 3 },
+      { kind: 'error5xxBefore', operation: 'query', count: 60 },
+      { kind: 'error5xxBefore', operation: 'openOrders', count: 60 },
+    ],
+    holdMs: 12_000,
+  },
+  {
+    name: 'create executed, then queries reset past the proof of absence',
+    rules: [
+      { kind: 'dropConnectionAfter', operation: 'create', count: 3 },
+      { kind: 'dropConnectionAfter', operation: 'query', count: 60 },
+      { kind: 'dropConnectionAfter', operation: 'openOrders', count: 60 },
+    ],
+    holdMs: 12_000,
+  },
   { name: 'cancel 5xx, executed', rules: [{ kind: 'error5xxAfter', operation: 'cancel', count: 2 }] },
   { name: 'cancel 5xx, not executed', rules: [{ kind: 'error5xxBefore', operation: 'cancel', count: 2 }] },
   { name: 'cancel timeout, executed', rules: [{ kind: 'timeoutAfter', operation: 'cancel', count: 2, holdMs: 15_000 }] },
