@@ -93,6 +93,30 @@ test('a sequence reset empties the session store and keeps the order book', asyn
   await closePair(r);
 });
 
+test('a pre-save whose write fails (ENOSPC) while a sequence reset is queued behind it is not made durable by the reset: the journal stops, and the order the caller was told failed is not there after a restart', async () => {
+  spy = await spyOnFs();
+  const p = await openPair();
+  await p.book.save(order(1, '0'));
+  spy.failNext('write', p.store.journalPath, 'ENOSPC');
+  // A NewOrderSingle's pre-save, and in the same tick a reset (a Logon with 141=Y): the reset's
+  // compaction is queued behind the write that fails.
+  const presave = p.book.save(order(2));
+  const reset = p.store.reset();
+  reset.catch(() => undefined);
+  await expect(presave).rejects.toThrow(/ENOSPC/);
+  // The reset's compaction was built from memory holding that pre-save: it is not run, and the
+  // journal stops (a restart replays the file, cut back before the failed write).
+  await expect(reset).rejects.toThrow(/refusing every later write/);
+  await expect(p.store.appendSent(1, msg(1))).rejects.toThrow(/refusing every later write/);
+  await closePair(p);
+  spy.restore();
+  spy = undefined;
+  const r = await openPair();
+  expect(r.book.byVenueClientOrderId('v-2')).toBeUndefined();
+  expect(r.book.byVenueClientOrderId('v-1')?.status).toBe('0');
+  await closePair(r);
+});
+
 test('an order book compaction keeps the stored messages, both seqnums and the sequence', async () => {
   const p = await openPair();
   for (let i = 1; i <= 20; i++) {
