@@ -74,6 +74,12 @@ export interface JournalOptions {
    * owner appended at or after that offset (since the last compaction) is not in the journal.
    */
   onRollback?: (goodEnd: number) => void;
+  /**
+   * Called once when the journal stops (it refuses every later write until reopened): a failed
+   * flush, a failed cut-back or compaction. The owner cannot store anything more: main.ts ends the
+   * process so that a restart replays the file, rather than serve sessions that cannot store.
+   */
+  onBroken?: (err: Error) => void;
 }
 
 const FRAME = 8; // u32 length + u32 crc
@@ -746,7 +752,9 @@ export class Journal {
   private breakWith(what: string, cause: Error): void {
     const err = new Error(`${this.file}: ${this.opts.description} ${what}; refusing every later write until reopened`);
     (err as Error & { cause?: unknown }).cause = cause;
+    const first = this.broken === undefined;
     this.broken = err;
+    if (first) this.opts.onBroken?.(err);
   }
 
   /** Atomically put `buf` in place as the journal: temp file, fsync, rename, fsync directory. */

@@ -230,3 +230,19 @@ test('journal: a failed fdatasync rejects the write and every later one, naming 
   await expect(j.append([{ type: 0x41, body: Buffer.from('c') }])).rejects.toThrow(new RegExp(`${path.basename(file)}.*refusing every later write`));
   await j.close();
 });
+
+test('journal: its owner is told once when the journal stops (onBroken), so the process can stop instead of serving a session that cannot store', async () => {
+  spy = await spyOnFs();
+  const file = path.join(dir, 'k.journal');
+  const broken: string[] = [];
+  const j = new Journal(file, { magic: 'TESTJRNL', version: 1, recordTypes: [0x41], maxBodyBytes: 64, description: 'test journal', onBroken: (err) => broken.push(err.message) });
+  await j.open(() => undefined);
+  await j.append([{ type: 0x41, body: Buffer.from('a') }]);
+  expect(broken).toEqual([]);
+  spy.failNext('datasync', file, 'EIO');
+  await expect(j.append([{ type: 0x41, body: Buffer.from('b') }])).rejects.toThrow(/EIO/);
+  await expect(j.append([{ type: 0x41, body: Buffer.from('c') }])).rejects.toThrow(/refusing every later write/);
+  expect(broken).toHaveLength(1);
+  expect(broken[0]).toMatch(/k\.journal.*flush failed.*refusing every later write/);
+  await j.close();
+});
