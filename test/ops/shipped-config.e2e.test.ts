@@ -178,6 +178,8 @@ test('SIGTERM: exit 0, the store lock released, every store flushed, no process 
   for (const d of storeDirs) expect(fs.existsSync(path.join(d, 'gateway.lock'))).toBe(true);
   expect(await gw.stop(60_000)).toEqual({ code: 0, signal: null });
   mark('stopped');
+  // The log says the stop completed (an operator reading it can tell a clean stop from a crash).
+  expect(gw.logs().map((e) => e.msg).slice(-2)).toEqual(['shutting down', 'gateway stopped']);
   for (const d of storeDirs) expect(fs.existsSync(path.join(d, 'gateway.lock'))).toBe(false);
   expect(() => process.kill(pid, 0)).toThrow(/ESRCH/);
   expect(processesUsing(root)).toEqual([]);
