@@ -205,7 +205,11 @@ async function main(): Promise<void> {
   const onSignal = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down');
     gateway.stop().then(
-      () => process.exit(0),
+      () => {
+        // Said last, so the log tells a completed stop from a crash or a kill mid-shutdown.
+        logger.info({ signal: sig }, 'gateway stopped');
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);
