@@ -225,6 +225,10 @@ export class FileOrderBook {
   private batchMark: { seq: number; p: Promise<void> } | undefined;
   /** Set while a compaction gathers evicted orders: eviction waits (the set it rewrites stays whole). */
   private gathering = false;
+  /** Compactions made; the promise of each while it runs (see carriedByCompaction). */
+  private compactions = 0;
+  private readonly snapshots = new Map<number, Promise<void>>();
+  private carried: { p: Promise<void>; epoch: number; result: Promise<void> } | undefined;
   /** Recalls run one after another, so their effects come in the order they were asked for. */
   private recalls: Promise<void> = Promise.resolve();
 
@@ -273,24 +277,16 @@ export class FileOrderBook {
     return this.records > this.compactMinRecords && this.records > this.compactRatio * live;
   }
 
-  /**
-   * Compaction while running: once nothing is queued (so memory is exactly what is durable, and
-   * no failed write can be undone into a snapshot), in the background; saves go on meanwhile.
-   */
+  /** Compaction while running, in the background; saves go on meanwhile. */
   private compactWhenIdle(): void {
     if (this.compacting || !this.isOpen) return;
     this.compacting = (async () => {
       try {
         while (this.isOpen && this.compactionDue()) {
-          // Evicted orders are read back first (in chunks, between which saves go on)...
+          // Evicted orders are read back first (in chunks, between which saves go on), then the
+          // snapshot is taken at once, saves in flight included (see save() for a write that fails).
           const evicted = await this.gatherEvicted();
           if (evicted === undefined) continue;
-          // ...and the snapshot is taken once nothing is queued.
-          for (let i = 0; i < 1000 && this.isOpen && this.journal.busy; i++) await this.journal.read([]); // waits for every queued write
-          if (!this.isOpen || this.journal.busy) {
-            this.gathering = false;
-            return; // never idle: the next save tries again
-          }
           await this.compactWith(evicted);
         }
       } catch {
@@ -488,7 +484,7 @@ export class FileOrderBook {
     if (isTerminal(order)) this.evictQueue.push({ key, at: this.now() });
     this.sweep();
     if (this.compactionDue()) p.then(() => this.compactWhenIdle(), () => undefined);
-    return p;
+    return this.carriedByCompaction(p);
   }
 
   /**
@@ -701,6 +697,10 @@ export class FileOrderBook {
     this.pendingConfirms = []; // the live outbox already leaves them out
     const locations: RecordLocation[] = [];
     const p = this.journal.compact(live, { locations });
+    const epoch = this.compactions++;
+    this.snapshots.set(epoch, p);
+    const forget = () => this.snapshots.delete(epoch);
+    p.then(forget, forget);
     // Where everything lies in the new file (reads made from now on wait for it to be in place).
     this.evicted.relocate((slot) => {
       const i = evictedAt.get(slot);
@@ -716,6 +716,23 @@ export class FileOrderBook {
     }
     this.gathering = false;
     return p;
+  }
+
+  /**
+   * A save whose write fails while a compaction is queued behind it is not undone (the journal
+   * leaves memory as it is): the compaction's snapshot has it, so it is durable once that compaction
+   * is, and the save resolves then (a caller told "failed" would act on a state that is kept).
+   */
+  private carriedByCompaction(p: Promise<void>): Promise<void> {
+    const epoch = this.compactions;
+    if (this.carried?.p === p && this.carried.epoch === epoch) return this.carried.result;
+    const result = p.catch((err: unknown) => {
+      const snapshot = this.snapshots.get(epoch);
+      if (snapshot === undefined) throw err;
+      return snapshot;
+    });
+    this.carried = { p, epoch, result };
+    return result;
   }
 
   /**
