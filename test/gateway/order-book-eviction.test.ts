@@ -32,7 +32,7 @@ const order = (n: number, at: number, over: Partial<GatewayOrder> = {}): Gateway
   venueOrderId: `V${n}`,
   ...over,
 });
-const er = (id: string) => ({ msgType: '8', body: [[17, id] as [number, string]] });
+const er = (id: string) => ({ msgType: '8', body: [{ tag: 17, value: id }] });
 const tick = () => new Promise((r) => setImmediate(r));
 
 /** An order filled with fill f1 (one report, confirmed); then time passes beyond the grace period. */

@@ -35,7 +35,7 @@ async function main() {
     };
     const { FillIds } = require(modulePath.replace(/file-order-book\.js$/, 'order.js'));
     await book.save({ ...base, status: '0', fillIds: FillIds.EMPTY });
-    const er = { msgType: '8', body: [[17, `F-${n}`]] };
+    const er = { msgType: '8', body: [{ tag: 17, value: `F-${n}` }] };
     await book.save({ ...base, status: '2', cumQty: '1', avgPx: '100', notional: '100', fillIds: FillIds.of([`f${n}`]) }, [{ execId: `F-${n}`, message: er }]);
     book.confirm([`F-${n}`]);
     process.stdout.write(`S ${n}\n`);
