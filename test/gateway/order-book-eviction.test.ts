@@ -9,6 +9,9 @@ import * as path from 'path';
 import { FileOrderBook, FileOrderBookOptions } from '../../src/gateway/file-order-book';
 import { FillIds, GatewayOrder, createOrder } from '../../src/gateway/order';
 import { applyVenueEvent } from '../../src/gateway/order-state';
+import { FileSessionStore, sessionJournalFor } from '../../src/fix/store/file-session-store';
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { reportText } = require('./helpers/book-writer.js') as { reportText: (n: number, seq: number) => string };
 
 let dir: string;
 const books: FileOrderBook[] = [];
@@ -187,56 +190,102 @@ test('terminal orders past the retention window are dropped by a compaction, evi
   expect(b.get('C6')?.status).toBe('4');
 });
 
+/**
+ * Runs book-writer.js (mode: the book's own journal, or the session journal shared with a
+ * FileSessionStore) six times, killing it with SIGKILL while a compaction's temp file exists where it
+ * can; returns the acknowledged "S" lines and how many kills came during a compaction.
+ */
+async function killDuringCompactions(journal: string, mode: 'own' | 'shared'): Promise<{ acked: string[][]; duringCompaction: number }> {
+  const compiled = path.resolve(__dirname, '../../dist/gateway/file-order-book.js');
+  if (!fs.existsSync(compiled)) throw new Error('run npm run build first');
+  const acked: string[][] = [];
+  let duringCompaction = 0;
+  for (let round = 0; round < 6; round++) {
+    const first = acked.length > 0 ? Number(acked[acked.length - 1][0]) + 1000 : 1;
+    const args = [path.join(__dirname, 'helpers/book-writer.js'), compiled, dir, String(first)];
+    if (mode === 'shared') args.push('shared');
+    const c = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    writer = c;
+    let out = '';
+    let err = '';
+    c.stdout!.setEncoding('utf8');
+    c.stdout!.on('data', (d: string) => (out += d));
+    c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<void>((r) => c.on('exit', () => r()));
+    // Kill while the compacted file is being written (its temp file exists), or else after a while.
+    const started = Date.now();
+    const minMs = 300 + round * 100;
+    for (;;) {
+      await new Promise((r) => setImmediate(r));
+      if (c.exitCode !== null) throw new Error(`writer died: ${err}`);
+      const elapsed = Date.now() - started;
+      if (elapsed > minMs && fs.existsSync(journal + '.tmp')) {
+        duringCompaction++;
+        break;
+      }
+      if (elapsed > minMs + 3_000) break;
+    }
+    c.kill('SIGKILL');
+    await exited;
+    for (const line of out.split('\n')) if (line.startsWith('S ')) acked.push(line.slice(2).split(' '));
+  }
+  return { acked, duringCompaction };
+}
+
+let writer: ChildProcess | undefined;
+
 describe('SIGKILL during a compaction while running loses nothing', () => {
-  let child: ChildProcess | undefined;
   afterEach(() => {
-    if (child && child.exitCode === null) child.kill('SIGKILL');
+    if (writer && writer.exitCode === null) writer.kill('SIGKILL');
   });
 
   test('orders acknowledged before each kill are all found after the restart, by ClOrdID and venue order id', async () => {
-    const compiled = path.resolve(__dirname, '../../dist/gateway/file-order-book.js');
-    if (!fs.existsSync(compiled)) throw new Error('run npm run build first');
-    const journal = path.join(dir, 'CRASH.orders.journal');
-    const acked: number[] = [];
-    let duringCompaction = 0;
-    for (let round = 0; round < 6; round++) {
-      const first = acked.length > 0 ? acked[acked.length - 1] + 1000 : 1;
-      const c = spawn(process.execPath, [path.join(__dirname, 'helpers/book-writer.js'), compiled, dir, String(first)], { stdio: ['ignore', 'pipe', 'pipe'] });
-      child = c;
-      let out = '';
-      let err = '';
-      c.stdout!.setEncoding('utf8');
-      c.stdout!.on('data', (d: string) => (out += d));
-      c.stderr!.on('data', (d: Buffer) => (err += d.toString()));
-      const exited = new Promise<void>((r) => c.on('exit', () => r()));
-      // Kill while the compacted file is being written (its temp file exists), or else after a while.
-      const started = Date.now();
-      const minMs = 300 + round * 100;
-      for (;;) {
-        await new Promise((r) => setImmediate(r));
-        if (c.exitCode !== null) throw new Error(`writer died: ${err}`);
-        const elapsed = Date.now() - started;
-        if (elapsed > minMs && fs.existsSync(journal + '.tmp')) {
-          duringCompaction++;
-          break;
-        }
-        if (elapsed > minMs + 3_000) break;
-      }
-      c.kill('SIGKILL');
-      await exited;
-      for (const line of out.split('\n')) if (line.startsWith('S ')) acked.push(Number(line.slice(2)));
-    }
+    const { acked, duringCompaction } = await killDuringCompactions(path.join(dir, 'CRASH.orders.journal'), 'own');
     expect(acked.length).toBeGreaterThan(100);
     expect(duringCompaction).toBeGreaterThan(0);
     const r = new FileOrderBook(dir, 'CRASH', { evictAfterMs: 0 });
     books.push(r);
     await r.open();
     // Found in memory or brought back: every acknowledged order, with its fill.
-    for (const n of acked) {
+    for (const [n] of acked) {
       await r.recall({ clOrdIds: [`C${n}`], venueOrderId: `V${n}` });
       const o = r.get(`C${n}`) ?? r.latestWithClOrdId(`C${n}`);
       expect(o?.status).toBe('2');
       expect(o!.fillIds.has(`f${n}`)).toBe(true);
+    }
+  }, 120_000);
+
+  test('the session journal shared with the store: every acknowledged order and stored report survives, seqnums continue', async () => {
+    const { acked, duringCompaction } = await killDuringCompactions(path.join(dir, 'CRASH.journal'), 'shared');
+    expect(acked.length).toBeGreaterThan(100);
+    expect(duringCompaction).toBeGreaterThan(0);
+    const journal = sessionJournalFor(dir, 'CRASH');
+    const store = new FileSessionStore(dir, 'CRASH', { journal });
+    const r = new FileOrderBook(dir, 'CRASH', { evictAfterMs: 0, journal });
+    books.push(r);
+    await store.open();
+    await r.open();
+    try {
+      let maxSeq = 0;
+      let maxN = 0;
+      for (const [n, seq] of acked) {
+        await r.recall({ clOrdIds: [`C${n}`], venueOrderId: `V${n}` });
+        const o = r.get(`C${n}`) ?? r.latestWithClOrdId(`C${n}`);
+        expect(o?.status).toBe('2');
+        expect(o!.fillIds.has(`f${n}`)).toBe(true);
+        const [m] = await store.getSent(Number(seq), Number(seq));
+        expect(m?.raw).toBe(reportText(Number(n), Number(seq)));
+        maxSeq = Math.max(maxSeq, Number(seq));
+        maxN = Math.max(maxN, Number(n));
+      }
+      // Nothing acknowledged is sent again under its number, no inbound seqnum goes back.
+      expect(store.nextSenderSeqNum()).toBeGreaterThan(maxSeq);
+      expect(store.nextTargetSeqNum()).toBeGreaterThanOrEqual(maxN + 1);
+      // No report of an acknowledged order is waiting to be sent again.
+      const pending = new Set(r.unconfirmedOutbox().map((e) => e.execId));
+      expect(acked.filter(([n]) => pending.has(`F-${n}`)).length).toBeLessThanOrEqual(1);
+    } finally {
+      await store.close();
     }
   }, 120_000);
 });
