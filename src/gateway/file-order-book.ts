@@ -807,6 +807,9 @@ export class FileOrderBook implements JournalOwner {
       if (snapshot === undefined) throw err;
       return snapshot;
     });
+    // Like the journal's own promises: a caller that awaits only the written phase (the pre-save
+    // overlap) leaves this one unawaited, and its rejection is theirs to see, not unhandled.
+    result.catch(() => undefined);
     this.carried = { p, epoch, result };
     return result;
   }
