@@ -37,5 +37,8 @@ ENV HEALTHCHECK_URL=http://127.0.0.1:9879/ready
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node", "-e", "fetch(process.env.HEALTHCHECK_URL,{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.status===200?0:1),()=>process.exit(1))"]
 STOPSIGNAL SIGTERM
-ENTRYPOINT ["node", "dist/main.js"]
+# A larger young generation (32 MB semi-spaces, 16 by default): every order allocates tens of KB
+# that die young; with the default, a burst of 10,000 orders took 52 scavenges, each copying the
+# orders in flight again (issue 9: ~15-30 µs of CPU per order, multi-ms pauses at 1,000/s).
+ENTRYPOINT ["node", "--max-semi-space-size=32", "dist/main.js"]
 CMD ["--config", "sessions.cfg"]

@@ -503,6 +503,8 @@ const OUTPUT_KEPT = 256 * 1024;
 
 export class NodeChild {
   private out = '';
+  /** Characters of output seen in all (out keeps only the last ones). */
+  private outTotal = 0;
   private exited = false;
 
   private constructor(
@@ -515,7 +517,9 @@ export class NodeChild {
     if (log) child.once('exit', () => log.end());
     const onData = (b: Buffer) => {
       log?.write(b);
-      this.out += b.toString();
+      const text = b.toString();
+      this.out += text;
+      this.outTotal += text.length;
       if (this.out.length > 2 * OUTPUT_KEPT) this.out = this.out.slice(-OUTPUT_KEPT);
     };
     child.stdout!.on('data', onData);
@@ -530,6 +534,17 @@ export class NodeChild {
     return this.child.pid;
   }
 
+  /** A position in the output, for outputSince. */
+  outputMark(): number {
+    return this.outTotal;
+  }
+
+  /** The output after `mark` (as much of it as is still kept). */
+  outputSince(mark: number): string {
+    const keptFrom = this.outTotal - this.out.length;
+    return this.out.slice(Math.max(0, mark - keptFrom));
+  }
+
   /** The last output (stdout and stderr interleaved), at most OUTPUT_KEPT characters. */
   output(): string {
     return this.out.slice(-OUTPUT_KEPT);
@@ -542,10 +557,24 @@ export class NodeChild {
    */
   static async start(
     name: string,
-    opts: { nodeArgs: string[]; script: string; args: string[]; cwd: string; ready: string; timeoutMs?: number; logFile?: string },
+    opts: {
+      nodeArgs: string[];
+      script: string;
+      args: string[];
+      cwd: string;
+      ready: string;
+      timeoutMs?: number;
+      logFile?: string;
+      /** Added to this process's environment. */
+      env?: Record<string, string>;
+    },
   ): Promise<NodeChild> {
     installExitHooks();
-    const child = spawn(process.execPath, [...opts.nodeArgs, opts.script, ...opts.args], { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [...opts.nodeArgs, opts.script, ...opts.args], {
+      cwd: opts.cwd,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      env: opts.env ? { ...process.env, ...opts.env } : process.env,
+    });
     const c = new NodeChild(name, child, opts.logFile);
     await c.waitFor(opts.ready, opts.timeoutMs ?? 30_000).catch((err) => {
       child.kill('SIGKILL');
@@ -701,6 +730,9 @@ export function printTable(rows: Row[], labels: { rateHeader: string; firstReply
   for (const l of lines) console.log(line(l));
 }
 
+/** The node flags the gateway ships with (Dockerfile ENTRYPOINT, npm start). */
+export const GATEWAY_NODE_FLAGS: readonly string[] = ['--max-semi-space-size=32'];
+
 /**
  * Starts `dist/main.js` as a child with one session GATEWAY<-clientCompId on a free port, a fresh
  * durable store and the message log on (as shipped). `sessionKeys` are the session's own lines
@@ -713,6 +745,7 @@ export async function startBenchGateway(opts: {
   sessionKeys: string[];
   nodeArgs: string[];
   logFile?: string;
+  env?: Record<string, string>;
 }): Promise<{ gw: NodeChild; port: number }> {
   const port = await freePort();
   const cfg = path.join(opts.dir, 'bench.cfg');
@@ -739,12 +772,14 @@ export async function startBenchGateway(opts: {
     ].join('\n'),
   );
   const gw = await NodeChild.start('gateway', {
-    nodeArgs: opts.nodeArgs,
+    // As shipped (Dockerfile, npm start); --gateway-args come after, so they can override it.
+    nodeArgs: [...GATEWAY_NODE_FLAGS, ...opts.nodeArgs],
     script: path.join(opts.root, 'dist', 'main.js'),
     args: ['--config', cfg],
     cwd: opts.dir,
     ready: '"gateway started"',
     logFile: opts.logFile,
+    env: opts.env,
   });
   return { gw, port };
 }

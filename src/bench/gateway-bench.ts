@@ -11,19 +11,28 @@
 // Orders: limit buys that rest at the venue (BTCUSDT 0.01 @ 50000.00, GTC, HandlInst 1), ClOrdIDs
 // unique per run. Latency = from just before the socket write carrying the order to the parse of
 // the first ExecutionReport for its ClOrdID; every one must be 150=0 (anything else, and any other
-// application message, is an error). Phases after a warm-up:
+// application message, is an error). Phases after a warm-up, each run first against the venue
+// alone (the simulator child driven directly with signed REST creates through the same HashKey REST
+// client, venue-load-client.ts), then through the gateway, so the ratios are same-run figures:
 //
 //   burst          --count orders with at most --window outstanding; orders/s = N / (first send .. last first ER)
 //   one at a time  --pingpong orders, window 1
 //   paced          open loop at --rate orders/s for --seconds
 //
-// Targets: ≥ 5,000 orders/s in the burst, p99 ≤ 2 ms at 1,000/s.
+// Inside the gateway (GATEWAY_TRACE, src/common/order-trace.ts; --no-trace turns it off): p50/p99
+// per NewOrderSingle of bytes in → validated → venue request → reply → report to session → on the
+// wire, and durable writes per order. --trace-gc: the gateway's GC per phase.
+// Targets (issue 9): gateway CPU ≤ 75 µs/order in the burst; burst ≥ 80% of the venue alone;
+// paced p99 ≤ the venue alone's p99 + 1 ms.
 //
 //   npm run bench -- [--count 10000] [--window 500] [--pingpong 2000] [--rate 1000] [--seconds 5]
 //                    [--warmup 1000] [--keep] [--gateway-args "--cpu-prof"] [--simulator-args "..."]
+//                    [--no-trace] [--no-venue-alone] [--trace-gc]
 //                    [--latencies FILE]   (CSV: phase,index,sent_ms,latency_us, for looking at the tail)
 // Every flag also reads from the environment: BENCH_COUNT, ..., BENCH_GATEWAY_ARGS, BENCH_SIMULATOR_ARGS.
 // Exit code 0 only when every order got its ER 150=0 and both children exited cleanly.
+// A CPU profile (--gateway-args "--cpu-prof --cpu-prof-dir=DIR"): node dist/bench/cpu-profile-summary.js DIR/*.cpuprofile.
+// Allocation sites (--keep --gateway-args "-r ./dist/bench/alloc-sampling.js"): node dist/bench/alloc-sampling.js STORE/alloc-*.heapprofile.
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -47,6 +56,9 @@ import {
   SOH,
   startBenchGateway,
 } from './fix-load-client';
+import { formatGc, gcSummary } from './gc-summary';
+import { breakdownOf, firstWritesOf, readTrace } from './trace-breakdown';
+import { VenueLoadClient } from './venue-load-client';
 
 interface Options {
   count: number;
@@ -59,12 +71,22 @@ interface Options {
   gatewayArgs: string[];
   simulatorArgs: string[];
   latencies: string | undefined;
+  /** Record per-order stage times in the gateway (GATEWAY_TRACE) and print the breakdown. */
+  trace: boolean;
+  /** Drive the simulator directly too, at every phase, for the same-run comparison. */
+  venueAlone: boolean;
+  /** Run the gateway with --trace-gc and sum its GC per phase. */
+  traceGc: boolean;
 }
 
 function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
-  const f = new BenchFlags(argv, env, [
-    'count', 'window', 'pingpong', 'rate', 'seconds', 'warmup', 'keep', 'gateway-args', 'simulator-args', 'latencies',
-  ]);
+  const booleans = ['keep', 'no-trace', 'no-venue-alone', 'trace-gc'];
+  const f = new BenchFlags(
+    argv,
+    env,
+    ['count', 'window', 'pingpong', 'rate', 'seconds', 'warmup', 'gateway-args', 'simulator-args', 'latencies', ...booleans],
+    booleans,
+  );
   return {
     count: Math.floor(f.num('count', 10_000, 1)),
     window: Math.floor(f.num('window', 500, 0)),
@@ -76,6 +98,9 @@ function parseOptions(argv: string[], env: NodeJS.ProcessEnv): Options {
     gatewayArgs: f.list('gateway-args'),
     simulatorArgs: f.list('simulator-args'),
     latencies: f.get('latencies') || undefined,
+    trace: !f.bool('no-trace'),
+    venueAlone: !f.bool('no-venue-alone'),
+    traceGc: f.bool('trace-gc'),
   };
 }
 
@@ -104,12 +129,19 @@ async function startSimulator(dir: string, root: string, nodeArgs: string[]): Pr
   return { sim, port };
 }
 
-async function startGateway(dir: string, root: string, simPort: number, nodeArgs: string[]): Promise<{ gw: NodeChild; port: number }> {
+async function startGateway(
+  dir: string,
+  root: string,
+  simPort: number,
+  nodeArgs: string[],
+  env: Record<string, string> | undefined,
+): Promise<{ gw: NodeChild; port: number }> {
   const started = await startBenchGateway({
     dir,
     root,
     clientCompId: SENDER,
     nodeArgs,
+    env,
     logFile: path.join(dir, 'gateway.out'),
     sessionKeys: [
       'Application=gateway',
@@ -137,11 +169,91 @@ function writeLatencies(file: string, phases: Phase[]): void {
 }
 
 const fmtCpu = (c: CpuTime) => `${c.user.toFixed(0)} ms user + ${c.sys.toFixed(0)} ms system`;
+const fmtUs = (n: number) => (Number.isFinite(n) ? n.toLocaleString('en-US', { maximumFractionDigits: 0 }) : '-');
+
+/** The issue's targets, each with the figure from this run beside it. */
+function printTargets(rows: Row[], gwRows: Map<string, Row>, venueRows: Map<string, Row>): void {
+  const cpuPerOrder = (r: Row | undefined, name: string) => {
+    const c = r?.cpu.find((x) => x.name === name);
+    return c && r ? ((c.user + c.sys) * 1000) / r.orders : NaN;
+  };
+  const lines: string[][] = [['figure', 'this run', 'target', 'met']];
+  const burst = gwRows.get('B');
+  const vBurst = venueRows.get('B');
+  const gwCpu = cpuPerOrder(burst, 'gw');
+  lines.push(['gateway CPU per order, burst', `${gwCpu.toFixed(1)} µs`, '≤ 75 µs', gwCpu <= 75 ? 'yes' : 'no']);
+  if (burst && vBurst) {
+    const ratio = burst.rate / vBurst.rate;
+    lines.push([
+      'burst through the gateway / venue alone',
+      `${fmtUs(burst.rate)} / ${fmtUs(vBurst.rate)} orders/s = ${(ratio * 100).toFixed(0)}%`,
+      '≥ 80%',
+      ratio >= 0.8 ? 'yes' : 'no',
+    ]);
+  }
+  const paced = gwRows.get('R');
+  const vPaced = venueRows.get('R');
+  if (paced && vPaced) {
+    const limit = vPaced.p99 + 1000;
+    lines.push([
+      'paced p99 through the gateway vs venue alone + 1 ms',
+      `${fmtUs(paced.p99)} µs vs ${fmtUs(vPaced.p99)} + 1,000 µs`,
+      `≤ ${fmtUs(limit)} µs`,
+      paced.p99 <= limit ? 'yes' : 'no',
+    ]);
+  }
+  const pp = gwRows.get('P');
+  const vPp = venueRows.get('P');
+  if (pp && vPp) {
+    lines.push(['one at a time p50, added by the gateway', `${fmtUs(pp.p50 - vPp.p50)} µs (${fmtUs(pp.p50)} - ${fmtUs(vPp.p50)})`, '(none)', '']);
+  }
+  void rows;
+  const widths = lines[0].map((_, i) => Math.max(...lines.map((l) => l[i].length)));
+  for (const l of lines) console.log(l.map((c, i) => c.padEnd(widths[i])).join('  ').trimEnd());
+}
+
+function printBreakdown(traceFile: string, tags: Array<{ tag: string; name: string }>): void {
+  let trace: ReturnType<typeof readTrace>;
+  try {
+    trace = readTrace(traceFile);
+  } catch (err) {
+    console.log(`no gateway trace (${(err as Error).message})`);
+    return;
+  }
+  console.log('inside the gateway, per NewOrderSingle (stage trace; µs):');
+  const header = ['phase', 'interval', 'holds', 'p50 µs', 'p99 µs', 'orders'];
+  const lines: string[][] = [];
+  for (let k = 0; k < tags.length; k++) {
+    const { tag, name } = tags[k];
+    const nextTag = tags.slice(k + 1).map((t) => firstWritesOf(trace, t.tag)).find((w) => w !== undefined);
+    const b = breakdownOf(trace, tag, nextTag ?? trace.totalWrites);
+    if (!b) continue;
+    for (const s of b.segments) lines.push([name, s.name, s.holds, fmtUs(s.p50), fmtUs(s.p99), fmtUs(s.n)]);
+    lines.push([
+      name,
+      'durable writes per order',
+      'journal writes + syncs over the phase / its orders',
+      Number.isFinite(b.durableWritesPerOrder) ? b.durableWritesPerOrder.toFixed(2) : '-',
+      '',
+      '',
+    ]);
+  }
+  const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i].length)));
+  const fmt = (cells: string[]) => cells.map((c, i) => (i >= 3 ? c.padStart(widths[i]) : c.padEnd(widths[i]))).join('  ').trimEnd();
+  console.log(fmt(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const l of lines) console.log(fmt(l));
+  console.log(
+    'on the critical path of a NewOrderSingle today: the save before the venue call (validated → venue request), ' +
+      'the order book save with its report (reply → report to session) and the session store append (→ on wire).',
+  );
+}
 
 async function main(): Promise<void> {
   const opts = parseOptions(process.argv.slice(2), process.env);
   const root = findRepoRoot(__dirname);
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-bench-'));
+  const traceFile = path.join(dir, 'gateway-trace.csv');
   const load0 = os.loadavg();
   console.log(
     'gateway benchmark: NewOrderSingle → first ExecutionReport; gateway child (durable file store, message log on) → ' +
@@ -154,6 +266,9 @@ async function main(): Promise<void> {
 
   let failed = false;
   const rows: Row[] = [];
+  const gwRows = new Map<string, Row>();
+  const venueRows = new Map<string, Row>();
+  const gcLines: string[] = [];
   const measured: Phase[] = [];
   const client = new FixLoadClient({
     sender: SENDER,
@@ -167,6 +282,7 @@ async function main(): Promise<void> {
   const cpu0 = process.cpuUsage();
   let sim: NodeChild | undefined;
   let gw: NodeChild | undefined;
+  let venue: VenueLoadClient | undefined;
   let simCpu: CpuTime = { user: NaN, sys: NaN };
   let gwCpu: CpuTime = { user: NaN, sys: NaN };
   let simCode: number | null = null;
@@ -174,17 +290,30 @@ async function main(): Promise<void> {
   try {
     const s = await startSimulator(dir, root, opts.simulatorArgs);
     sim = s.sim;
-    const g = await startGateway(dir, root, s.port, opts.gatewayArgs);
+    const gwNodeArgs = opts.traceGc ? ['--trace-gc', ...opts.gatewayArgs] : opts.gatewayArgs;
+    const g = await startGateway(dir, root, s.port, gwNodeArgs, opts.trace ? { GATEWAY_TRACE: traceFile } : undefined);
     gw = g.gw;
+    const gwChild = gw;
     const gwPid = gw.pid;
     const simPid = sim.pid;
     const gwStart = cpuOf(gwPid);
     const simStart = cpuOf(simPid);
-    const mark = () => ({ gw: cpuOf(gwPid), sim: cpuOf(simPid) });
-    const cpuSinceMark = (m: { gw: CpuTime; sim: CpuTime }) => [
+    const mark = () => ({ gw: cpuOf(gwPid), sim: cpuOf(simPid), client: cpuOf(process.pid), out: gwChild.outputMark() });
+    const cpuSinceMark = (m: ReturnType<typeof mark>) => [
       { name: 'gw', ...cpuSince(gwPid, m.gw) },
       { name: 'sim', ...cpuSince(simPid, m.sim) },
+      { name: 'client', ...cpuSince(process.pid, m.client) },
     ];
+    const gcOf = (name: string, m: ReturnType<typeof mark>) => {
+      if (opts.traceGc) gcLines.push(`${name}: ${formatGc(gcSummary(gwChild.outputSince(m.out)))}`);
+    };
+    if (opts.venueAlone) {
+      venue = new VenueLoadClient(
+        `http://127.0.0.1:${s.port}`,
+        { symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: '0.01', price: '50000.00', timeInForce: 'GTC' },
+        'bench-',
+      );
+    }
     try {
       await client.connect(g.port);
       const phaseTimeout = (n: number) => 60_000 + n * 10; // generous: 10 ms per order on top of a minute
@@ -192,29 +321,61 @@ async function main(): Promise<void> {
       if (opts.warmup > 0) {
         const w = client.newPhase('warm-up', 'W', opts.warmup);
         await runWindowed(client, w, 100, phaseTimeout(opts.warmup));
+        if (venue) await venue.runWindowed(venue.newPhase('venue warm-up', 'W', opts.warmup), 100, phaseTimeout(opts.warmup));
       }
 
       let m = mark();
+      if (venue) {
+        const vb = venue.newPhase('venue alone: burst', 'B', opts.count);
+        await venue.runWindowed(vb, opts.window, phaseTimeout(opts.count));
+        const r = rowOf(vb, opts.window === 0 ? 'none' : String(opts.window), cpuSinceMark(m));
+        rows.push(r);
+        venueRows.set('B', r);
+      }
+      m = mark();
       const burst = client.newPhase('burst', 'B', opts.count);
       measured.push(burst);
       await runWindowed(client, burst, opts.window, phaseTimeout(opts.count));
-      rows.push(rowOf(burst, opts.window === 0 ? 'none' : String(opts.window), cpuSinceMark(m)));
+      gwRows.set('B', rowOf(burst, opts.window === 0 ? 'none' : String(opts.window), cpuSinceMark(m)));
+      rows.push(gwRows.get('B')!);
+      gcOf('burst', m);
 
       if (opts.pingpong > 0) {
+        if (venue) {
+          m = mark();
+          const vp = venue.newPhase('venue alone: one at a time', 'P', opts.pingpong);
+          await venue.runWindowed(vp, 1, phaseTimeout(opts.pingpong));
+          const r = rowOf(vp, '1', cpuSinceMark(m));
+          rows.push(r);
+          venueRows.set('P', r);
+        }
         m = mark();
         const pp = client.newPhase('one at a time', 'P', opts.pingpong);
         measured.push(pp);
         await runWindowed(client, pp, 1, phaseTimeout(opts.pingpong));
-        rows.push(rowOf(pp, '1', cpuSinceMark(m)));
+        gwRows.set('P', rowOf(pp, '1', cpuSinceMark(m)));
+        rows.push(gwRows.get('P')!);
+        gcOf('one at a time', m);
       }
 
       const pacedCount = Math.round(opts.rate * opts.seconds);
       if (pacedCount > 0) {
+        const timeout = phaseTimeout(pacedCount) + opts.seconds * 1000;
+        if (venue) {
+          m = mark();
+          const vr = venue.newPhase(`venue alone: paced ${opts.rate}/s`, 'R', pacedCount);
+          const { maxLagMs } = await venue.runPaced(vr, opts.rate, timeout);
+          const r = rowOf(vr, 'open', cpuSinceMark(m), `client max send lag ${maxLagMs.toFixed(1)} ms`);
+          rows.push(r);
+          venueRows.set('R', r);
+        }
         m = mark();
         const paced = client.newPhase(`paced ${opts.rate}/s`, 'R', pacedCount);
         measured.push(paced);
-        const { maxLagMs } = await runPaced(client, paced, opts.rate, phaseTimeout(pacedCount) + opts.seconds * 1000);
-        rows.push(rowOf(paced, 'open', cpuSinceMark(m), `client max send lag ${maxLagMs.toFixed(1)} ms`));
+        const { maxLagMs } = await runPaced(client, paced, opts.rate, timeout);
+        gwRows.set('R', rowOf(paced, 'open', cpuSinceMark(m), `client max send lag ${maxLagMs.toFixed(1)} ms`));
+        rows.push(gwRows.get('R')!);
+        gcOf(`paced ${opts.rate}/s`, m);
       }
       // Late or duplicate reports (e.g. a second ER for an order) would show up as problems.
       await new Promise((r) => setTimeout(r, 200));
@@ -227,6 +388,7 @@ async function main(): Promise<void> {
     failed = true;
     console.error(`benchmark failed: ${(err as Error).message}`);
   }
+  venue?.close();
   if (gw) gwCode = await gw.stop();
   if (sim) simCode = await sim.stop();
   const own = process.cpuUsage(cpu0);
@@ -239,18 +401,37 @@ async function main(): Promise<void> {
     console.log(`gateway child: pid ${gw.pid}, CPU ${fmtCpu(gwCpu)} from logon to logout (incl. warm-up), exit code ${gwCode}`);
   }
   if (sim) console.log(`simulator child: pid ${sim.pid}, CPU ${fmtCpu(simCpu)} over the same span, exit code ${simCode}`);
-  console.log(`bench client: CPU ${((own.user + own.system) / 1000).toFixed(0)} ms`);
+  console.log(`bench client: CPU ${((own.user + own.system) / 1000).toFixed(0)} ms (the FIX client, and the venue-alone REST client)`);
   console.log(`load average after: ${load1.map((x) => x.toFixed(2)).join(' ')}`);
   console.log(
-    'latency: from just before the socket write carrying the order to the parse of its first ExecutionReport; ' +
-      'orders/s = answered orders / (first send .. last first ER). Targets: burst ≥ 5,000 orders/s, p99 ≤ 2,000 µs at 1,000/s',
+    'latency: through the gateway, from just before the socket write carrying the order to the parse of its first ExecutionReport; ' +
+      'venue alone, from the signed REST create to its parsed reply. orders/s = answered orders / (first send .. last reply).',
   );
+  if (opts.trace && gw) {
+    console.log('');
+    printBreakdown(traceFile, [
+      { tag: 'B', name: 'burst' },
+      { tag: 'P', name: 'one at a time' },
+      { tag: 'R', name: `paced ${opts.rate}/s` },
+    ]);
+  }
+  if (gcLines.length > 0) {
+    console.log('');
+    console.log('gateway GC (--trace-gc) per phase:');
+    for (const l of gcLines) console.log(`  ${l}`);
+  }
+  console.log('');
+  printTargets(rows, gwRows, venueRows);
   if (client.problemCount > 0) {
     failed = true;
     console.error(
       `errors: ${client.problemCount} (${client.badReplies} ExecutionReports other than 150=0); the first ${Math.min(20, client.problems.length)}:\n  ` +
         client.problems.slice(0, 20).join('\n  '),
     );
+  }
+  if (venue && venue.problemCount > 0) {
+    failed = true;
+    console.error(`venue-alone errors: ${venue.problemCount}; the first ${venue.problems.length}:\n  ` + venue.problems.join('\n  '));
   }
   for (const [c, code] of [
     [gw, gwCode],

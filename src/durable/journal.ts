@@ -38,6 +38,7 @@ import * as fs from 'fs';
 import { promises as fsp } from 'fs';
 import * as path from 'path';
 import * as zlib from 'zlib';
+import { orderTrace } from '../common/order-trace';
 
 export interface JournalRecord {
   /** Owner-defined record type (one byte, not 'H'). */
@@ -674,6 +675,7 @@ export class Journal {
           throw new SyncFailed(e as Error);
         }
         this.stats.fsyncs++;
+        if (orderTrace) orderTrace.durableWrites++;
       }
       this.stats.onWrite?.((performance.now() - t0) / 1000);
       this.durable = job.fileOffset + job.used;

@@ -16,7 +16,7 @@ import type { Logger } from 'pino';
 import { FixApplication, SessionHandle, UnsupportedMessageType } from './application';
 import { FixFramer, FrameError } from './codec/fix-framer';
 import { parseFrame } from './codec/fix-parser';
-import { encodeFix, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
+import { encodeFix, encodeFixAfter, parseUtcTimestamp, utcTimestamp } from './codec/fix-encoder';
 import { isWithinSessionWindow, SessionConfig, sessionPeriodStart } from './config/session-settings';
 import { FixField, FixMessage, OutboundMessage, isAdmin } from './message';
 import { MessageStore, StoredMessage } from './store/message-store';
@@ -26,6 +26,7 @@ import { SessionLog } from './session-log';
 import { NO_SESSION_OBSERVER, SessionObserver, SessionStatus } from './session-observer';
 import { TargetSeqNumPersistence } from './target-seqnum-persistence';
 import { MessageValidator, RejectReason, SessionReject } from './validation';
+import { orderTrace, Stage } from '../common/order-trace';
 
 /** Routing fields and their counterparts, reversed on session Rejects. */
 const REVERSE_ROUTE: ReadonlyArray<[number, number]> = [
@@ -284,6 +285,7 @@ export class FixSession implements SessionHandle {
 
   private onData(socket: Socket, chunk: Buffer): void {
     if (socket !== this.socket || !this.framer) return;
+    orderTrace?.bytesIn();
     let frames: string[];
     try {
       frames = this.framer.push(chunk.toString('latin1'));
@@ -613,6 +615,7 @@ export class FixSession implements SessionHandle {
   private onApplicationMessage(msg: FixMessage): void {
     if (!this.verify(msg, true, true)) return;
     let accepted: Promise<void> | void;
+    orderTrace?.validated(msg.msgType, msg.get(11));
     try {
       accepted = this.app.fromApp(msg, this);
     } catch (err) {
@@ -843,9 +846,19 @@ export class FixSession implements SessionHandle {
 
   private sendMessage(msgType: string, body: FixField[], extraHeader?: FixField[]): { seq: number; durable: Promise<void> } {
     const seq = this.nextSender++;
-    const raw = encodeFix(this.config.beginString, this.header(msgType, seq, utcTimestamp(), extraHeader).concat(body));
+    const sendingTime = utcTimestamp();
+    // The usual case, no extra header fields: the header as text, in header()'s order (35 34 49 52 56).
+    const raw =
+      extraHeader && extraHeader.length > 0
+        ? encodeFix(this.config.beginString, this.header(msgType, seq, sendingTime, extraHeader).concat(body))
+        : encodeFixAfter(
+            this.config.beginString,
+            `35=${msgType}\x0134=${seq}\x0149=${this.senderCompId}\x0152=${sendingTime}\x0156=${this.targetCompId}\x01`,
+            body,
+          );
     const app = !isAdmin(msgType);
     this.observer.sent(msgType, body, extraHeader);
+    orderTrace?.markReport(Stage.ReportHanded, raw);
     this.targetPersistence.rideAlong(); // a waiting target seqnum: same store batch, same fsync
     const durable = this.store.appendSent(seq, app && this.config.persistMessages ? raw : '');
     // Admin messages go out only on a live connection; application messages also only once logged on.
@@ -895,6 +908,7 @@ export class FixSession implements SessionHandle {
       const item = this.out[this.outHead++];
       if (item.dropped) continue;
       this.log.outgoing(item.raw);
+      orderTrace?.markReport(Stage.ReportOnWire, item.raw);
       chunk += item.raw;
     }
     if (this.outHead === this.out.length) {

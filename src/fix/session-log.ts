@@ -9,6 +9,8 @@ const LOG_FLUSH_MS = 20;
 const LOG_FLUSH_BYTES = 256 * 1024;
 
 const SECRET_TAGS = new Set(['96', '554', '925']);
+/** A message that may carry one of them (a tag starts the message or follows an SOH). */
+const MAY_HOLD_SECRET = /(?:^|\x01)(?:96|554|925)=/;
 
 /**
  * The message with the values of RawData (96), Password (554) and NewPassword (925) replaced by
@@ -16,7 +18,8 @@ const SECRET_TAGS = new Set(['96', '554', '925']);
  * (95) is masked, and further up to the next SOH should the announced length fall short of it.
  */
 export function maskSecrets(raw: string): string {
-  if (raw.indexOf('96=') < 0 && raw.indexOf('554=') < 0 && raw.indexOf('925=') < 0) return raw;
+  // One scan, anchored at tag starts (the old three indexOf calls also matched "196=" or a value).
+  if (!MAY_HOLD_SECRET.test(raw)) return raw;
   let out = '';
   let pos = 0;
   let rawDataLength: number | undefined;

@@ -260,9 +260,11 @@ function requiredInGroups(groups: GroupInstance[]): number | undefined {
   return undefined;
 }
 
+/** The fields in tag order, equal tags in their wire order; the list itself when already in order (most bodies). */
 function stableSortByTag(list: FixField[]): FixField[] {
-  return list
-    .map((f, i) => ({ f, i }))
-    .sort((a, b) => a.f.tag - b.f.tag || a.i - b.i)
-    .map((x) => x.f);
+  for (let i = 1; i < list.length; i++) {
+    // Array.prototype.sort is stable (ES2019): no index tie-break needed.
+    if (list[i].tag < list[i - 1].tag) return list.slice().sort((a, b) => a.tag - b.tag);
+  }
+  return list;
 }

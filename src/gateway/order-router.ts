@@ -19,6 +19,7 @@ import { FileOrderBook } from './file-order-book';
 import { GatewayOrder, createOrder, isTerminal } from './order';
 import { beginCancel, ordRejReasonFor, pendingNewReport, rejectReport, statusReport, venueRejectText } from './order-state';
 import { contentKey } from './content-match';
+import { orderTrace, Stage } from '../common/order-trace';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
@@ -299,7 +300,9 @@ export class OrderRouter {
       await waiting;
     }
     try {
+      orderTrace?.mark(Stage.VenueRequest, order.clOrdId);
       const snapshot = await this.venue.placeOrder(request);
+      orderTrace?.mark(Stage.VenueReply, order.clOrdId);
       await this.updater.applySnapshot(order.clOrdId, snapshot);
     } catch (err) {
       await this.onPlaceFailed(order.clOrdId, err, resumed);

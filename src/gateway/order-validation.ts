@@ -96,13 +96,14 @@ export function validateNewOrder(msg: FixMessage, ctx: NewOrderContext): NewOrde
   const qty = parseFixDecimal(qtyText);
   if (qty === undefined) return reject('0', `OrderQty ${qtyText} is not a valid quantity`);
   if (qty.lte(0)) return reject('0', `OrderQty ${qtyText} must be greater than 0`);
-  const step = positive(instrument.stepSize);
+  const limits = limitsOf(instrument);
+  const step = limits.step;
   if (step && !qty.mod(step).isZero()) {
     return reject('0', `OrderQty ${qtyText} is not a multiple of step size ${instrument.stepSize} for ${symbol}`);
   }
-  const minQty = positive(instrument.minQty);
+  const minQty = limits.minQty;
   if (minQty && qty.lt(minQty)) return reject('0', `OrderQty ${qtyText} is below the minimum quantity ${instrument.minQty} for ${symbol}`);
-  const maxQty = positive(instrument.maxQty);
+  const maxQty = limits.maxQty;
   if (maxQty && qty.gt(maxQty)) return reject('3', `OrderQty ${qtyText} is above the maximum quantity ${instrument.maxQty} for ${symbol}`);
 
   // Price.
@@ -113,11 +114,11 @@ export function validateNewOrder(msg: FixMessage, ctx: NewOrderContext): NewOrde
     price = parseFixDecimal(priceText);
     if (price === undefined) return reject('0', `Price ${priceText} is not a valid price`);
     if (price.lte(0)) return reject('0', `Price ${priceText} must be greater than 0`);
-    const tick = positive(instrument.tickSize);
+    const tick = limits.tick;
     if (tick && !price.mod(tick).isZero()) {
       return reject('0', `Price ${priceText} is not a multiple of tick size ${instrument.tickSize} for ${symbol}`);
     }
-    const minNotional = positive(instrument.minNotional);
+    const minNotional = limits.minNotional;
     const notional = qty.times(price);
     if (minNotional && notional.lt(minNotional)) {
       return reject(
@@ -203,6 +204,37 @@ export function orderRefFor(order: Pick<GatewayOrder, 'wireClientOrderId' | 'ven
   if (order.wireClientOrderId) ref.clientOrderId = order.wireClientOrderId;
   if (order.venueOrderId !== undefined) ref.venueOrderId = order.venueOrderId;
   return ref;
+}
+
+/** An instrument's limits as decimals (undefined where absent or not > 0). */
+interface InstrumentLimits {
+  step?: Dec;
+  minQty?: Dec;
+  maxQty?: Dec;
+  tick?: Dec;
+  minNotional?: Dec;
+}
+
+/**
+ * Parsed once per instrument object, not once per order (five decimal parses per NewOrderSingle
+ * otherwise). A cache, not state: keyed weakly by the instrument, whose fields never change (a
+ * refreshed instrument list brings new objects), and decimals are immutable.
+ */
+const limitsByInstrument = new WeakMap<Instrument, InstrumentLimits>();
+
+function limitsOf(instrument: Instrument): InstrumentLimits {
+  let l = limitsByInstrument.get(instrument);
+  if (l === undefined) {
+    l = {
+      step: positive(instrument.stepSize),
+      minQty: positive(instrument.minQty),
+      maxQty: positive(instrument.maxQty),
+      tick: positive(instrument.tickSize),
+      minNotional: positive(instrument.minNotional),
+    };
+    limitsByInstrument.set(instrument, l);
+  }
+  return l;
 }
 
 function positive(text: string | undefined): Dec | undefined {

@@ -64,6 +64,14 @@ describe('parseFrame integrity checks (garbled messages are ignored, not rejecte
   ])('%s → not ok', (_name, raw) => {
     expect(parseFrame(raw).ok).toBe(false);
   });
+  test('tags are read as numbers whatever their form: leading zeros, 16+ digits, a sign; the reasons stay exact', () => {
+    const r = parseFrame(frame('35=D|034=2|49=A|52=20260101-00:00:00|56=B|1234567890123456=x|-5=y|'));
+    expect(r.ok).toBe(true);
+    if (r.ok) expect(r.message.fields.slice(3, 9).map((f) => f.tag)).toEqual([34, 49, 52, 56, 1234567890123456, -5]);
+    expect(parseFrame(frame('35=D|34=2|4x9=A|'))).toEqual({ ok: false, reason: 'bad tag "4x9"' });
+    expect(parseFrame(frame('35=D|34=2|=A|'))).toEqual({ ok: false, reason: 'bad tag ""' });
+    expect(parseFrame(frame('35=D|34=2|49A|56=B|'))).toMatchObject({ ok: false, reason: expect.stringMatching(/^malformed field at offset \d+$/) });
+  });
   test('a data field may contain SOH when its length field says so', () => {
     const raw = frame('35=A|34=1|49=A|52=20260101-00:00:00|56=B|95=3|96=a\x01b|98=0|108=30|');
     const r = parseFrame(raw);

@@ -387,7 +387,7 @@ describe('FileSessionStore', () => {
       // Compile just the store and its journal (transpile only: no dependence on other, possibly
       // unfinished, files), keeping their relative paths so the store's import resolves.
       const outDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fss-build-'));
-      for (const rel of ['fix/store/file-session-store', 'durable/journal', 'durable/shared-journal']) {
+      for (const rel of ['fix/store/file-session-store', 'durable/journal', 'durable/shared-journal', 'common/order-trace']) {
         const srcFile = path.join(__dirname, '../../src', `${rel}.ts`);
         const out = ts.transpileModule(fs.readFileSync(srcFile, 'utf8'), {
           compilerOptions: { module: ts.ModuleKind.CommonJS, target: ts.ScriptTarget.ES2022 },

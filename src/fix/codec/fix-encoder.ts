@@ -3,7 +3,15 @@ import { checksum, pad3 } from './fix-parser';
 
 /** Writes 8, 9, then the given fields in the order given, then 10. Values are latin1 strings. */
 export function encodeFix(beginString: string, fields: readonly FixField[]): string {
-  let body = '';
+  return encodeFixAfter(beginString, '', fields);
+}
+
+/**
+ * encodeFix with the first fields already written as text (`written`: `tag=value<SOH>...`), e.g. a
+ * session's standard header, which it then builds without a field object per tag.
+ */
+export function encodeFixAfter(beginString: string, written: string, fields: readonly FixField[]): string {
+  let body = written;
   for (const f of fields) body += f.tag + '=' + f.value + '\x01';
   const head = '8=' + beginString + '\x019=' + body.length + '\x01';
   const msg = head + body;

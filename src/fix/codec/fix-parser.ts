@@ -6,6 +6,9 @@ const DATA_FIELD_FOR_LENGTH = new Map<number, number>([
   [356, 357], [358, 359], [360, 361], [362, 363], [364, 365],
 ]);
 
+const MIN_LENGTH_TAG = Math.min(...DATA_FIELD_FOR_LENGTH.keys());
+const MAX_LENGTH_TAG = Math.max(...DATA_FIELD_FOR_LENGTH.keys());
+
 export type ParseResult = { ok: true; message: FixMessage } | { ok: false; reason: string };
 
 /**
@@ -22,17 +25,31 @@ export function parseFrame(raw: string): ParseResult {
   let dataTag = 0;
   let dataLength = 0;
   while (pos < n) {
-    const eq = raw.indexOf('=', pos);
-    let soh = raw.indexOf('\x01', pos);
-    if (eq < 0 || soh < 0 || eq > soh) return { ok: false, reason: `malformed field at offset ${pos}` };
-    const tagText = raw.slice(pos, eq);
-    if (!/^-?\d+$/.test(tagText)) return { ok: false, reason: `bad tag "${tagText}"` };
-    const tag = Number(tagText);
+    // The usual field, `digits=`: the tag read as it is scanned; anything else takes the checks below.
+    let eq = pos;
+    let tag = 0;
+    let c = raw.charCodeAt(eq);
+    while (c >= 48 && c <= 57 && eq - pos < 15) {
+      tag = tag * 10 + (c - 48);
+      c = raw.charCodeAt(++eq);
+    }
+    let soh: number;
+    if (c === 61 /* = */ && eq > pos) {
+      soh = raw.indexOf('\x01', eq + 1);
+      if (soh < 0) return { ok: false, reason: `malformed field at offset ${pos}` };
+    } else {
+      eq = raw.indexOf('=', pos);
+      soh = raw.indexOf('\x01', pos);
+      if (eq < 0 || soh < 0 || eq > soh) return { ok: false, reason: `malformed field at offset ${pos}` };
+      const tagText = raw.slice(pos, eq);
+      if (!/^-?\d+$/.test(tagText)) return { ok: false, reason: `bad tag "${tagText}"` };
+      tag = Number(tagText);
+    }
     // A data field's value may contain SOH: its length comes from the preceding length field.
     if (tag === dataTag && eq + 1 + dataLength < n && raw.charCodeAt(eq + 1 + dataLength) === 1) soh = eq + 1 + dataLength;
     const value = raw.slice(eq + 1, soh);
     fields.push({ tag, value });
-    const d = DATA_FIELD_FOR_LENGTH.get(tag);
+    const d = tag >= MIN_LENGTH_TAG && tag <= MAX_LENGTH_TAG ? DATA_FIELD_FOR_LENGTH.get(tag) : undefined;
     if (d !== undefined && /^\d+$/.test(value)) {
       dataTag = d;
       dataLength = Number(value);

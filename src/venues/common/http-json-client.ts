@@ -4,7 +4,8 @@
 // e.g. 19-digit ids can stay strings). Statuses are never errors here.
 //
 // What it deliberately does not do: redirects (a 3xx comes back as a reply), proxies (none are
-// looked up), body transforms, retries. Per request: one ClientRequest, one timer, no URL parsing.
+// looked up), body transforms, retries. Per request: one ClientRequest, no URL parsing, no timer of
+// its own (one timer per client, armed for the earliest deadline, covers every request in flight).
 //
 // A failure rejects with HttpRequestError, whose `sent` says whether the request may have reached
 // the server: false while the connection is not yet established (refused, DNS, unreachable, TLS
@@ -125,12 +126,69 @@ class TlsPoolAgent extends https.Agent {
   }
 }
 
+/** A request in flight: when its deadline passes, `expire` fails it. */
+interface Deadline {
+  at: number;
+  expire: () => void;
+}
+
+/**
+ * The deadlines of the requests in flight under one timer, armed for the earliest: a request costs
+ * a Set insert and delete instead of a timer of its own (most finish long before their deadline,
+ * and most share one timeout, so the earliest rarely changes).
+ */
+class Deadlines {
+  private readonly pending = new Set<Deadline>();
+  private timer: NodeJS.Timeout | undefined;
+  private armedFor = Infinity;
+
+  add(d: Deadline): void {
+    this.pending.add(d);
+    if (d.at < this.armedFor) this.arm(d.at);
+  }
+
+  delete(d: Deadline): void {
+    this.pending.delete(d);
+    if (this.pending.size === 0 && this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.armedFor = Infinity;
+    }
+  }
+
+  private arm(at: number): void {
+    if (this.timer) clearTimeout(this.timer);
+    this.armedFor = at;
+    this.timer = setTimeout(() => this.fire(), Math.max(0, at - Date.now()));
+  }
+
+  private fire(): void {
+    this.timer = undefined;
+    this.armedFor = Infinity;
+    const now = Date.now();
+    let next = Infinity;
+    const expired: Deadline[] = [];
+    for (const d of this.pending) {
+      if (d.at <= now) expired.push(d);
+      else if (d.at < next) next = d.at;
+    }
+    for (const d of expired) {
+      this.pending.delete(d);
+      d.expire();
+    }
+    if (next < Infinity && next < this.armedFor) this.arm(next);
+  }
+}
+
 export class HttpJsonClient {
+  private readonly deadlines = new Deadlines();
   private readonly agent: http.Agent;
   private readonly requestFn: typeof http.request;
   private readonly isHttps: boolean;
   private readonly hostname: string;
   private readonly port: number;
+  /** The Host header, as node:http would write it. */
+  private readonly hostHeader: string;
   private readonly pathPrefix: string;
   private readonly timeoutMs: number;
   private readonly maxBodyBytes: number;
@@ -147,6 +205,7 @@ export class HttpJsonClient {
     // URL keeps IPv6 literals in brackets; http.request wants them bare.
     this.hostname = url.hostname.replace(/^\[(.*)\]$/, '$1');
     this.port = url.port ? Number(url.port) : this.isHttps ? 443 : 80;
+    this.hostHeader = (this.hostname.includes(':') ? `[${this.hostname}]` : this.hostname) + (this.port === (this.isHttps ? 443 : 80) ? '' : `:${this.port}`);
     this.pathPrefix = url.pathname.replace(/\/+$/, '');
     this.timeoutMs = opts.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.maxBodyBytes = opts.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES;
@@ -180,10 +239,23 @@ export class HttpJsonClient {
   private requestOnce(r: HttpJsonRequest): Promise<HttpJsonResponse> {
     return new Promise<HttpJsonResponse>((resolve, reject) => {
       const method = r.method;
-      const headers: http.OutgoingHttpHeaders = { 'user-agent': this.userAgent, ...r.headers };
       const body = r.body;
-      if (body !== undefined) headers['content-length'] = Buffer.byteLength(body);
-      else if (method !== 'GET' && method !== 'HEAD') headers['content-length'] = 0;
+      // As a flat [name, value, ...] list: node:http then writes the header block at once instead
+      // of a setHeader (validate, lower-case, store) per header; it adds no Host itself then.
+      const headers: string[] = ['host', this.hostHeader];
+      let ownUserAgent = false;
+      if (r.headers) {
+        for (const name of Object.keys(r.headers)) {
+          const value = r.headers[name];
+          if (value === undefined) continue;
+          if (name.toLowerCase() === 'user-agent') ownUserAgent = true;
+          if (Array.isArray(value)) for (const v of value) headers.push(name, v);
+          else headers.push(name, String(value));
+        }
+      }
+      if (!ownUserAgent) headers.push('user-agent', this.userAgent);
+      if (body !== undefined) headers.push('content-length', String(Buffer.byteLength(body)));
+      else if (method !== 'GET' && method !== 'HEAD') headers.push('content-length', '0');
 
       let settled = false;
       let sent = false;
@@ -191,14 +263,20 @@ export class HttpJsonClient {
       const fail = (code: string, why: string): void => {
         if (settled) return;
         settled = true;
-        clearTimeout(timer);
+        this.deadlines.delete(deadline);
         const path = this.redact(r.path);
         const state = sent ? 'outcome unknown' : 'not sent';
         reject(new HttpRequestError(`${method} ${path}: ${why} (${state})`, code, sent, method, path));
       };
 
-      let timer: NodeJS.Timeout | undefined;
-      let req: http.ClientRequest;
+      let req: http.ClientRequest | undefined;
+      const deadline: Deadline = {
+        at: Date.now() + timeoutMs,
+        expire: () => {
+          fail('ETIMEDOUT', `no complete reply within ${timeoutMs} ms`);
+          req?.destroy();
+        },
+      };
       try {
         req = this.requestFn({
           agent: this.agent,
@@ -213,21 +291,20 @@ export class HttpJsonClient {
         fail((err as NodeJS.ErrnoException).code ?? 'EINVAL', describe(err as Error));
         return;
       }
-      timer = setTimeout(() => {
-        fail('ETIMEDOUT', `no complete reply within ${timeoutMs} ms`);
-        req.destroy();
-      }, timeoutMs);
+      this.deadlines.add(deadline);
+      const request = req;
 
-      req.once('socket', (socket: Socket) => {
+      // on, not once: these fire once per request anyway, and once wraps every listener.
+      request.on('socket', (socket: Socket) => {
         // A pooled socket is connected: the request goes out now. A new one: once it is connected
         // (and, for TLS, the handshake is done), since the request is written right after.
-        if (req.reusedSocket || !socket.connecting) sent = true;
+        if (request.reusedSocket || !socket.connecting) sent = true;
         else socket.once(this.isHttps ? 'secureConnect' : 'connect', () => (sent = true));
       });
-      req.on('error', (err: NodeJS.ErrnoException) => {
+      request.on('error', (err: NodeJS.ErrnoException) => {
         fail(err.code ?? 'EUNKNOWN', err.code === 'ECONNRESET' ? 'connection reset before the reply' : describe(err));
       });
-      req.once('response', (res: http.IncomingMessage) => {
+      request.on('response', (res: http.IncomingMessage) => {
         sent = true;
         const chunks: Buffer[] = [];
         let size = 0;
@@ -235,24 +312,24 @@ export class HttpJsonClient {
           size += chunk.length;
           if (size > this.maxBodyBytes) {
             fail('ERESPONSETOOLARGE', `reply body larger than ${this.maxBodyBytes} bytes`);
-            req.destroy();
+            request.destroy();
             return;
           }
           chunks.push(chunk);
         });
-        res.once('end', () => {
+        res.on('end', () => {
           if (settled) return;
           settled = true;
-          clearTimeout(timer);
+          this.deadlines.delete(deadline);
           const text = chunks.length === 1 ? chunks[0].toString('utf8') : Buffer.concat(chunks, size).toString('utf8');
           resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text });
         });
         res.on('error', (err: NodeJS.ErrnoException) => fail(err.code ?? 'ECONNRESET', `reply cut off: ${describe(err)}`));
-        res.once('close', () => {
+        res.on('close', () => {
           if (!res.complete) fail('ECONNRESET', 'connection closed in the middle of the reply');
         });
       });
-      req.end(body);
+      request.end(body);
     });
   }
 
