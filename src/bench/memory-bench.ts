@@ -207,7 +207,8 @@ async function main(): Promise<void> {
   const dir = await fsp.mkdtemp(path.join(os.tmpdir(), 'memory-bench-'));
   try {
     console.log(
-      `memory bench: in-process session journal (FileSessionStore + FileOrderBook), fsync ${fsync ? 'on' : 'OFF (--fsync to turn it on)'}, journals in ${os.tmpdir()}; ` +
+      `memory bench: in-process session journal (FileSessionStore + FileOrderBook), node ${process.execArgv.join(' ') || '(no flags)'} (npm start runs the gateway with --max-semi-space-size=32), ` +
+        `fsync ${fsync ? 'on' : 'OFF (--fsync to turn it on)'}, journals in ${os.tmpdir()}; ` +
         `${forceGc ? 'samples taken after global.gc() unless said otherwise' : 'run with --expose-gc for exact samples'}`,
     );
     await liveOrders(dir, arg('live', 100_000));

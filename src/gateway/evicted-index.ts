@@ -23,6 +23,8 @@ export enum IdKind {
 }
 
 const MAX_LOAD = 0.7;
+/** Load right after a rebuild: at most this (a table sized for 0.35 held 1/0.175 = 6 buckets an entry after a compaction's rebuild). */
+const REBUILT_LOAD = 0.5;
 
 /** FNV-1a over the UTF-16 code units, seeded by kind, then the murmur3 finalizer (the low bits pick the bucket). */
 export function idHash(kind: IdKind, id: string): number {
@@ -183,7 +185,7 @@ export class EvictedIndex {
   private rehash(hashes: Uint32Array, refs: Uint32Array, map: (slot: number) => number): void {
     let keep = 0;
     for (let i = 0; i < refs.length; i++) if (refs[i] !== 0 && map(refs[i] - 1) >= 0) keep++;
-    const cap = Math.max(1024, 1 << Math.ceil(Math.log2((keep + 1) / (MAX_LOAD / 2))));
+    const cap = Math.max(1024, 1 << Math.ceil(Math.log2((keep + 1) / REBUILT_LOAD)));
     const nh = new Uint32Array(cap);
     const nr = new Uint32Array(cap);
     const mask = cap - 1;

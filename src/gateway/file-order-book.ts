@@ -658,7 +658,7 @@ export class FileOrderBook implements JournalOwner {
       this.integerStepsLeft -= 1;
       this.integerCursor = cursor;
       // An evicted order may still get a late fill under its id: its value is held too.
-      if (!this.keyByWireClientOrderId.has(String(cursor)) && !this.evicted.has(IdKind.WireClientOrderId, String(cursor))) return cursor;
+      if (!this.keyByWireClientOrderId.has(String(cursor)) && !this.evictedHas(IdKind.WireClientOrderId, String(cursor))) return cursor;
     }
     throw new Error(`every client order id in ${min}..${max} is held by an order in the book`);
   }
@@ -868,7 +868,8 @@ export class FileOrderBook implements JournalOwner {
     if (this.clOrdIdHolder.get(o.clOrdId) === key) ids.push([IdKind.ClOrdId, o.clOrdId]);
     for (const id of o.cancelClOrdIds ?? []) if (this.cancelHolder.get(id) === key) ids.push([IdKind.CancelClOrdId, id]);
     if (o.venueOrderId && this.keyByVenueOrderId.get(o.venueOrderId) === key) ids.push([IdKind.VenueOrderId, o.venueOrderId]);
-    if (o.wireClientOrderId && this.keyByWireClientOrderId.get(o.wireClientOrderId) === key) ids.push([IdKind.WireClientOrderId, o.wireClientOrderId]);
+    // Most orders send their key as the wire id: the key's entry stands for it (evictedSlots), one entry fewer.
+    if (o.wireClientOrderId && o.wireClientOrderId !== key && this.keyByWireClientOrderId.get(o.wireClientOrderId) === key) ids.push([IdKind.WireClientOrderId, o.wireClientOrderId]);
     this.evicted.add(loc, o.createdAt, o.updatedAt, ids);
     this.removeOrder(key);
   }
@@ -908,8 +909,21 @@ export class FileOrderBook implements JournalOwner {
     const k = ids.venueClientOrderId;
     if (k && !this.orders.has(k) && this.evicted.has(IdKind.Key, k)) out.push([IdKind.Key, k]);
     const w = ids.wireClientOrderId;
-    if (w && !this.keyByWireClientOrderId.has(w) && this.evicted.has(IdKind.WireClientOrderId, w)) out.push([IdKind.WireClientOrderId, w]);
+    if (w && !this.keyByWireClientOrderId.has(w) && this.evictedHas(IdKind.WireClientOrderId, w)) out.push([IdKind.WireClientOrderId, w]);
     return out;
+  }
+
+  /** Whether an evicted order may hold this id (a wire id equal to its order's key is under the key's entry). */
+  private evictedHas(kind: IdKind, id: string): boolean {
+    return this.evicted.has(kind, id) || (kind === IdKind.WireClientOrderId && this.evicted.has(IdKind.Key, id));
+  }
+
+  /** Evicted slots that may hold this id, newest first (see evictedHas). */
+  private evictedSlots(kind: IdKind, id: string): number[] {
+    const slots = this.evicted.find(kind, id);
+    if (kind !== IdKind.WireClientOrderId) return slots;
+    for (const s of this.evicted.find(IdKind.Key, id)) if (!slots.includes(s)) slots.push(s);
+    return slots.sort((a, b) => b - a);
   }
 
   private async recallNow(ids: RecallIds): Promise<void> {
@@ -919,7 +933,7 @@ export class FileOrderBook implements JournalOwner {
       const wanted = this.recallWanted(ids);
       if (wanted.length === 0) return;
       const candidates: { kind: IdKind; id: string; slot: number }[] = [];
-      for (const [kind, id] of wanted) for (const slot of this.evicted.find(kind, id)) candidates.push({ kind, id, slot });
+      for (const [kind, id] of wanted) for (const slot of this.evictedSlots(kind, id)) candidates.push({ kind, id, slot });
       const epoch = this.evictedEpoch;
       const recs = await this.journal.read(candidates.map((c) => this.evicted.location(c.slot)));
       if (epoch !== this.evictedEpoch) continue;

@@ -115,6 +115,18 @@ test('a late venue fill for an evicted order: recalled by venue id, the fill ded
   expect([...b.byVenueOrderId('V1')!.fillIds]).toEqual(['f1', 'f2']);
 });
 
+test('a venue event naming an evicted order by its client order id (the key, sent as the wire id) recalls it', async () => {
+  const clock = { now: 1_000_000 };
+  const b = await openBook({ now: () => clock.now, evictAfterMs: 1_000 });
+  await filledAndEvicted(b, clock);
+  expect(b.byWireClientOrderId('k1')).toBeUndefined();
+  const p = b.recall({ wireClientOrderId: 'k1' });
+  expect(p).toBeDefined();
+  await p;
+  expect(b.byWireClientOrderId('k1')).toMatchObject({ status: '2', venueOrderId: 'V1' });
+  expect(b.recall({ wireClientOrderId: 'k2' })).toBeUndefined(); // no evicted order has it
+});
+
 test("an evicted order's ClOrdID: refused again in its period, free in a later one", async () => {
   const clock = { now: Date.UTC(2030, 0, 1) };
   let period = clock.now;
