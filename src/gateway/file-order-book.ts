@@ -97,9 +97,13 @@ function namesId(o: GatewayOrder, kind: IdKind, id: string): boolean {
 }
 
 export interface FileOrderBookOptions {
-  /** Compact on open when the journal has more than this many records... (default 10000) */
+  /**
+   * Compact (on open and while running) when the journal has more than this many records... (default
+   * 10000). Sets the journal's policy (SharedJournal.setCompactionPolicy); on a shared journal, only
+   * when given (the session journal's own default otherwise: 10000 and 1.5).
+   */
   compactMinRecords?: number;
-  /** ...and more than this many records per live record (orders + unconfirmed outbox lines) (default 4). */
+  /** ...and more than this many records per live record of its owners (orders, evicted orders, outbox, stored messages) (default 4). */
   compactRatio?: number;
   /**
    * Terminal orders last updated longer ago than this are dropped by compaction (default 7 days).
