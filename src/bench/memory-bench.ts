@@ -7,7 +7,7 @@
 //   2. RSS over 1,000,000 orders through one session (new, acked, filled; terminal orders leave
 //      memory after the grace period; the journal compacts while running), every 100,000;  target: flat
 //
-//   npm run bench:memory [-- --orders 1000000 --live 100000 --burst 1000 --fsync]
+//   npm run bench:memory [-- --orders 1000000 --live 100000 --burst 1000 --fsync --reopen]
 // fsync is off unless --fsync is given (the output says which): durability is measured elsewhere
 // (npm run bench), and with fdatasync per batch 1,000,000 orders take most of an hour on this VM.
 import { promises as fsp } from 'fs';
@@ -201,6 +201,21 @@ async function throughOneSession(dir: string, total: number, evictAfterMs: numbe
   console.log(`  compactions while running: ${s.journal.compactions}   (target: > 0)`);
   console.log(`  evicted-order index: ${(s.book.evictedStats.indexBytes / Math.max(1, s.book.evictedStats.orders)) | 0} bytes per evicted order`);
   await s.close();
+  if (!process.argv.includes('--reopen')) return;
+  // A restart replays the journal: every order kept (retention) is in memory until its grace period ends.
+  const before = mem(true);
+  const t1 = Date.now();
+  const again = new Session(dir, 'FLOW', { evictAfterMs });
+  await again.open();
+  const opened = mem(true);
+  console.log(
+    `  reopened (${((Date.now() - t1) / 1000).toFixed(0)} s): RSS ${fmt(opened.rss)} MB, heap ${fmt(opened.heapUsed)} MB (before ${fmt(before.rss)} / ${fmt(before.heapUsed)} MB), in memory ${again.book.evictedStats.inMemory}`,
+  );
+  await new Promise((r) => setTimeout(r, evictAfterMs + 100));
+  await again.book.save({ ...newOrder(total + 1, Date.now()), status: '0' }); // a save sweeps
+  const swept = mem(true);
+  console.log(`  after the grace period: RSS ${fmt(swept.rss)} MB, heap ${fmt(swept.heapUsed)} MB, in memory ${again.book.evictedStats.inMemory}, evicted ${again.book.evictedStats.orders}`);
+  await again.close();
 }
 
 async function main(): Promise<void> {
