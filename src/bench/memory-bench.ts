@@ -183,7 +183,7 @@ async function throughOneSession(dir: string, total: number, evictAfterMs: numbe
       const st = s.book.evictedStats;
       const size = (await fsp.stat(s.journal.file)).size;
       console.log(
-        `  ${String(n + 1).padStart(9)} orders  RSS ${fmt(m.rss).padStart(6)} MB  heap ${fmt(m.heapUsed).padStart(6)} MB  external ${fmt(m.external).padStart(5)} MB  ` +
+        `  ${String(n + 1).padStart(9)} orders  RSS ${fmt(m.rss).padStart(6)} MB  heap ${fmt(m.heapUsed).padStart(6)} MB (committed ${fmt(m.heapTotal).padStart(6)})  external ${fmt(m.external).padStart(5)} MB  ` +
           `in memory ${String(st.inMemory).padStart(6)}  evicted ${String(st.orders).padStart(7)} (index ${fmt(st.indexBytes)} MB)  journal ${(size / MB).toFixed(0)} MB, ${s.journal.journal.fileRecords} records  ` +
           `compactions ${s.journal.compactions}  ${((Date.now() - t0) / 1000).toFixed(0)} s`,
       );
