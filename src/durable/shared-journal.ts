@@ -6,7 +6,7 @@
 // hands every record to its owner. A compaction (an owner's, or a session reset) rewrites the file
 // from every owner's live records, so no owner loses the other's state. Owners release the journal
 // when they close; the file is closed when the last one has. Knows nothing of what owners store.
-import { Journal, JournalRecord, LiveRecord, RecordLocation } from './journal';
+import { CopyRun, Journal, JournalRecord, LiveRecord, RecordLocation } from './journal';
 
 export interface JournalOwner {
   /** The record types this owner writes (disjoint from the other owners'). */
@@ -19,8 +19,13 @@ export interface JournalOwner {
    * record must have been appended before this call). Called synchronously by compact().
    */
   liveRecords(): LiveRecord[];
-  /** Where the records liveRecords() gave lie in the compacted file (same order). */
-  compacted(locations: RecordLocation[]): void;
+  /**
+   * Where the records liveRecords() gave lie in the compacted file (same order; a copy run's location
+   * spans the whole run, see CopyRun). `done` settles when the compacted file is in place.
+   */
+  compacted(locations: RecordLocation[], done: Promise<void>): void;
+  /** Live records this owner has now (what a compaction would keep), to decide when one is due. */
+  liveCount?(): number;
   /** Writes from `goodEnd` on failed and were cut off (see JournalOptions.onRollback). */
   rolledBack(goodEnd: number): void;
 }
@@ -34,6 +39,12 @@ export interface SharedJournalOptions {
   onBroken?: (err: Error) => void;
 }
 
+/** When a compaction while running is due: more than `minRecords` records, and more than `ratio` per live one. */
+export interface CompactionPolicy {
+  minRecords: number;
+  ratio: number;
+}
+
 export class SharedJournal {
   readonly journal: Journal;
   private readonly owners: JournalOwner[] = [];
@@ -41,6 +52,13 @@ export class SharedJournal {
   private opening: Promise<void> | undefined;
   private readonly released = new Set<JournalOwner>();
   private closing: Promise<void> | undefined;
+  // The file stays within 1.5 times its live records. Not 2 or more: per order a session appends about
+  // twice the records it keeps (superseded order states, confirms, seqnum records beside the stored
+  // reports), so such a ratio is never reached again after a first compaction.
+  private policy: CompactionPolicy = { minRecords: 10_000, ratio: 1.5 };
+  private background: Promise<void> | undefined;
+  /** Compactions done or under way (metrics, benchmarks). */
+  compactions = 0;
 
   constructor(file: string, opts: SharedJournalOptions) {
     this.journal = new Journal(file, {
@@ -94,13 +112,45 @@ export class SharedJournal {
     const locations: RecordLocation[] = [];
     const p = this.journal.compact(live, { creationTime: opts.creationTime, locations });
     if (locations.length === live.length) {
+      this.compactions++;
       let i = 0;
       for (let k = 0; k < this.owners.length; k++) {
-        this.owners[k].compacted(locations.slice(i, i + counts[k]));
+        this.owners[k].compacted(locations.slice(i, i + counts[k]), p);
         i += counts[k];
       }
     }
     return p;
+  }
+
+  setCompactionPolicy(p: Partial<CompactionPolicy>): void {
+    this.policy = { ...this.policy, ...p };
+  }
+
+  /** The file holds many more records than every owner's live state. */
+  compactionDue(): boolean {
+    const n = this.journal.fileRecords;
+    if (n <= this.policy.minRecords) return false;
+    let live = 0;
+    for (const o of this.owners) live += o.liveCount?.() ?? 0;
+    return n > this.policy.ratio * Math.max(1, live);
+  }
+
+  /**
+   * Owners call this after appending: when a compaction is due, one runs in the background (appends go
+   * on meanwhile into the new file; see Journal.compact). Whoever appends, the whole file is compacted,
+   * so a session's sequence-number records and an order book's superseded states go alike.
+   */
+  compactIfDue(): void {
+    if (this.background || this.closing || !this.compactionDue()) return;
+    this.background = (async () => {
+      try {
+        while (!this.closing && this.compactionDue()) await this.compact();
+      } catch {
+        // A failed compaction leaves the journal refusing writes (the appends report it).
+      } finally {
+        this.background = undefined;
+      }
+    })();
   }
 
   /** An owner is done with the journal; the file closes once every owner is. */
@@ -112,4 +162,4 @@ export class SharedJournal {
   }
 }
 
-export type { JournalRecord, LiveRecord, RecordLocation };
+export type { CopyRun, JournalRecord, LiveRecord, RecordLocation };

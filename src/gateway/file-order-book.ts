@@ -23,8 +23,22 @@
 // found next to a shared journal is imported once, atomically (compaction of the shared journal,
 // then the old file is removed; see open()).
 //
-// All orders stay in memory: their number is bounded by a trading day's orders (roughly 1 KB
-// each), and the journal is compacted on open when it is much larger than the live state.
+// Memory: open orders, and terminal ones for a short grace period (evictAfterMs: work still in flight
+// about them finds them), are objects in memory. After that a terminal order whose reports are
+// confirmed and whose last record is durable leaves memory: only its record's location and a hash of
+// its ids stay (evicted-index.ts, a few tens of bytes). Its last record is self-contained (a terminal
+// order's record carries every fill id), so recall() can read it back through the journal, check it
+// is the order asked for, and put it back in memory: the FIX intake and venue events recall before
+// they look an order up (order-router.ts, order-updater.ts); the synchronous lookups below see what
+// is in memory.
+//
+// The journal is compacted when it holds many more records than the live state of its owners (here:
+// orders in memory, evicted orders, unconfirmed reports), on open and while running, in the
+// background (SharedJournal.compactIfDue). Evicted orders are not read into memory for it: their
+// records are copied from the old file to the new one by the journal, in chunks (a copy run), and
+// the index learns where they went (compacted()); terminal orders past the retention window are
+// dropped. A copied record may carry reports long confirmed: the compacted outbox record that
+// follows replaces the outbox as a whole ('x' with "r":1), so they do not come back.
 
 import * as fs from 'fs';
 import { promises as fsp } from 'fs';
@@ -32,6 +46,7 @@ import * as path from 'path';
 import { Journal, JournalStats, LiveRecord, RecordLocation, fsyncDir } from '../durable/journal';
 import { JournalOwner, SharedJournal } from '../durable/shared-journal';
 import { OutboundMessage } from '../fix/message';
+import { EvictedIndex, IdKind } from './evicted-index';
 import { FillIds, GatewayOrder, isTerminal } from './order';
 
 /** Counter values reserved per journal record (see nextCounter). */
@@ -55,10 +70,40 @@ export interface OutboxEntry {
   sequenceId?: number;
 }
 
+/** Ids an order may be asked about by (see FileOrderBook.recall). */
+export interface RecallIds {
+  /** ClOrdIDs of orders or of cancel requests. */
+  clOrdIds?: readonly (string | undefined)[];
+  venueOrderId?: string;
+  wireClientOrderId?: string;
+  /** The book's key. */
+  venueClientOrderId?: string;
+}
+
+/** Whether `o` has `id` as the kind of id the index found it under. */
+function namesId(o: GatewayOrder, kind: IdKind, id: string): boolean {
+  switch (kind) {
+    case IdKind.Key:
+      return o.venueClientOrderId === id;
+    case IdKind.ClOrdId:
+      return o.clOrdId === id;
+    case IdKind.CancelClOrdId:
+      return o.cancelClOrdIds?.includes(id) ?? false;
+    case IdKind.VenueOrderId:
+      return o.venueOrderId === id;
+    case IdKind.WireClientOrderId:
+      return o.wireClientOrderId === id;
+  }
+}
+
 export interface FileOrderBookOptions {
-  /** Compact on open when the journal has more than this many records... (default 10000) */
+  /**
+   * Compact (on open and while running) when the journal has more than this many records... (default
+   * 10000). Sets the journal's policy (SharedJournal.setCompactionPolicy); on a shared journal, only
+   * when given (the session journal's own default otherwise: 10000 and 1.5).
+   */
   compactMinRecords?: number;
-  /** ...and more than this many records per live record (orders + unconfirmed outbox lines) (default 4). */
+  /** ...and more than this many records per live record of its owners (orders, evicted orders, outbox, stored messages) (default 4). */
   compactRatio?: number;
   /**
    * Terminal orders last updated longer ago than this are dropped by compaction (default 7 days).
@@ -66,6 +111,11 @@ export interface FileOrderBookOptions {
    * deduplicated; after it, the order is forgotten.
    */
   terminalRetentionMs?: number;
+  /**
+   * A terminal order leaves memory this long after its last change (once its reports are confirmed
+   * and its record durable), so work still in flight about it finds it (default 10 s).
+   */
+  evictAfterMs?: number;
   /** Clock (tests). */
   now?: () => number;
   /**
@@ -84,7 +134,8 @@ export interface FileOrderBookOptions {
 
 const BOOK_JOURNAL = { magic: 'ORDBOOK\0', version: 1, description: 'order book journal' } as const;
 
-type OutboxRecord = { e: string; m: OutboundMessage; s?: number; q?: number };
+/** `k` (compacted outbox only): the key of the order the report is of. */
+type OutboxRecord = { e: string; m: OutboundMessage; s?: number; q?: number; k?: string };
 /** An order as journaled: without its fill ids, which follow as `f` (added since the last record) or `fa` (all). */
 type OrderRecord = {
   o: Omit<GatewayOrder, 'fillIds'> & { fillIds?: unknown };
@@ -96,6 +147,25 @@ type OrderRecord = {
 };
 
 const DAY_MS = 86_400_000;
+
+/** Where an order in memory was last recorded: `full` when that record has every fill id; `seq` the save that wrote it. */
+interface OrderLocation {
+  offset: number;
+  length: number;
+  full: boolean;
+  seq: number;
+}
+
+/** Parses an order record body ('o') into the order, or throws. */
+function orderOf(rec: OrderRecord, fills: FillIds): GatewayOrder {
+  const o = rec.o;
+  if (typeof o !== 'object' || o === null || typeof o.clOrdId !== 'string' || typeof o.venueClientOrderId !== 'string') {
+    throw new Error('order record without clOrdId/venueClientOrderId');
+  }
+  // Journaled before the wire id was its own field: the gateway id was sent.
+  if (o.wireClientOrderId === undefined) o.wireClientOrderId = o.venueClientOrderId;
+  return { ...o, fillIds: fills } as GatewayOrder;
+}
 
 function outboxRecord(e: OutboxEntry): OutboxRecord {
   const r: OutboxRecord = { e: e.execId, m: e.message };
@@ -134,7 +204,6 @@ export class FileOrderBook implements JournalOwner {
   private readonly openByKey = new Map<string, GatewayOrder>();
   /** Per order: how many of its fill ids are journaled (or queued), so a save writes only new ones. */
   private readonly journaledFills = new Map<string, number>();
-  private compacting: Promise<void> | undefined;
   private readonly retentionMs: number;
   private readonly now: () => number;
   private readonly periodStart: () => number | undefined;
@@ -158,14 +227,40 @@ export class FileOrderBook implements JournalOwner {
     key: string;
     prev: GatewayOrder | undefined;
     prevHolder: string | undefined;
+    prevLocation: OrderLocation | undefined;
     journaled: number;
     outboxIds: string[];
     confirms: string[];
   }[] = [];
   /** Confirmed ExecIDs not yet journaled (they ride along with the next save). */
   private pendingConfirms: string[] = [];
-  private readonly compactMinRecords: number;
-  private readonly compactRatio: number;
+  private readonly evictAfterMs: number;
+  /** Terminal orders that have left memory. */
+  private readonly evicted = new EvictedIndex();
+  /** Changes when slots are renumbered (a compaction): a recall in flight starts over. */
+  private evictedEpoch = 0;
+  /** Where each order in memory was last recorded. */
+  private readonly locations = new Map<string, OrderLocation>();
+  /** Unconfirmed reports per order key, and the key of each (by ExecID). */
+  private readonly reportsPending = new Map<string, number>();
+  private readonly reportKey = new Map<string, string>();
+  /** Terminal orders to evict, with the time they became eligible (book clock), oldest first from `queueHead`. */
+  private evictQueue: { key: string; at: number }[] = [];
+  private queueHead = 0;
+  /** Saves made, and the last one known durable (an order leaves memory only once its record is). */
+  private saveSeq = 0;
+  private durableSeq = 0;
+  private batchMark: { seq: number; p: Promise<void> } | undefined;
+  /** What liveRecords() gave, for compacted() to place (evicted slots copied, orders in memory by key). */
+  private compaction:
+    | { slots: number[]; run: { offsets: Float64Array; lengths: Uint32Array }; evictedAt: number; memoryFirst: number; memory: string[] }
+    | undefined;
+  /** Compactions made; the promise of each while it runs (see carriedByCompaction). */
+  private compactions = 0;
+  private readonly snapshots = new Map<number, Promise<void>>();
+  private carried: { p: Promise<void>; epoch: number; result: Promise<void> } | undefined;
+  /** Recalls run one after another, so their effects come in the order they were asked for. */
+  private recalls: Promise<void> = Promise.resolve();
 
   constructor(
     readonly dir: string,
@@ -179,8 +274,11 @@ export class FileOrderBook implements JournalOwner {
     this.journal = this.shared.journal;
     this.file = this.shared.file;
     this.legacyFile = this.sharesJournal ? ownFile : undefined;
-    this.compactMinRecords = options.compactMinRecords ?? 10000;
-    this.compactRatio = options.compactRatio ?? 4;
+    // The book's own journal: its policy as before; a shared one is the session's (set there) unless given.
+    if (!this.sharesJournal || options.compactMinRecords !== undefined || options.compactRatio !== undefined) {
+      this.shared.setCompactionPolicy({ minRecords: options.compactMinRecords ?? 10000, ratio: options.compactRatio ?? 4 });
+    }
+    this.evictAfterMs = options.evictAfterMs ?? 10_000;
     this.retentionMs = options.terminalRetentionMs ?? 7 * DAY_MS;
     this.now = options.now ?? Date.now;
     this.periodStart = options.periodStart ?? (() => undefined);
@@ -196,12 +294,14 @@ export class FileOrderBook implements JournalOwner {
     this.counter = Math.max(this.counter, Date.now());
     this.reservedUpTo = this.counter; // the first nextCounter() journals a reservation above it
     this.sequenceReservedUpTo = this.sequence; // likewise nextSequence() and nextIntegerId()
-    if (importing || this.compactionDue()) await this.compact();
+    if (importing || this.shared.compactionDue()) await this.compact();
     if (importing) {
       // Only now that the shared journal holds the book durably.
       await fsp.rm(this.legacyFile!, { force: true });
       await fsyncDir(path.dirname(this.legacyFile!));
     }
+    const now = this.now();
+    for (const [key, o] of this.orders) if (isTerminal(o)) this.evictQueue.push({ key, at: now });
   }
 
   /**
@@ -228,72 +328,45 @@ export class FileOrderBook implements JournalOwner {
 
   // ----- JournalOwner -------------------------------------------------------------------------
 
-  replay(type: number, body: Buffer): void {
-    this.applyRecord(type, JSON.parse(body.toString('utf8')));
+  replay(type: number, body: Buffer, at?: RecordLocation): void {
+    this.applyRecord(type, JSON.parse(body.toString('utf8')), at);
     this.records += 1;
-  }
-
-  compacted(): void {
-    // Nothing in memory points into the file.
   }
 
   rolledBack(goodEnd: number): void {
     this.rollBack(goodEnd);
   }
 
-  /** The journal holds many more records than the live state (orders, outbox, counter). */
-  private compactionDue(): boolean {
-    const live = this.orders.size + this.outbox.size + 1;
-    return this.records > this.compactMinRecords && this.records > this.compactRatio * live;
-  }
-
-  /**
-   * Compaction while running: once nothing is queued (so memory is exactly what is durable, and
-   * no failed write can be undone into a snapshot), in the background; saves go on meanwhile.
-   */
-  private compactWhenIdle(): void {
-    if (this.compacting || !this.isOpen) return;
-    this.compacting = (async () => {
-      try {
-        while (this.isOpen && this.compactionDue()) {
-          await this.journal.read([]); // waits for every queued write
-          if (!this.isOpen || this.journal.busy) continue;
-          await this.compact();
-        }
-      } catch {
-        // A failed compaction leaves the journal refusing writes (the saves report it).
-      } finally {
-        this.compacting = undefined;
-      }
-    })();
-  }
-
-  private applyRecord(type: number, rec: unknown): void {
+  private applyRecord(type: number, rec: unknown, at?: RecordLocation): void {
     if (typeof rec !== 'object' || rec === null) throw new Error('record is not an object');
     const r = rec as { o?: unknown; x?: unknown; e?: unknown; n?: unknown };
     switch (type) {
       case T_ORDER: {
-        const { o, f, fa, x } = rec as OrderRecord;
-        if (typeof o !== 'object' || o === null || typeof o.clOrdId !== 'string' || typeof o.venueClientOrderId !== 'string') {
-          throw new Error('order record without clOrdId/venueClientOrderId');
-        }
+        const r = rec as OrderRecord;
+        const { f, fa, x } = r;
         if ((f !== undefined && !Array.isArray(f)) || (fa !== undefined && !Array.isArray(fa))) throw new Error('fill ids are not a list');
-        const key = o.venueClientOrderId;
-        // Journaled before the wire id was its own field: the gateway id was sent.
-        if (o.wireClientOrderId === undefined) o.wireClientOrderId = o.venueClientOrderId;
-        let fills = fa !== undefined ? FillIds.EMPTY : (this.orders.get(key)?.fillIds ?? FillIds.EMPTY);
+        const key = typeof r.o?.venueClientOrderId === 'string' ? r.o.venueClientOrderId : '';
+        const before = this.orders.get(key)?.fillIds ?? FillIds.EMPTY;
+        let fills = fa !== undefined ? FillIds.EMPTY : before;
         for (const id of fa ?? f ?? []) fills = fills.add(String(id));
-        this.putOrder({ ...o, fillIds: fills } as GatewayOrder, (rec as OrderRecord).h !== 0);
+        this.putOrder(orderOf(r, fills), r.h !== 0);
         this.journaledFills.set(key, fills.size);
-        if (x !== undefined) this.addOutbox(x);
+        if (at) this.locations.set(key, { offset: at.offset, length: at.length, full: fa !== undefined || before.size === 0, seq: 0 });
+        if (x !== undefined) this.addOutbox(x, key);
         return;
       }
       case T_OUTBOX:
+        // "r":1 (a compaction's): this is the whole outbox; reports in copied order records before it were confirmed.
+        if ((rec as { r?: unknown }).r === 1) {
+          this.outbox.clear();
+          this.reportKey.clear();
+          this.reportsPending.clear();
+        }
         this.addOutbox(r.x);
         return;
       case T_CONFIRM:
         if (!Array.isArray(r.e)) throw new Error('confirm record without execIds');
-        for (const id of r.e) this.outbox.delete(String(id));
+        for (const id of r.e) this.dropOutbox(String(id));
         return;
       case T_COUNTER: {
         const c = rec as { n?: unknown; s?: unknown; i?: unknown };
@@ -308,15 +381,34 @@ export class FileOrderBook implements JournalOwner {
     }
   }
 
-  private addOutbox(x: unknown): void {
+  /** `key`: the order the entries are reports of (unknown for a compacted outbox record). */
+  private addOutbox(x: unknown, key?: string): void {
     if (!Array.isArray(x)) throw new Error('outbox is not a list');
     for (const item of x as OutboxRecord[]) {
       if (typeof item?.e !== 'string' || typeof item.m !== 'object' || item.m === null) throw new Error('bad outbox entry');
       const entry: OutboxEntry = { execId: item.e, message: item.m };
       if (typeof item.s === 'number') entry.minSeq = item.s;
       if (typeof item.q === 'number') entry.sequenceId = item.q;
-      this.outbox.set(item.e, entry);
+      this.putOutbox(entry, typeof item.k === 'string' ? item.k : key);
     }
+  }
+
+  private putOutbox(entry: OutboxEntry, key: string | undefined): void {
+    if (this.outbox.has(entry.execId)) this.dropOutbox(entry.execId);
+    this.outbox.set(entry.execId, entry);
+    if (key === undefined) return;
+    this.reportKey.set(entry.execId, key);
+    this.reportsPending.set(key, (this.reportsPending.get(key) ?? 0) + 1);
+  }
+
+  private dropOutbox(execId: string): void {
+    if (!this.outbox.delete(execId)) return;
+    const key = this.reportKey.get(execId);
+    if (key === undefined) return;
+    this.reportKey.delete(execId);
+    const n = (this.reportsPending.get(key) ?? 1) - 1;
+    if (n > 0) this.reportsPending.set(key, n);
+    else this.reportsPending.delete(key);
   }
 
   /** Puts the order under its key; a new order takes its ClOrdID if `takesClOrdId`. */
@@ -340,6 +432,7 @@ export class FileOrderBook implements JournalOwner {
     this.orders.delete(key);
     this.openByKey.delete(key);
     this.journaledFills.delete(key);
+    this.locations.delete(key);
     if (this.clOrdIdHolder.get(o.clOrdId) === key) this.clOrdIdHolder.delete(o.clOrdId);
     if (o.venueOrderId && this.keyByVenueOrderId.get(o.venueOrderId) === key) this.keyByVenueOrderId.delete(o.venueOrderId);
     if (o.wireClientOrderId && this.keyByWireClientOrderId.get(o.wireClientOrderId) === key) this.keyByWireClientOrderId.delete(o.wireClientOrderId);
@@ -431,9 +524,9 @@ export class FileOrderBook implements JournalOwner {
     const takes = prev === undefined && this.get(order.clOrdId) === undefined;
     const rec: OrderRecord = { o: { ...order, fillIds: undefined } };
     if (prev === undefined && !takes) rec.h = 0;
-    if (order.fillIds.size >= journaled) {
-      if (order.fillIds.size > journaled) rec.f = order.fillIds.since(journaled);
-    } else rec.fa = [...order.fillIds];
+    // A terminal order's record is self-contained (every fill id): it is what an eviction points at.
+    if (order.fillIds.size < journaled || (journaled > 0 && isTerminal(order))) rec.fa = [...order.fillIds];
+    else if (order.fillIds.size > journaled) rec.f = order.fillIds.since(journaled);
     if (outbox && outbox.length > 0) rec.x = outbox.map(outboxRecord);
     const confirms = this.pendingConfirms;
     const records = this.takeConfirms();
@@ -445,12 +538,17 @@ export class FileOrderBook implements JournalOwner {
     this.records += records.length;
     const durable = this.journal.durableEnd;
     while (this.undo.length > 0 && this.undo[0].offset < durable) this.undo.shift();
-    this.undo.push({ offset: at[0].offset, key, prev, prevHolder, journaled, outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
+    const prevLocation = this.locations.get(key);
+    this.undo.push({ offset: at[0].offset, key, prev, prevHolder, prevLocation, journaled, outboxIds: (outbox ?? []).map((e) => e.execId), confirms });
     this.putOrder(order, takes);
     this.journaledFills.set(key, order.fillIds.size);
-    if (outbox) for (const e of outbox) this.outbox.set(e.execId, { ...e });
-    if (this.compactionDue()) p.then(() => this.compactWhenIdle(), () => undefined);
-    return p;
+    const loc = at[at.length - 1];
+    this.locations.set(key, { offset: loc.offset, length: loc.length, full: rec.fa !== undefined || journaled === 0, seq: this.markSaved(p) });
+    if (outbox) for (const e of outbox) this.putOutbox({ ...e }, key);
+    if (isTerminal(order)) this.evictQueue.push({ key, at: this.now() });
+    this.sweep();
+    this.shared.compactIfDue();
+    return this.carriedByCompaction(p);
   }
 
   /**
@@ -460,8 +558,11 @@ export class FileOrderBook implements JournalOwner {
    */
   confirm(execIds: string[]): void {
     if (execIds.length === 0) return;
-    for (const id of execIds) this.outbox.delete(id);
-    if (this.isOpen) this.pendingConfirms.push(...execIds);
+    for (const id of execIds) this.dropOutbox(id);
+    if (this.isOpen) {
+      this.pendingConfirms.push(...execIds);
+      this.sweep();
+    }
   }
 
   /**
@@ -481,13 +582,14 @@ export class FileOrderBook implements JournalOwner {
   private rollBack(goodEnd: number): void {
     while (this.undo.length > 0 && this.undo[this.undo.length - 1].offset >= goodEnd) {
       const u = this.undo.pop()!;
-      for (const id of u.outboxIds) this.outbox.delete(id);
+      for (const id of u.outboxIds) this.dropOutbox(id);
       this.pendingConfirms.unshift(...u.confirms);
       const clOrdId = this.orders.get(u.key)?.clOrdId;
       this.removeOrder(u.key);
       if (u.prev) {
         this.putOrder(u.prev, false);
         this.journaledFills.set(u.key, u.journaled);
+        if (u.prevLocation) this.locations.set(u.key, u.prevLocation);
       }
       if (clOrdId !== undefined && u.prevHolder !== undefined) this.clOrdIdHolder.set(clOrdId, u.prevHolder);
     }
@@ -559,7 +661,8 @@ export class FileOrderBook implements JournalOwner {
       }
       this.integerStepsLeft -= 1;
       this.integerCursor = cursor;
-      if (!this.keyByWireClientOrderId.has(String(cursor))) return cursor;
+      // An evicted order may still get a late fill under its id: its value is held too.
+      if (!this.keyByWireClientOrderId.has(String(cursor)) && !this.evictedHas(IdKind.WireClientOrderId, String(cursor))) return cursor;
     }
     throw new Error(`every client order id in ${min}..${max} is held by an order in the book`);
   }
@@ -599,23 +702,278 @@ export class FileOrderBook implements JournalOwner {
       const namesInPeriod = period !== undefined && Math.max(o.createdAt, o.updatedAt) >= period;
       if (isTerminal(o) && o.updatedAt < forgetBefore && !namesInPeriod) this.removeOrder(key);
     }
-    const live = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
+    const live: LiveRecord[] = [{ type: T_COUNTER, body: json({ n: this.reservedUpTo }) }];
     if (this.sequenceReservedUpTo > 0) live.push({ type: T_COUNTER, body: json({ s: this.sequenceReservedUpTo }) });
     if (this.integerCursor !== undefined) {
       // Where a restart resumes: the end of the current reservation (the cursor when none is left).
       live.push({ type: T_COUNTER, body: json({ i: this.integerCursor + this.integerStepsLeft }) });
     }
+    // Evicted orders first, copied as they lie (a copy run), oldest created first so that of two with
+    // one ClOrdID the later one names it on replay; an order in memory with the same key (a stale
+    // copy was evicted) comes later and wins.
+    const slots = this.evictedKept(forgetBefore, period);
+    const run = { offsets: new Float64Array(slots.length), lengths: new Uint32Array(slots.length) };
+    for (let i = 0; i < slots.length; i++) {
+      const loc = this.evicted.location(slots[i]);
+      run.offsets[i] = loc.offset;
+      run.lengths[i] = loc.length;
+    }
+    this.compaction = { slots, run, evictedAt: slots.length > 0 ? live.length : -1, memoryFirst: live.length + (slots.length > 0 ? 1 : 0), memory: [] };
+    if (slots.length > 0) live.push({ copyRun: run });
     for (const [key, o] of this.orders) {
       const r: OrderRecord = { o: { ...o, fillIds: undefined }, fa: [...o.fillIds] };
       if (this.clOrdIdHolder.get(o.clOrdId) !== key) r.h = 0;
+      this.compaction.memory.push(key);
       live.push({ type: T_ORDER, body: json(r) });
       this.journaledFills.set(key, o.fillIds.size);
     }
-    if (this.outbox.size > 0) live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map(outboxRecord) }) });
+    // Replaces the outbox on replay: the copied records' reports were confirmed before they left memory.
+    if (this.outbox.size > 0 || slots.length > 0) {
+      live.push({ type: T_OUTBOX, body: json({ x: [...this.outbox.values()].map((e) => this.compactedOutboxRecord(e)), r: 1 }) });
+    }
     this.undo = [];
     this.records = live.length;
     this.pendingConfirms = []; // the live outbox already leaves them out
     return live;
+  }
+
+  /** Evicted orders a compaction keeps (within the retention window, or naming a ClOrdID in this period), oldest created first. */
+  private evictedKept(forgetBefore: number, period: number | undefined): number[] {
+    const keep: number[] = [];
+    for (const slot of this.evicted.liveSlots()) {
+      const namesInPeriod = period !== undefined && Math.max(this.evicted.createdAt(slot), this.evicted.updatedAt(slot)) >= period;
+      if (this.evicted.updatedAt(slot) >= forgetBefore || namesInPeriod) keep.push(slot);
+    }
+    return keep.sort((x, y) => this.evicted.createdAt(x) - this.evicted.createdAt(y) || x - y);
+  }
+
+  private compactedOutboxRecord(e: OutboxEntry): OutboxRecord {
+    const r = outboxRecord(e);
+    const key = this.reportKey.get(e.execId);
+    if (key !== undefined) r.k = key;
+    return r;
+  }
+
+  /** Where what liveRecords() gave lies in the compacted file (called right after it, synchronously). */
+  compacted(locations: RecordLocation[], done: Promise<void>): void {
+    const c = this.compaction;
+    this.compaction = undefined;
+    if (c === undefined) return;
+    const epoch = this.compactions++;
+    this.snapshots.set(epoch, done);
+    const forget = () => this.snapshots.delete(epoch);
+    done.then(forget, forget);
+    // Evicted orders now lie back to back from the run's start (reads made from now on wait for the
+    // new file to be in place); those left out are dropped.
+    let maxSlot = -1;
+    for (const x of c.slots) if (x > maxSlot) maxSlot = x;
+    const moved = new Int32Array(maxSlot + 1).fill(-1);
+    const newOffsets = new Float64Array(c.slots.length);
+    if (c.evictedAt >= 0) {
+      let at = locations[c.evictedAt].offset;
+      for (let i = 0; i < c.slots.length; i++) {
+        moved[c.slots[i]] = i;
+        newOffsets[i] = at;
+        at += c.run.lengths[i];
+      }
+    }
+    this.evicted.relocate((slot) => {
+      const i = slot < moved.length ? moved[slot] : -1;
+      return i < 0 ? undefined : { offset: newOffsets[i], length: c.run.lengths[i] };
+    });
+    this.evictedEpoch++;
+    const seq = this.markSaved(done);
+    const now = this.now();
+    for (let i = 0; i < c.memory.length; i++) {
+      const key = c.memory[i];
+      const loc = locations[c.memoryFirst + i];
+      this.locations.set(key, { offset: loc.offset, length: loc.length, full: true, seq });
+      // Every record is self-contained now: terminal orders kept back for that may leave.
+      const o = this.orders.get(key);
+      if (o && isTerminal(o)) this.evictQueue.push({ key, at: now });
+    }
+  }
+
+  liveCount(): number {
+    return this.orders.size + this.evicted.size + (this.outbox.size > 0 ? 1 : 0) + 3;
+  }
+
+  /**
+   * A save whose write fails while a compaction is queued behind it is not undone (the journal
+   * leaves memory as it is): the compaction's snapshot has it, so it is durable once that compaction
+   * is, and the save resolves then (a caller told "failed" would act on a state that is kept).
+   */
+  private carriedByCompaction(p: Promise<void>): Promise<void> {
+    const epoch = this.compactions;
+    if (this.carried?.p === p && this.carried.epoch === epoch) return this.carried.result;
+    const result = p.catch((err: unknown) => {
+      const snapshot = this.snapshots.get(epoch);
+      if (snapshot === undefined) throw err;
+      return snapshot;
+    });
+    // Like the journal's own promises: a caller that awaits only the written phase (the pre-save
+    // overlap) leaves this one unawaited, and its rejection is theirs to see, not unhandled.
+    result.catch(() => undefined);
+    this.carried = { p, epoch, result };
+    return result;
+  }
+
+  /**
+   * Numbers a save; once its write is durable, durableSeq reaches it. Saves of one tick share one
+   * write and one promise: one callback per write, not per save.
+   */
+  private markSaved(p: Promise<void>): number {
+    const seq = ++this.saveSeq;
+    if (this.batchMark !== undefined && this.batchMark.p === p) {
+      this.batchMark.seq = seq;
+      return seq;
+    }
+    const mark = { seq, p };
+    this.batchMark = mark;
+    p.then(
+      () => {
+        if (mark.seq > this.durableSeq) this.durableSeq = mark.seq;
+        if (this.batchMark === mark) this.batchMark = undefined;
+        this.sweep();
+      },
+      () => undefined,
+    );
+    return seq;
+  }
+
+  /**
+   * Evicts the terminal orders whose time has come: grace period over, reports confirmed, record
+   * durable and self-contained (one not yet self-contained waits for the next compaction).
+   */
+  private sweep(): void {
+    if (!this.isOpen) return;
+    const now = this.now();
+    const q = this.evictQueue;
+    let later: { key: string; at: number }[] | undefined;
+    while (this.queueHead < q.length) {
+      const e = q[this.queueHead];
+      if (e.at + this.evictAfterMs > now) break;
+      this.queueHead++;
+      const o = this.orders.get(e.key);
+      const loc = this.locations.get(e.key);
+      if (!o || !isTerminal(o) || !loc?.full) continue;
+      if (loc.seq > this.durableSeq || this.reportsPending.has(e.key)) (later ??= []).push({ key: e.key, at: now });
+      else this.evict(e.key, o, loc);
+    }
+    if (later) q.push(...later);
+    if (this.queueHead > 1024 && this.queueHead * 2 > q.length) {
+      this.evictQueue = q.slice(this.queueHead);
+      this.queueHead = 0;
+    }
+  }
+
+  private evict(key: string, o: GatewayOrder, loc: OrderLocation): void {
+    const ids: [IdKind, string][] = [[IdKind.Key, key]];
+    if (this.clOrdIdHolder.get(o.clOrdId) === key) ids.push([IdKind.ClOrdId, o.clOrdId]);
+    for (const id of o.cancelClOrdIds ?? []) if (this.cancelHolder.get(id) === key) ids.push([IdKind.CancelClOrdId, id]);
+    if (o.venueOrderId && this.keyByVenueOrderId.get(o.venueOrderId) === key) ids.push([IdKind.VenueOrderId, o.venueOrderId]);
+    // Most orders send their key as the wire id: the key's entry stands for it (evictedSlots), one entry fewer.
+    if (o.wireClientOrderId && o.wireClientOrderId !== key && this.keyByWireClientOrderId.get(o.wireClientOrderId) === key) ids.push([IdKind.WireClientOrderId, o.wireClientOrderId]);
+    this.evicted.add(loc, o.createdAt, o.updatedAt, ids);
+    this.removeOrder(key);
+  }
+
+  /**
+   * Brings back into memory the evicted orders these ids may name (per id, the latest order that had
+   * it), so that the synchronous lookups see them: call before looking up an order that may be an old
+   * one (FIX intake, venue events). Undefined when there is nothing to read, which is the common case
+   * (ids of orders in memory, or of none). Recalls run one after another, in call order.
+   */
+  recall(ids: RecallIds): Promise<void> | undefined {
+    if (this.evicted.size === 0 || this.recallWanted(ids).length === 0) return undefined;
+    const p = this.recalls.then(() => this.recallNow(ids));
+    this.recalls = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Whether an evicted order may hold this venue order id (errs on "yes", about 1 in 4 billion). */
+  venueOrderIdEvicted(id: string): boolean {
+    return this.evicted.has(IdKind.VenueOrderId, id);
+  }
+
+  /** Orders out of memory, and the bytes their index takes (metrics, benchmarks). */
+  get evictedStats(): { orders: number; indexBytes: number; inMemory: number } {
+    return { orders: this.evicted.size, indexBytes: this.evicted.bytes, inMemory: this.orders.size };
+  }
+
+  private recallWanted(ids: RecallIds): [IdKind, string][] {
+    const out: [IdKind, string][] = [];
+    for (const c of ids.clOrdIds ?? []) {
+      if (!c) continue;
+      if (!this.clOrdIdHolder.has(c) && this.evicted.has(IdKind.ClOrdId, c)) out.push([IdKind.ClOrdId, c]);
+      if (!this.cancelHolder.has(c) && this.evicted.has(IdKind.CancelClOrdId, c)) out.push([IdKind.CancelClOrdId, c]);
+    }
+    const v = ids.venueOrderId;
+    if (v && !this.keyByVenueOrderId.has(v) && this.evicted.has(IdKind.VenueOrderId, v)) out.push([IdKind.VenueOrderId, v]);
+    const k = ids.venueClientOrderId;
+    if (k && !this.orders.has(k) && this.evicted.has(IdKind.Key, k)) out.push([IdKind.Key, k]);
+    const w = ids.wireClientOrderId;
+    if (w && !this.keyByWireClientOrderId.has(w) && this.evictedHas(IdKind.WireClientOrderId, w)) out.push([IdKind.WireClientOrderId, w]);
+    return out;
+  }
+
+  /** Whether an evicted order may hold this id (a wire id equal to its order's key is under the key's entry). */
+  private evictedHas(kind: IdKind, id: string): boolean {
+    return this.evicted.has(kind, id) || (kind === IdKind.WireClientOrderId && this.evicted.has(IdKind.Key, id));
+  }
+
+  /** Evicted slots that may hold this id, newest first (see evictedHas). */
+  private evictedSlots(kind: IdKind, id: string): number[] {
+    const slots = this.evicted.find(kind, id);
+    if (kind !== IdKind.WireClientOrderId) return slots;
+    for (const s of this.evicted.find(IdKind.Key, id)) if (!slots.includes(s)) slots.push(s);
+    return slots.sort((a, b) => b - a);
+  }
+
+  private async recallNow(ids: RecallIds): Promise<void> {
+    // A compaction renumbering the slots while the records are read: look again.
+    for (let attempt = 0; attempt < 10; attempt++) {
+      if (!this.isOpen) return;
+      const wanted = this.recallWanted(ids);
+      if (wanted.length === 0) return;
+      const candidates: { kind: IdKind; id: string; slot: number }[] = [];
+      for (const [kind, id] of wanted) for (const slot of this.evictedSlots(kind, id)) candidates.push({ kind, id, slot });
+      const epoch = this.evictedEpoch;
+      const recs = await this.journal.read(candidates.map((c) => this.evicted.location(c.slot)));
+      if (epoch !== this.evictedEpoch) continue;
+      const found = new Set<string>();
+      for (let i = 0; i < candidates.length; i++) {
+        const { kind, id, slot } = candidates[i];
+        const what = `${kind}:${id}`;
+        if (found.has(what) || !this.evicted.isLive(slot) || recs[i].type !== T_ORDER) continue;
+        const r = JSON.parse(recs[i].body.toString('utf8')) as OrderRecord;
+        const order = orderOf(r, FillIds.of((r.fa ?? r.f ?? []).map(String)));
+        // A hash hit is checked against the record: another id with the same hash is passed over.
+        if (!namesId(order, kind, id)) continue;
+        found.add(what);
+        this.restore(order, slot);
+      }
+      return;
+    }
+  }
+
+  /** An evicted order back in memory, as it was (it does not take over ids that orders in memory hold). */
+  private restore(o: GatewayOrder, slot: number): void {
+    const key = o.venueClientOrderId;
+    const holdsClOrdId = this.evicted.slotHas(slot, IdKind.ClOrdId, o.clOrdId);
+    const cancels = (o.cancelClOrdIds ?? []).filter((id) => this.evicted.slotHas(slot, IdKind.CancelClOrdId, id));
+    const loc = this.evicted.location(slot);
+    this.evicted.kill(slot);
+    if (this.orders.has(key)) return; // a later state of it is in memory
+    this.orders.set(key, o);
+    if (!isTerminal(o)) this.openByKey.set(key, o);
+    if (holdsClOrdId && !this.clOrdIdHolder.has(o.clOrdId)) this.clOrdIdHolder.set(o.clOrdId, key);
+    for (const id of cancels) if (!this.cancelHolder.has(id)) this.cancelHolder.set(id, key);
+    if (o.venueOrderId && !this.keyByVenueOrderId.has(o.venueOrderId)) this.keyByVenueOrderId.set(o.venueOrderId, key);
+    if (o.wireClientOrderId && !this.keyByWireClientOrderId.has(o.wireClientOrderId)) this.keyByWireClientOrderId.set(o.wireClientOrderId, key);
+    this.journaledFills.set(key, o.fillIds.size);
+    this.locations.set(key, { offset: loc.offset, length: loc.length, full: true, seq: 0 });
+    this.evictQueue.push({ key, at: this.now() });
   }
 
   /** Waits for what is queued, then closes the file. */

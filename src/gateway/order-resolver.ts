@@ -109,7 +109,8 @@ export class OrderResolver {
       sentBy,
       isMapped: (id) => {
         const holder = this.book.byVenueOrderId(id);
-        return holder !== undefined && holder.venueClientOrderId !== order.venueClientOrderId;
+        if (holder === undefined) return this.book.venueOrderIdEvicted(id);
+        return holder.venueClientOrderId !== order.venueClientOrderId;
       },
     });
     if (match.kind === 'one') return match.order;

@@ -23,6 +23,7 @@ import { orderTrace, Stage } from '../common/order-trace';
 import { OrderCanceller } from './order-canceller';
 import { OrderResolver } from './order-resolver';
 import { OrderUpdater } from './order-updater';
+import { RecallGate } from './recall-gate';
 import {
   IntegerIdPartition,
   integerIdSubrange,
@@ -67,6 +68,7 @@ export class OrderRouter {
    * matching can never pick the other one.
    */
   private readonly lanes = new Map<string, Promise<void>>();
+  private readonly gate = new RecallGate((err) => this.logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
   private readonly outcomeWaiters = new Map<string, (() => void)[]>();
 
   constructor(
@@ -123,7 +125,26 @@ export class OrderRouter {
 
   // ------------------------------------------------------------------------------------ D
 
+  // Each intake message first recalls the evicted orders its ids may name (FileOrderBook.recall), so
+  // an old ClOrdID is still known; the gate keeps the messages in arrival order meanwhile.
+
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
+    return this.gate.run(this.book.recall({ clOrdIds: [msg.get(11)] }), () => this.newOrder(msg, session));
+  }
+
+  onCancel(msg: FixMessage): Promise<void> {
+    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
+  }
+
+  onStatusRequest(msg: FixMessage): Promise<void> {
+    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
+  }
+
+  rejectReplace(msg: FixMessage): Promise<void> {
+    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
+  }
+
+  private newOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     if (this.committer.current(msg.get(11) ?? '')) return this.answerKnownClOrdId(msg, session);
     // Orders arriving while the venue starts wait for it; an earlier one with the same ClOrdID may
     // have been placed meanwhile, so look again afterwards.
@@ -342,7 +363,7 @@ export class OrderRouter {
 
   // ------------------------------------------------------------------------------------ F
 
-  async onCancel(msg: FixMessage): Promise<void> {
+  private async cancel(msg: FixMessage): Promise<void> {
     const order = this.committer.current(msg.get(41) ?? '');
     const clOrdId = msg.get(11) ?? '';
     // A resent cancel we already have (PossDup after a crash): its status, not a second cancel.
@@ -391,7 +412,7 @@ export class OrderRouter {
 
   // ------------------------------------------------------------------------------------ H, G
 
-  async onStatusRequest(msg: FixMessage): Promise<void> {
+  private async statusRequest(msg: FixMessage): Promise<void> {
     const clOrdId = msg.get(11) ?? '';
     const orderId = msg.get(37);
     // A ClOrdID of an earlier period's finished order: the latest order that had it answers.
@@ -417,7 +438,7 @@ export class OrderRouter {
     await this.committer.send(executionReportFor(order, report, new Date()));
   }
 
-  async rejectReplace(msg: FixMessage): Promise<void> {
+  private async replaceRejected(msg: FixMessage): Promise<void> {
     const order = this.committer.current(msg.get(41) ?? '');
     await this.committer.send(
       orderCancelRejectFor({

@@ -7,6 +7,7 @@ import { FileOrderBook } from './file-order-book';
 import { Dec, GatewayOrder } from './order';
 import { Transition, applyVenueEvent, applyVenueSnapshot } from './order-state';
 import { orderRefFor } from './order-validation';
+import { RecallGate } from './recall-gate';
 import { ReportCommitter } from './report-committer';
 import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
@@ -23,6 +24,7 @@ const MAX_EARLY_VENUE_IDS = 1_000;
 export class OrderUpdater {
   /** Events whose venue order id is not (yet) any order's, by that id (see EARLY_EVENT_TTL_MS). */
   private readonly early = new Map<string, { at: number; events: OrderEvent[] }>();
+  private readonly gate: RecallGate;
 
   constructor(
     private readonly venue: VenueAdapter,
@@ -32,6 +34,7 @@ export class OrderUpdater {
     private readonly logger: Logger,
   ) {
     committer.onChange((o) => this.onOrderChanged(o));
+    this.gate = new RecallGate((err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
   }
 
   /**
@@ -42,6 +45,11 @@ export class OrderUpdater {
    * has yet is kept until a create reply (or resolution) gives an order that id.
    */
   onVenueEvent(event: OrderEvent): void {
+    // A late event for an order that has left memory brings it back first (in event order).
+    void this.gate.run(this.book.recall({ venueOrderId: event.venueOrderId, wireClientOrderId: event.clientOrderId }), () => this.routeEvent(event));
+  }
+
+  private routeEvent(event: OrderEvent): void {
     const order = this.orderFor(event);
     if (!order) {
       if (event.venueOrderId) this.keepEarly(event);
@@ -94,7 +102,9 @@ export class OrderUpdater {
     if (!venueOrderId) return false;
     if (order.venueOrderId !== undefined && order.venueOrderId !== venueOrderId) return true;
     const holder = this.book.byVenueOrderId(venueOrderId);
-    return holder !== undefined && holder.venueClientOrderId !== order.venueClientOrderId;
+    // An order that left memory holds it: another order (this one is in memory).
+    if (holder === undefined) return this.book.venueOrderIdEvicted(venueOrderId);
+    return holder.venueClientOrderId !== order.venueClientOrderId;
   }
 
   private refuseBinding(order: GatewayOrder, venueOrderId: string): void {

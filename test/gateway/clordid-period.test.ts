@@ -41,6 +41,8 @@ test("yesterday's ClOrdID of a finished order may be reused today; an open order
   expect(b.get('2')?.venueClientOrderId).toBe('v-2'); // open: still refused
   await b.save(order('1', 'v-4', period + 10, { status: '0' }));
   expect(b.get('1')?.venueClientOrderId).toBe('v-4');
+  // Yesterday's finished orders have left memory; a recall (as the gateway's intake does) brings them back.
+  await b.recall({ venueClientOrderId: 'v-1', clOrdIds: ['3'] });
   expect(b.byVenueClientOrderId('v-1')?.status).toBe('2'); // yesterday's order is still known
   expect(b.latestWithClOrdId('1')?.venueClientOrderId).toBe('v-4');
   expect(b.latestWithClOrdId('3')?.venueClientOrderId).toBe('v-3'); // status requests for old ids

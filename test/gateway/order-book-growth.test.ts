@@ -61,10 +61,11 @@ test('while running, compaction drops terminal orders past the retention window 
   now += 120_000; // those 20 are now past the window
   await b.save(order(21, { status: '4', updatedAt: now })); // terminal, recent: kept
   for (let k = 0; k < 40; k++) await b.save(order(22, { status: '0', execSeq: k, updatedAt: now })); // open: kept
-  for (let t = 0; t < 100 && b.recordCount > 10; t++) await new Promise((r) => setTimeout(r, 10));
+  // (Compaction no longer waits for an idle journal: it may run during the saves above, so a few records follow it.)
+  for (let t = 0; t < 100 && b.recordCount > 30; t++) await new Promise((r) => setTimeout(r, 10));
   expect(b.allOrders().map((o) => o.clOrdId).sort()).toEqual(['C21', 'C22']);
   expect(b.openOrders().map((o) => o.clOrdId)).toEqual(['C22']);
-  expect(b.recordCount).toBeLessThan(10);
+  expect(b.recordCount).toBeLessThan(30); // 62 written: compacted while running
   await b.save(order(22, { status: '1', execSeq: 99, updatedAt: now }));
   await b.close();
   const r = new FileOrderBook(dir, 'G', opts);

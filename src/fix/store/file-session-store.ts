@@ -148,6 +148,20 @@ class SeqIndex {
     return { seqs, locs };
   }
 
+  /** Every entry's location, in seq order (copies of the arrays). */
+  locations(): { offsets: Float64Array; lengths: Uint32Array } {
+    return { offsets: this.offs.slice(0, this.count), lengths: this.lens.slice(0, this.count) };
+  }
+
+  /** The records now lie back to back from `start`, in seq order (a compaction). */
+  movedTo(start: number): void {
+    let at = start;
+    for (let i = 0; i < this.count; i++) {
+      this.offs[i] = at;
+      at += this.lens[i];
+    }
+  }
+
   clear(): void {
     this.count = 0;
     if (this.seqs.length > 65536) this.resize(1024);
@@ -235,19 +249,26 @@ export class FileSessionStore implements MessageStore, JournalOwner {
     }
   }
 
-  /** The stored messages (copied as they are), then both seqnums; nothing for a fresh sequence. */
+  /**
+   * The stored messages (one copy run: streamed from the old file to the new one by the journal, never
+   * all in memory), then both seqnums; nothing for a fresh sequence.
+   */
   liveRecords(): LiveRecord[] {
-    const { locs } = this.index.range(1, MAX_SEQ);
-    const live: LiveRecord[] = locs.map((copy) => ({ copy }));
+    const live: LiveRecord[] = [];
+    if (this.index.count > 0) live.push({ copyRun: this.index.locations() });
     if (live.length === 0 && this.nextSender === 1 && this.nextTarget === 1) return live;
     live.push({ type: T_SENDER, body: u32Body(this.nextSender) }, { type: T_TARGET, body: u32Body(this.nextTarget) });
     return live;
   }
 
   compacted(locations: RecordLocation[]): void {
-    const { seqs } = this.index.range(1, MAX_SEQ);
-    for (let i = 0; i < seqs.length; i++) this.index.set(seqs[i], locations[i].offset, locations[i].length);
+    // The index is as liveRecords() saw it (called in the same synchronous run).
+    if (this.index.count > 0) this.index.movedTo(locations[0].offset);
     this.checkpoints = [];
+  }
+
+  liveCount(): number {
+    return this.index.count + 2;
   }
 
   rolledBack(goodEnd: number): void {
@@ -285,6 +306,7 @@ export class FileSessionStore implements MessageStore, JournalOwner {
     if (raw.length > 0) this.index.set(seqNum, locs[0].offset, locs[0].length);
     else this.index.delete(seqNum);
     this.nextSender = seqNum + 1;
+    this.shared.compactIfDue();
     return p;
   }
 
@@ -294,6 +316,7 @@ export class FileSessionStore implements MessageStore, JournalOwner {
     const locs: RecordLocation[] = [];
     const p = this.journal.append([{ type: T_TARGET, body: u32Body(n) }], locs);
     if (locs.length > 0) this.nextTarget = n;
+    this.shared.compactIfDue();
     return p;
   }
 

@@ -1,0 +1,53 @@
+// Through the gateway (FIX intake and venue events over a real order book on the session's journal
+// shape): an order that has left memory still answers an OrderStatusRequest, still makes its ClOrdID
+// a duplicate, and a late venue event about it is deduplicated, all after a compaction that moved it.
+import { FileOrderBook } from '../../src/gateway/file-order-book';
+import { Harness, cancelReq, nos, startHarness, statusReq, tick } from '../support/gateway-harness';
+
+jest.setTimeout(10_000);
+
+let h: Harness | undefined;
+afterEach(async () => {
+  await h?.close();
+  h = undefined;
+});
+
+test('an evicted order: H answered with its final state, its ClOrdID refused as a duplicate, a replayed venue cancel sends nothing', async () => {
+  h = await startHarness({ wrapBook: (b) => new FileOrderBook(b.dir, b.sessionKey, { evictAfterMs: 0 }) });
+  await h.deliver(nos('E1'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E1' && m.get(150) === '0'), 2000, '150=0 for E1');
+  const e1 = h.book.get('E1')!;
+  await h.deliver(cancelReq('E1-X', 'E1'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E1-X' && m.get(150) === '4'), 2000, '150=4 for E1-X');
+  // Any later save or confirm sweeps: E1 leaves memory.
+  await h.deliver(nos('E2'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E2' && m.get(150) === '0'), 2000, '150=0 for E2');
+  await tick(20);
+  expect(h.book.byVenueClientOrderId(e1.venueClientOrderId)).toBeUndefined();
+  expect(h.book.evictedStats.orders).toBeGreaterThanOrEqual(1);
+  // A compaction moves it in the file.
+  await h.book.compact();
+  expect(h.book.byVenueClientOrderId(e1.venueClientOrderId)).toBeUndefined();
+
+  const from = h.session.sent.length;
+  await h.deliver(statusReq('E1'));
+  await h.session.until((s) => s.slice(from).some((m) => m.msgType === '8' && m.get(11) === 'E1'), 2000, 'status reply for E1');
+  const reply = h.session.sent.slice(from).find((m) => m.msgType === '8' && m.get(11) === 'E1')!;
+  expect([reply.get(39), reply.get(37)]).toEqual(['4', e1.venueOrderId]);
+
+  const placed = h.venue.calledTimes('placeOrder');
+  await h.deliver(nos('E1'));
+  await h.session.until((s) => s.slice(from).some((m) => m.get(11) === 'E1' && m.get(150) === '8'), 2000, 'duplicate reject for E1');
+  expect(h.session.sent.slice(from).find((m) => m.get(11) === 'E1' && m.get(150) === '8')!.get(103)).toBe('6');
+  expect(h.venue.calledTimes('placeOrder')).toBe(placed);
+
+  // Evicted again, then the venue's stream replays E1's cancel: recalled, deduplicated, nothing sent.
+  await h.deliver(nos('E3'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E3' && m.get(150) === '0'), 2000, '150=0 for E3');
+  await tick(20);
+  const before = h.session.sent.length;
+  h.venue.emit({ kind: 'canceled', clientOrderId: e1.venueClientOrderId, venueOrderId: e1.venueOrderId!, rawStatus: 'CANCELED', time: Date.now(), source: 'stream' });
+  await tick(100);
+  expect(h.session.sent.slice(before).map(String)).toEqual([]);
+  expect(h.book.byVenueClientOrderId(e1.venueClientOrderId)?.status).toBe('4');
+});
