@@ -746,6 +746,12 @@ export async function startBenchGateway(opts: {
   nodeArgs: string[];
   logFile?: string;
   env?: Record<string, string>;
+  /**
+   * ResetOnLogon (default true). The store is fresh per run, so nothing needs the reset; but a
+   * session that resets its sequence at Logon never gets the pre-save overlapped with the venue
+   * call (GatewayOptions.sequenceSurvivesRestart), so the gateway bench keeps its sequence.
+   */
+  resetOnLogon?: boolean;
 }): Promise<{ gw: NodeChild; port: number }> {
   const port = await freePort();
   const cfg = path.join(opts.dir, 'bench.cfg');
@@ -760,7 +766,7 @@ export async function startBenchGateway(opts: {
       `FileStorePath=${path.join(opts.dir, 'store')}`,
       `FileLogPath=${path.join(opts.dir, 'log')}`,
       `DataDictionary=${path.join(opts.root, 'dictionaries', 'FIX42.xml')}`,
-      'ResetOnLogon=Y',
+      `ResetOnLogon=${opts.resetOnLogon === false ? 'N' : 'Y'}`,
       'StartTime=00:00:00',
       'EndTime=00:00:00',
       '',

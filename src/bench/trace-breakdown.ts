@@ -17,24 +17,32 @@ export interface Segment {
 export interface PhaseBreakdown {
   tag: string;
   segments: Segment[];
-  /** Durable writes (journal writes and syncs) per order over the phase; NaN when unknown. */
+  /** Durable writes (journal fdatasyncs) per order over the phase; NaN when unknown. */
   durableWritesPerOrder: number;
+  /** p50 / max of the fdatasyncs that completed between an order's venue reply and its ER on the wire. */
+  replyToWireWrites: { p50: number; max: number; n: number };
 }
 
 /** [name, holds, from stage column, to stage column] (columns after cl_ord_id). */
 const SEGMENTS: ReadonlyArray<[string, string, number, number]> = [
   ['FIX bytes in → validated', 'framing, parse, session checks', 0, 1],
-  ['validated → venue request', 'order checks, the save before the venue call', 1, 2],
-  ['venue request → reply', 'sign, HTTP round trip, parse', 2, 3],
-  ['reply → report to session', 'order book save with the report (outbox)', 3, 4],
-  ['report to session → on wire', 'session store append', 4, 5],
-  ['reply → ER on wire', 'both saves after the reply', 3, 5],
+  ['validated → venue request', 'order checks + the pre-save being written (overlapped: HashKey); durable first elsewhere', 1, 2],
+  ['venue request → reply', 'sign, HTTP round trip, parse (the pre-save flushes meanwhile)', 2, 3],
+  ['reply → report to session', 'commit: order state + its ER appended to the shared journal', 3, 4],
+  ['report to session → on wire', 'the ONE shared durable write (order state + ER store record)', 4, 5],
+  ['reply → ER on wire', 'commit + the one durable write', 3, 5],
   ['bytes in → ER on wire', 'all of it, inside the gateway', 0, 5],
 ];
 
-export function readTrace(file: string): { rows: Map<string, Float64Array[]>; writes: Map<string, number[]>; totalWrites: number } {
+export function readTrace(file: string): {
+  rows: Map<string, Float64Array[]>;
+  writes: Map<string, number[]>;
+  replyToWire: Map<string, number[]>;
+  totalWrites: number;
+} {
   const rows = new Map<string, Float64Array[]>();
   const writes = new Map<string, number[]>();
+  const replyToWire = new Map<string, number[]>();
   let totalWrites = NaN;
   const lines = fs.readFileSync(file, 'latin1').split('\n');
   for (let k = 1; k < lines.length; k++) {
@@ -51,11 +59,13 @@ export function readTrace(file: string): { rows: Map<string, Float64Array[]>; wr
     if (!rows.has(tag)) {
       rows.set(tag, []);
       writes.set(tag, []);
+      replyToWire.set(tag, []);
     }
     rows.get(tag)!.push(t);
     writes.get(tag)!.push(Number(cells[7]));
+    if (cells.length >= 10 && t[3] > 0 && t[5] > 0) replyToWire.get(tag)!.push(Number(cells[9]) - Number(cells[8]));
   }
-  return { rows, writes, totalWrites };
+  return { rows, writes, replyToWire, totalWrites };
 }
 
 /**
@@ -72,7 +82,13 @@ export function breakdownOf(trace: ReturnType<typeof readTrace>, tag: string, wr
     return { name, holds, p50: percentile(sorted, 0.5), p99: percentile(sorted, 0.99), n: d.length };
   });
   const w = trace.writes.get(tag)!;
-  return { tag, segments, durableWritesPerOrder: (writesAfter - w[0]) / rows.length };
+  const rw = Float64Array.from(trace.replyToWire.get(tag) ?? []).sort();
+  return {
+    tag,
+    segments,
+    durableWritesPerOrder: (writesAfter - w[0]) / rows.length,
+    replyToWireWrites: { p50: percentile(rw, 0.5), max: rw.length > 0 ? rw[rw.length - 1] : NaN, n: rw.length },
+  };
 }
 
 /** The first durable-write count recorded for the phase `tag` (to close the phase before it). */

@@ -7,12 +7,15 @@
 // The stages of one NewOrderSingle, in order (the first of each per order counts):
 //   bytesIn       the socket chunk that carried it arrived
 //   validated     the session checked it and hands it to the application
-//   venueRequest  the application calls the venue (after its save before the call)
+//   venueRequest  the application calls the venue (after its pre-save is written; durable first
+//                 where the overlap is not safe)
 //   venueReply    the venue's answer to the create arrived
-//   reportHanded  the first report for the order reached the session (after the save that carries it)
-//   reportOnWire  that report was written to the socket (after the session stored it)
-// Besides: the durable writes issued so far (journal writes, all O_DSYNC, plus fsyncs), sampled at
-// `validated`, so a phase's writes per order are the difference over its orders.
+//   reportHanded  the first report for the order reached the session (committed: order state and
+//                 ER appended to the shared journal, in one tick)
+//   reportOnWire  that report was written to the socket (after the one shared write is durable)
+// Besides: the durable writes so far (the journal's fdatasyncs, counted by the journal), sampled at
+// every stage, so a phase's writes per order are the difference over its orders, and the fdatasyncs
+// that completed between the venue reply and the ER on the wire are seen per order.
 import * as fs from 'fs';
 import { performance } from 'perf_hooks';
 
@@ -41,7 +44,7 @@ export class OrderTrace {
     private readonly capacity: number,
   ) {
     this.at = new Float64Array(capacity * STAGES);
-    this.writesAt = new Float64Array(capacity);
+    this.writesAt = new Float64Array(capacity * STAGES);
   }
 
   /** A socket chunk arrived: the orders it carries were "in" at this instant. */
@@ -57,7 +60,8 @@ export class OrderTrace {
     this.slots.set(clOrdId, slot);
     this.at[slot * STAGES + Stage.BytesIn] = this.lastChunkAt;
     this.at[slot * STAGES + Stage.Validated] = performance.now();
-    this.writesAt[slot] = this.durableWrites;
+    this.writesAt[slot * STAGES + Stage.BytesIn] = this.durableWrites;
+    this.writesAt[slot * STAGES + Stage.Validated] = this.durableWrites;
   }
 
   /** A later stage of the order with this ClOrdID (first time only; unknown ids are ignored). */
@@ -66,7 +70,10 @@ export class OrderTrace {
     const slot = this.slots.get(clOrdId);
     if (slot === undefined) return;
     const i = slot * STAGES + stage;
-    if (this.at[i] === 0) this.at[i] = performance.now();
+    if (this.at[i] === 0) {
+      this.at[i] = performance.now();
+      this.writesAt[i] = this.durableWrites;
+    }
   }
 
   /** `raw` is an outbound FIX message: marks `stage` for the ClOrdID (11) of an ExecutionReport. */
@@ -77,13 +84,17 @@ export class OrderTrace {
     this.mark(stage, raw.slice(at + 4, raw.indexOf('\x01', at + 4)));
   }
 
-  /** CSV: clOrdId, the stage times (ms, performance.now() of this process; 0 = not reached), durable writes before it. */
+  /**
+   * CSV: clOrdId, the stage times (ms, performance.now() of this process; 0 = not reached), the
+   * durable writes done when it was validated, when its venue reply came, when its ER went on the wire.
+   */
   dump(): void {
-    const lines = [`cl_ord_id,${STAGE_NAMES.join(',')},durable_writes_before`];
+    const lines = [`cl_ord_id,${STAGE_NAMES.join(',')},durable_writes_before,durable_writes_at_reply,durable_writes_at_wire`];
     for (let s = 0; s < this.ids.length; s++) {
       const row = [this.ids[s]];
       for (let k = 0; k < STAGES; k++) row.push(this.at[s * STAGES + k].toFixed(4));
-      row.push(String(this.writesAt[s]));
+      const w = s * STAGES;
+      row.push(String(this.writesAt[w + Stage.Validated]), String(this.writesAt[w + Stage.VenueReply]), String(this.writesAt[w + Stage.ReportOnWire]));
       lines.push(row.join(','));
     }
     lines.push(`#total_durable_writes,${this.durableWrites}`);

@@ -191,6 +191,12 @@ export class MessageValidator {
   }
 
   private iterate(list: FixField[], spec: MessageSpec, headerOrTrailer: boolean, groups?: GroupInstance[]): SessionReject | undefined {
+    // A list out of tag order (every header: 8, 9, 35, 49, 56, 34, 52) is checked first as it is,
+    // without a sorted copy: a valid one (nearly all) is done. One with a problem is checked again
+    // in tag order below, so the problem reported is the one the tag order meets first, as always.
+    if (list.length > 1 && list.length <= IN_PLACE_MAX_FIELDS && !isSortedByTag(list) && this.validInPlace(list, spec, headerOrTrailer, groups)) {
+      return undefined;
+    }
     const sorted = list.length > 1 ? stableSortByTag(list) : list;
     let last = Number.NaN;
     for (const f of sorted) {
@@ -208,6 +214,24 @@ export class MessageValidator {
       }
     }
     return undefined;
+  }
+
+  /** True when iterate() would find nothing wrong: the same checks in wire order, duplicates by scan. */
+  private validInPlace(list: FixField[], spec: MessageSpec, headerOrTrailer: boolean, groups?: GroupInstance[]): boolean {
+    for (let i = 0; i < list.length; i++) {
+      const f = list[i];
+      for (let j = 0; j < i; j++) if (list[j].tag === f.tag) return false;
+      if (this.checkField(f, Number.NaN)) return false;
+      if (!headerOrTrailer) {
+        if (!spec.fields.has(f.tag)) return false;
+        const g = spec.groups.get(f.tag);
+        if (g !== undefined && groups !== undefined) {
+          const inst = groups.find((x) => x.spec === g);
+          if (Number(f.value) !== (inst ? inst.entries.length : 0)) return false;
+        }
+      }
+    }
+    return true;
   }
 
   private iterateGroups(groups: GroupInstance[]): SessionReject | undefined {
@@ -258,6 +282,14 @@ function requiredInGroups(groups: GroupInstance[]): number | undefined {
     if (n !== undefined) return n;
   }
   return undefined;
+}
+
+/** Longest list validInPlace scans for duplicates pairwise (n²/2 compares); longer ones are sorted. */
+const IN_PLACE_MAX_FIELDS = 32;
+
+function isSortedByTag(list: FixField[]): boolean {
+  for (let i = 1; i < list.length; i++) if (list[i].tag < list[i - 1].tag) return false;
+  return true;
 }
 
 /** The fields in tag order, equal tags in their wire order; the list itself when already in order (most bodies). */

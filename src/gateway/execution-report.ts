@@ -32,33 +32,37 @@ function body(pairs: Array<[number, string | undefined]>): FixField[] {
  * the execution or event where the report carries one, else `now`.
  */
 export function executionReportFor(order: GatewayOrder, report: Report, now: Date): OutboundMessage {
-  return {
-    msgType: '8',
-    body: body([
-      [1, order.account],
-      [6, report.avgPx],
-      [11, report.clOrdId],
-      [14, report.cumQty],
-      [17, report.execId],
-      [20, report.execTransType],
-      [31, report.lastPx],
-      [32, report.lastShares],
-      [37, order.venueOrderId || 'NONE'],
-      [38, order.orderQty],
-      [39, report.ordStatus],
-      [40, order.ordType],
-      [41, report.origClOrdId],
-      [44, order.ordType === '2' ? order.price : undefined],
-      [54, order.side],
-      [55, order.symbol],
-      [58, report.text !== undefined ? fixText(report.text) : undefined],
-      [59, order.timeInForce],
-      [60, utcTimestamp(report.transactTime !== undefined ? new Date(report.transactTime) : now)],
-      [103, report.ordRejReason],
-      [150, report.execType],
-      [151, report.leavesQty],
-    ]),
-  };
+  // Built in tag order directly (one of these per report on the hot path): no [tag, value] tuples
+  // and no sort, which were ~2/3 of its allocation.
+  const b: FixField[] = [];
+  add(b, 1, order.account);
+  add(b, 6, report.avgPx);
+  add(b, 11, report.clOrdId);
+  add(b, 14, report.cumQty);
+  add(b, 17, report.execId);
+  add(b, 20, report.execTransType);
+  add(b, 31, report.lastPx);
+  add(b, 32, report.lastShares);
+  add(b, 37, order.venueOrderId || 'NONE');
+  add(b, 38, order.orderQty);
+  add(b, 39, report.ordStatus);
+  add(b, 40, order.ordType);
+  add(b, 41, report.origClOrdId);
+  if (order.ordType === '2') add(b, 44, order.price);
+  add(b, 54, order.side);
+  add(b, 55, order.symbol);
+  if (report.text !== undefined) add(b, 58, fixText(report.text));
+  add(b, 59, order.timeInForce);
+  add(b, 60, utcTimestamp(report.transactTime !== undefined ? new Date(report.transactTime) : now));
+  add(b, 103, report.ordRejReason);
+  add(b, 150, report.execType);
+  add(b, 151, report.leavesQty);
+  return { msgType: '8', body: b };
+}
+
+/** Appends the field unless its value is undefined or empty (callers add in ascending tag order). */
+function add(out: FixField[], tag: number, value: string | undefined): void {
+  if (value !== undefined && value !== '') out.push({ tag, value });
 }
 
 export interface CancelRejectArgs {

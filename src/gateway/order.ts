@@ -168,9 +168,15 @@ export function createOrder(
 /** LeavesQty(151): OrderQty − CumQty while live, 0 once terminal. */
 export function leavesQty(order: Pick<GatewayOrder, 'status' | 'orderQty' | 'cumQty'>): string {
   if (TERMINAL_ORD_STATUSES.has(order.status)) return '0';
+  // Nothing filled (every ack): the leaves are the order quantity, already in formatDecimal's form
+  // when it matches PLAIN_DECIMAL: no two Decimals and a subtraction per report.
+  if (order.cumQty === '0' && PLAIN_DECIMAL.test(order.orderQty)) return order.orderQty;
   const leaves = new Dec(order.orderQty).minus(order.cumQty);
   return formatDecimal(leaves.isNegative() ? new Dec(0) : leaves);
 }
+
+/** What formatDecimal gives for a non-negative number: no sign, exponent, leading or trailing zeros. */
+const PLAIN_DECIMAL = /^(?:0|[1-9][0-9]*)(?:\.[0-9]*[1-9])?$/;
 
 // ---------------------------------------------------------------------------------------------
 // Decimal helpers (shared by the gateway's pure modules).

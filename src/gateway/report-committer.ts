@@ -173,6 +173,16 @@ export class ReportCommitter {
 
   /** Once the session stored them (a refused one is handed over again until stored): confirmed. */
   private async confirmSent(outbox: OutboxEntry[], sends: Promise<number>[]): Promise<void> {
+    if (sends.length === 1) {
+      // The common case (one report per change): no allSettled result objects, no id array map.
+      try {
+        await sends[0];
+      } catch {
+        await this.sendUntilStored(outbox[0].message);
+      }
+      this.book.confirm([outbox[0].execId]);
+      return;
+    }
     const results = await Promise.allSettled(sends);
     for (let i = 0; i < results.length; i++) if (results[i].status === 'rejected') await this.sendUntilStored(outbox[i].message);
     this.book.confirm(outbox.map((e) => e.execId));
