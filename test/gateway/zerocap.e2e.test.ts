@@ -487,7 +487,7 @@ describe('zerocap end to end: FIX client → gateway process → Zerocap simulat
       expect(f(done, 150, 39, 14, 151, 6)).toEqual({ 150: 'C', 39: 'C', 14: '0.2', 151: '0', 6: px });
       await sleep(300);
       expect(live('Z-TTL-1').map((m) => m.get(150))).toEqual(['0', '1', 'C']);
-      expect(await venueOrder(ack.get(37)!)).toMatchObject({ status: 'canceled', cumQty: '0.2' });
+      expect(await venueOrder(ack.get(37)!)).toMatchObject({ status: 'expired', cumQty: '0.2' });
       expect(f(await status('Z-TTL-1'), 39, 150, 14, 151)).toEqual({ 39: 'C', 150: 'C', 14: '0.2', 151: '0' });
     } finally {
       await e.control.configure({ restingOrderTtlMs: 0 });

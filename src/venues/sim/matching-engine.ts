@@ -400,6 +400,17 @@ export class MatchingEngine {
     return { ok: true, order: this.snapshot(o), previousStatus };
   }
 
+  /** The venue ends a resting order by itself (a time limit, not a cancel anyone asked for): expired. */
+  expire(account: string, ref: OrderLookup): CancelResult {
+    const o = this.lookup(account, ref);
+    if (o === undefined) return { ok: false, reason: 'not_found' };
+    if (!o.resting) return { ok: false, reason: 'too_late', order: this.snapshot(o) };
+    const previousStatus = o.status;
+    this.unrest(o);
+    this.finish(o, 'expired');
+    return { ok: true, order: this.snapshot(o), previousStatus };
+  }
+
   get(account: string, ref: OrderLookup): SimOrder | undefined {
     const o = this.lookup(account, ref);
     return o && this.snapshot(o);

@@ -35,6 +35,9 @@ export interface ZerocapAdapterOptions {
   maxSockets?: number;
   /** How far back getOrder searches fetch_orders for an order known only by client id; default a day. */
   searchLookbackMs?: number;
+  /** fetch_orders rows per page and pages read when searching by client id; defaults ZEROCAP_DEFAULTS. */
+  searchPageLimit?: number;
+  searchMaxPages?: number;
   now?: () => number;
 }
 
@@ -67,6 +70,8 @@ export class ZerocapAdapter implements VenueAdapter {
   private readonly log: ZerocapLogger;
   private readonly now: () => number;
   private readonly searchLookbackMs: number;
+  private readonly searchPageLimit: number;
+  private readonly searchMaxPages: number;
   private readonly eventListeners: ((e: OrderEvent) => void)[] = [];
   private readonly tracked = new Map<string, Tracked>();
   /** Pushes for venue ids not known yet, held while a create is in flight (its reply names the id). */
@@ -79,6 +84,8 @@ export class ZerocapAdapter implements VenueAdapter {
     this.log = logger?.child ? logger.child({ venue: ZEROCAP_VENUE_NAME }) : (logger ?? silentLogger);
     this.now = options.now ?? Date.now;
     this.searchLookbackMs = options.searchLookbackMs ?? ZEROCAP_DEFAULTS.searchLookbackMs;
+    this.searchPageLimit = options.searchPageLimit ?? ZEROCAP_DEFAULTS.fetchOrdersPageLimit;
+    this.searchMaxPages = options.searchMaxPages ?? ZEROCAP_DEFAULTS.fetchOrdersMaxPages;
     // The config holds the api secret: it goes to the signers only, never to a log.
     this.rest = new ZerocapRestClient({
       restUrl: config.restUrl,
@@ -159,13 +166,21 @@ export class ZerocapAdapter implements VenueAdapter {
       this.track(order.venueOrderId, order.clientOrderId || (ref.clientOrderId ?? ''));
       return order;
     }
-    const rows = await this.rest.fetchAllOrders({
-      symbol: ref.symbol,
-      start_datetime: this.now() - this.searchLookbackMs,
-      sort_order: 'desc',
-    });
+    const { orders: rows, complete } = await this.rest.fetchOrderPages(
+      {
+        symbol: ref.symbol,
+        start_datetime: this.now() - this.searchLookbackMs,
+        sort_order: 'desc',
+        limit: this.searchPageLimit,
+      },
+      this.searchMaxPages,
+    );
     const matches = ref.clientOrderId ? rows.filter((o) => o.clientOrderId === ref.clientOrderId) : [];
-    if (matches.length === 0) throw new OrderNotFound(`Zerocap: no order with client_order_id ${ref.clientOrderId} in fetch_orders`);
+    if (matches.length === 0) {
+      // Only a search that read every row the venue has proves the order absent.
+      if (!complete) throw new OutcomeUnknown(`Zerocap: no order with client_order_id ${ref.clientOrderId} in the newest ${rows.length} rows of fetch_orders (more not read)`);
+      throw new OrderNotFound(`Zerocap: no order with client_order_id ${ref.clientOrderId} in fetch_orders`);
+    }
     if (matches.length > 1) {
       throw new OutcomeUnknown(
         `Zerocap: ${matches.length} orders carry client_order_id ${ref.clientOrderId} (${matches.map((o) => o.venueOrderId).join(', ')}): not guessing`,

@@ -113,14 +113,22 @@ export class ZerocapRestClient {
 
   /** Every page of fetch_orders for a filter, up to maxPages. */
   async fetchAllOrders(filter: ZerocapOrderFilter, maxPages: number = ZEROCAP_DEFAULTS.fetchOrdersMaxPages): Promise<VenueOrder[]> {
+    return (await this.fetchOrderPages(filter, maxPages)).orders;
+  }
+
+  /**
+   * The pages of fetch_orders for a filter, up to maxPages; `complete` is false when the venue has
+   * more rows than were read (what was not read proves nothing absent).
+   */
+  async fetchOrderPages(filter: ZerocapOrderFilter, maxPages: number = ZEROCAP_DEFAULTS.fetchOrdersMaxPages): Promise<{ orders: VenueOrder[]; complete: boolean }> {
     const limit = filter.limit ?? ZEROCAP_DEFAULTS.fetchOrdersPageLimit;
     const out: VenueOrder[] = [];
     for (let page = 1; page <= maxPages; page++) {
       const p = await this.fetchOrders({ ...filter, limit, page });
       out.push(...p.orders);
-      if (p.orders.length < limit || out.length >= p.total) break;
+      if (p.orders.length < limit || out.length >= p.total) return { orders: out, complete: true };
     }
-    return out;
+    return { orders: out, complete: false };
   }
 
   /** GET /orders/get_instruments. */

@@ -408,7 +408,7 @@ class ZerocapSimulator {
     const t = setTimeout(() => {
       this.ttlTimers.delete(t);
       // Closed unfilled (or with what filled so far): the venue ends it, nobody canceled.
-      this.engine.cancel(o.account, { orderId: o.orderId });
+      this.engine.expire(o.account, { orderId: o.orderId });
     }, this.restingOrderTtlMs);
     this.ttlTimers.add(t);
   }

@@ -185,6 +185,45 @@ describe('HttpJsonClient failures', () => {
     expect(connections).toHaveLength(1);
   });
 
+  it('a request written into a socket the server does not read (bytes out, write not finished) times out as sent: true', async () => {
+    // The server takes the connection but never reads: a 4 MB body fills both socket buffers, so
+    // the write has started and cannot finish before the deadline.
+    const raw = net.createServer(() => undefined);
+    await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+    const held: net.Socket[] = [];
+    raw.on('connection', (s) => held.push(s.pause()));
+    try {
+      const c = newClient({ baseUrl: `http://127.0.0.1:${(raw.address() as AddressInfo).port}` });
+      const err = await failureOf(c.request({ method: 'POST', path: '/order', body: 'x'.repeat(4 * 1024 * 1024), timeoutMs: 300 }));
+      expect(err).toMatchObject({ code: 'ETIMEDOUT', sent: true });
+      expect(held).toHaveLength(1);
+    } finally {
+      for (const s of held) s.destroy();
+      await new Promise<void>((resolve) => raw.close(() => resolve()));
+    }
+  });
+
+  it('under load, sent: false only for requests the server never received (queued behind maxSockets, then timed out)', async () => {
+    const received = new Set<string>();
+    // Some replies come after the deadline: sockets are destroyed and the agent opens new ones for the queue.
+    handler = (req, res) => {
+      received.add(String(req.headers['x-n']));
+      setTimeout(() => res.end('{}'), Number(req.headers['x-n']) % 3 === 0 ? 400 : 5);
+    };
+    const c = newClient({ maxSockets: 4 });
+    const notSent: string[] = [];
+    await Promise.all(
+      Array.from({ length: 200 }, (_, n) =>
+        c.request({ method: 'POST', path: '/order', headers: { 'x-n': String(n) }, body: '{}', timeoutMs: 250 }).catch((e: HttpRequestError) => {
+          if (!e.sent) notSent.push(String(n));
+        }),
+      ),
+    );
+    await new Promise((r) => setTimeout(r, 500)); // anything still on its way has arrived
+    expect(notSent.length).toBeGreaterThan(0); // the case under test happened
+    expect(notSent.filter((n) => received.has(n))).toEqual([]);
+  });
+
   it('never shows the signature in an error: message, stack, fields or JSON', async () => {
     handler = () => undefined;
     const path = `/api/v1.1/spot/order?symbol=BTCUSDT&timestamp=1&signature=${SECRET_SIG}`;

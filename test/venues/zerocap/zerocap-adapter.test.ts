@@ -229,6 +229,26 @@ describe('ZerocapAdapter against the simulator', () => {
     expect(await adapter.getOrder({ clientOrderId: req.clientOrderId, symbol: 'BTC/USD' })).toMatchObject({ status: 'filled', filledQty: '0.3' });
   });
 
+  it('a search by client id that stopped at its page cap is no proof of absence: OutcomeUnknown, not OrderNotFound', async () => {
+    // Two rows a page, one page: the search sees the two newest orders of the account only.
+    const capped = new ZerocapAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, requestTimeoutMs: 400, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }) },
+      logger,
+      { searchPageLimit: 2, searchMaxPages: 1 },
+    );
+    try {
+      const oldest = fokBuy({ quantity: '0.1' });
+      await adapter.placeOrder(oldest);
+      for (let i = 0; i < 2; i++) await adapter.placeOrder(fokBuy({ quantity: '0.1' }));
+      expect(venueOrders(oldest.clientOrderId!)).toHaveLength(1);
+      await expect(capped.getOrder({ clientOrderId: oldest.clientOrderId, symbol: 'BTC/USD' })).rejects.toBeInstanceOf(OutcomeUnknown);
+      // Within the cap, absence is still proven.
+      await expect(capped.getOrder({ clientOrderId: cid('none'), symbol: 'ETH/USD' })).rejects.toBeInstanceOf(OrderNotFound);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('a query that fails with a 5xx is OutcomeUnknown, never "not found"', async () => {
     await control('POST', 'faults', { kind: 'error5xxBefore', operation: 'openOrders' });
     await expect(adapter.getOrder({ clientOrderId: 'whatever', symbol: 'BTC/USD' })).rejects.toBeInstanceOf(OutcomeUnknown);

@@ -352,11 +352,12 @@ describe('resting orders (told through /__sim/)', () => {
     expect((await get(sim, `/orders/fetch_order?id=${r.body.id}`)).body).toMatchObject({ status: 'closed', filled: '1', remaining: '0' });
   });
 
-  it('restingOrderTtlMs closes a resting order unfilled (closed, filled < amount)', async () => {
+  it('restingOrderTtlMs closes a resting order unfilled (closed, filled < amount); /__sim/ says expired, since nobody canceled it', async () => {
     await control(sim, 'POST', 'config', { restNextOrders: 1, restingOrderTtlMs: 50 });
     const r = await post(sim, '/orders/create_order', order({ amount: '1', price: '59000' }));
     expect(r.body.status).toBe('open');
-    await waitFor('ttl', () => sim.engine.allOrders().find((o) => o.clientOrderId === r.body.client_order_id && o.status === 'canceled'));
+    await waitFor('ttl', () => sim.engine.allOrders().find((o) => o.clientOrderId === r.body.client_order_id && o.status !== 'new'));
+    expect(sim.engine.allOrders().find((o) => o.clientOrderId === r.body.client_order_id)!.status).toBe('expired');
     expect((await get(sim, `/orders/fetch_order?id=${r.body.id}`)).body).toMatchObject({ status: 'closed', filled: '0' });
   });
 
