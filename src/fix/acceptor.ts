@@ -31,14 +31,14 @@ export class FixAcceptor {
     private readonly logger: Logger,
   ) {}
 
-  /** Binds every distinct host:port. Resolves with the bound addresses (port 0 = ephemeral). */
-  async start(): Promise<{ host: string; port: number; tls: boolean }[]> {
+  /** Binds every distinct host:port. Resolves with the bound addresses (port 0 = ephemeral) and the ids of the sessions on each. */
+  async start(): Promise<{ host: string; port: number; tls: boolean; sessions: string[] }[]> {
     const byEndpoint = new Map<string, FixSession[]>();
     for (const s of this.sessions) {
       const key = `${s.config.acceptHost}|${s.config.acceptPort}`;
       byEndpoint.set(key, [...(byEndpoint.get(key) ?? []), s]);
     }
-    const bound: { host: string; port: number; tls: boolean }[] = [];
+    const bound: { host: string; port: number; tls: boolean; sessions: string[] }[] = [];
     for (const [key, sessions] of byEndpoint) {
       const [host, portText] = key.split('|');
       // LogonTimeout and the throttle are the port's (the settings check makes its sessions agree).
@@ -57,7 +57,7 @@ export class FixAcceptor {
       });
       const addr = server.address() as net.AddressInfo;
       this.logger.info({ host, port: addr.port, tls: listener.tlsSummary ?? false, sessions: sessions.map((s) => s.sessionId) }, 'FIX acceptor listening');
-      bound.push({ host, port: addr.port, tls: listener.tls });
+      bound.push({ host, port: addr.port, tls: listener.tls, sessions: sessions.map((s) => s.sessionId) });
       this.listeners.push(listener);
     }
     return bound;
