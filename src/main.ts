@@ -116,7 +116,7 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
     releaseLocks();
     throw err;
   }
-  const acceptor = new FixAcceptor(sessions, validators, logger);
+  const acceptor = new FixAcceptor(sessions, validators, logger, admin?.acceptorObserver());
   let endpoints: { host: string; port: number; sessions: string[] }[];
   try {
     endpoints = await acceptor.start();
