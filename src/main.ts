@@ -36,7 +36,12 @@ export interface RunningGateway {
   stop(): Promise<void>;
 }
 
-export async function startGateway(configFile: string, logger: Logger): Promise<RunningGateway> {
+/**
+ * `onJournalBroken`: a session's journal stopped (a failed flush or cut-back: it refuses every later
+ * write, so that session can store nothing, not even a Logon reply). main() ends the process, so a
+ * supervisor restarts it and the restart replays the file; absent, it is only logged.
+ */
+export async function startGateway(configFile: string, logger: Logger, onJournalBroken?: (session: string, err: Error) => void): Promise<RunningGateway> {
   const configs = loadSessionSettings(configFile);
   checkVenueIdPrefixes(configs);
   const dictionaries = new Map<string, FixDictionary>();
@@ -83,7 +88,12 @@ export async function startGateway(configFile: string, logger: Logger): Promise<
       const dict = dictionaries.get(cfg.dataDictionary)!;
       const key = sessionKey(cfg);
       // One journal per session: the store's records, and the order book's for a gateway session.
-      const journal = sessionJournalFor(cfg.fileStorePath, key);
+      const journal = sessionJournalFor(cfg.fileStorePath, key, {
+        onBroken: (err) => {
+          logger.fatal({ session: cfg.sessionId, err: err.message }, 'session journal stopped: nothing more can be stored');
+          onJournalBroken?.(cfg.sessionId, err);
+        },
+      });
       const fileStore = new FileSessionStore(cfg.fileStorePath, key, { journal });
       stores.set(cfg.sessionId, fileStore);
       const reserve = reserveFor(cfg);
@@ -173,7 +183,12 @@ async function main(): Promise<void> {
   });
   let gateway: RunningGateway;
   try {
-    gateway = await startGateway(configFile, logger);
+    // Fail-stop, as databases do on a failed fsync: a restart replays the journal; going on would
+    // leave that session connected but unable to store anything (its clients see bare disconnects).
+    gateway = await startGateway(configFile, logger, () => {
+      process.stderr.write('gateway stopping: a session journal can no longer be written (see the fatal log line); restart it\n');
+      process.exit(70);
+    });
   } catch (err) {
     if (err instanceof ConfigError) {
       process.stderr.write(`configuration error: ${err.message}\n`);
@@ -196,7 +211,11 @@ async function main(): Promise<void> {
   const onSignal = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down');
     gateway.stop().then(
-      () => process.exit(0),
+      () => {
+        // Said last, so the log tells a completed stop from a crash or a kill mid-shutdown.
+        logger.info({ signal: sig }, 'gateway stopped');
+        process.exit(0);
+      },
       (err) => {
         logger.error({ err }, 'shutdown failed');
         process.exit(1);

@@ -29,7 +29,9 @@
 //
 // A failed write (ENOSPC, EIO, a short write) rejects the appends of that write and of the writes
 // queued behind it (their offsets assumed it), truncates the file back to where that write began,
-// and tells the owner (onRollback) so it can undo their effect in memory; the journal stays usable.
+// and tells the owner (onRollback) so it can undo their effect in memory; the journal stays usable,
+// unless a compaction is queued behind that write (built from memory that included its effect: the
+// journal then stops, as below).
 // If the truncation fails too, or a compaction fails, or an fdatasync fails (the kernel may have
 // dropped the dirty pages: what is in the file is no longer known), the journal refuses every later
 // write with an error naming the file, until it is reopened.
@@ -72,6 +74,12 @@ export interface JournalOptions {
    * owner appended at or after that offset (since the last compaction) is not in the journal.
    */
   onRollback?: (goodEnd: number) => void;
+  /**
+   * Called once when the journal stops (it refuses every later write until reopened): a failed
+   * flush, a failed cut-back or compaction. The owner cannot store anything more: main.ts ends the
+   * process so that a restart replays the file, rather than serve sessions that cannot store.
+   */
+  onBroken?: (err: Error) => void;
 }
 
 const FRAME = 8; // u32 length + u32 crc
@@ -718,8 +726,13 @@ export class Journal {
       const dropped: Job[] = [];
       while (i < this.queue.length && this.queue[i].kind === 'records') dropped.push(this.queue[i++]);
       this.queue.splice(0, dropped.length);
-      const superseded = this.queue.some((j) => j.kind === 'compact');
-      if (!superseded) {
+      if (this.queue.some((j) => j.kind === 'compact')) {
+        // A compaction queued behind these writes holds the owners' state by value as it was when it
+        // was asked for, with these writes' effect in it (an order's pre-save): running it would make
+        // durable what the callers are told failed. Stop instead: the file, cut back, is what a
+        // reopen replays.
+        this.breakWith(`write failed (${cause.message}) with a compaction queued behind it, built from state that included it`, cause);
+      } else {
         this.appendEnd = job.fileOffset;
         this.opts.onRollback?.(job.fileOffset);
       }
@@ -739,7 +752,9 @@ export class Journal {
   private breakWith(what: string, cause: Error): void {
     const err = new Error(`${this.file}: ${this.opts.description} ${what}; refusing every later write until reopened`);
     (err as Error & { cause?: unknown }).cause = cause;
+    const first = this.broken === undefined;
     this.broken = err;
+    if (first) this.opts.onBroken?.(err);
   }
 
   /** Atomically put `buf` in place as the journal: temp file, fsync, rename, fsync directory. */

@@ -30,6 +30,8 @@ export interface SharedJournalOptions {
   version: number;
   description: string;
   fsync?: boolean;
+  /** See JournalOptions.onBroken. */
+  onBroken?: (err: Error) => void;
 }
 
 export class SharedJournal {
@@ -48,6 +50,7 @@ export class SharedJournal {
       maxBodyBytes: 0,
       description: opts.description,
       fsync: opts.fsync,
+      onBroken: opts.onBroken,
       onRollback: (goodEnd) => {
         for (const o of this.owners) o.rolledBack(goodEnd);
       },

@@ -117,7 +117,9 @@ export class OrderCanceller {
       // Still not cancelable after every request: the order is in a state that refuses cancels
       // for now (3), not done (0 would tell the client it is too late, and it is not).
       if (err instanceof OrderRejected && (err.reason === 'already_pending_cancel' || err.reason === 'not_yet_cancelable')) reason = '3';
-      if (err instanceof RateLimited) reason = '2';
+      // Only the venue's own answer about the order can say it is too late; an error that is
+      // not one (no link, rate limit, …) means the cancel was not carried out, the order lives on.
+      if (err instanceof RateLimited || !(err instanceof OrderRejected || err instanceof OrderNotFound)) reason = '2';
       const text = venueRejectText(err.code, err.venueText ?? err.message);
       await this.committer.commit(cancelRejected(current, reason, text, Date.now()));
       // The venue no longer has it open: bring our view up to date (fills before the cancel).

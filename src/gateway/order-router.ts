@@ -222,7 +222,11 @@ export class OrderRouter {
       // Named by the message (its sequence and MsgSeqNum): a resend of it after a power loss that
       // took its pre-save gets the same id (see placeNew).
       const fromMessage = venueClientOrderIdForMessage(this.opts.venueIdPrefix, session.sequenceId(), Number(msg.get(34)), scheme.maxLength);
-      if (fromMessage !== undefined) return { venueClientOrderId: fromMessage, wireClientOrderId: fromMessage, resentGetsSameId: true };
+      // A MsgSeqNum received again in the same sequence (an operator lowered the target: `store
+      // set-next-target`) names another message: an id the book already holds is never taken over.
+      if (fromMessage !== undefined && this.committer.currentByKey(fromMessage) === undefined) {
+        return { venueClientOrderId: fromMessage, wireClientOrderId: fromMessage, resentGetsSameId: true };
+      }
     }
     const venueClientOrderId = venueClientOrderIdFor(this.opts.venueIdPrefix, this.book.nextCounter(), scheme.kind === 'string' ? scheme.maxLength : 36);
     switch (scheme.kind) {

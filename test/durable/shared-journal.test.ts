@@ -93,6 +93,30 @@ test('a sequence reset empties the session store and keeps the order book', asyn
   await closePair(r);
 });
 
+test('a pre-save whose write fails (ENOSPC) while a sequence reset is queued behind it is not made durable by the reset: the journal stops, and the order the caller was told failed is not there after a restart', async () => {
+  spy = await spyOnFs();
+  const p = await openPair();
+  await p.book.save(order(1, '0'));
+  spy.failNext('write', p.store.journalPath, 'ENOSPC');
+  // A NewOrderSingle's pre-save, and in the same tick a reset (a Logon with 141=Y): the reset's
+  // compaction is queued behind the write that fails.
+  const presave = p.book.save(order(2));
+  const reset = p.store.reset();
+  reset.catch(() => undefined);
+  await expect(presave).rejects.toThrow(/ENOSPC/);
+  // The reset's compaction was built from memory holding that pre-save: it is not run, and the
+  // journal stops (a restart replays the file, cut back before the failed write).
+  await expect(reset).rejects.toThrow(/refusing every later write/);
+  await expect(p.store.appendSent(1, msg(1))).rejects.toThrow(/refusing every later write/);
+  await closePair(p);
+  spy.restore();
+  spy = undefined;
+  const r = await openPair();
+  expect(r.book.byVenueClientOrderId('v-2')).toBeUndefined();
+  expect(r.book.byVenueClientOrderId('v-1')?.status).toBe('0');
+  await closePair(r);
+});
+
 test('an order book compaction keeps the stored messages, both seqnums and the sequence', async () => {
   const p = await openPair();
   for (let i = 1; i <= 20; i++) {
@@ -204,5 +228,21 @@ test('journal: a failed fdatasync rejects the write and every later one, naming 
   await expect(j.lastAppendWritten()).resolves.toBeUndefined();
   await expect(p).rejects.toThrow(/EIO/);
   await expect(j.append([{ type: 0x41, body: Buffer.from('c') }])).rejects.toThrow(new RegExp(`${path.basename(file)}.*refusing every later write`));
+  await j.close();
+});
+
+test('journal: its owner is told once when the journal stops (onBroken), so the process can stop instead of serving a session that cannot store', async () => {
+  spy = await spyOnFs();
+  const file = path.join(dir, 'k.journal');
+  const broken: string[] = [];
+  const j = new Journal(file, { magic: 'TESTJRNL', version: 1, recordTypes: [0x41], maxBodyBytes: 64, description: 'test journal', onBroken: (err) => broken.push(err.message) });
+  await j.open(() => undefined);
+  await j.append([{ type: 0x41, body: Buffer.from('a') }]);
+  expect(broken).toEqual([]);
+  spy.failNext('datasync', file, 'EIO');
+  await expect(j.append([{ type: 0x41, body: Buffer.from('b') }])).rejects.toThrow(/EIO/);
+  await expect(j.append([{ type: 0x41, body: Buffer.from('c') }])).rejects.toThrow(/refusing every later write/);
+  expect(broken).toHaveLength(1);
+  expect(broken[0]).toMatch(/k\.journal.*flush failed.*refusing every later write/);
   await j.close();
 });

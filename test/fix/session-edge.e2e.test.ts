@@ -140,7 +140,7 @@ describe('liveness', () => {
     await c.waitClosed(5000);
     expect(c.received.map(String)).toEqual([]);
     // The event log is written asynchronously: the close can reach us first.
-    for (let i = 0; i < 40 && !/Refused connection .*HeartBtInt 0/.test(eventLog(gw, 'LIVE')); i++) await sleep(50);
+    for (let i = 0; i < 200 && !/Refused connection .*HeartBtInt 0/.test(eventLog(gw, 'LIVE')); i++) await sleep(50);
     expect(eventLog(gw, 'LIVE')).toMatch(/Refused connection .*HeartBtInt 0/);
   });
 

@@ -1,6 +1,6 @@
 // Gateway-level (fake venue, no sockets): a pending cancel always ends — confirmed (150=4),
 // refused (35=9 with the order back to its live status), or resumed after a restart.
-import { OutcomeUnknown } from '../../src/venues/venue';
+import { OutcomeUnknown, VenueError } from '../../src/venues/venue';
 import { FakeVenueAdapter } from '../support/fake-venue-adapter';
 import { Harness, cancelReq, nos, startHarness, tick } from '../support/gateway-harness';
 
@@ -28,6 +28,18 @@ describe('a pending cancel always ends', () => {
     expect(h.venue.calledTimes('cancelOrder')).toBe(2);
     expect(h.book.get('C1')!.status).toBe('4');
     expect(h.book.get('C1')!.pendingCancel).toBeUndefined();
+  });
+
+  test('a cancel the venue could not be asked (link down, nothing sent): 35=9 102=2 with the reason, never 102=0 "too late"; the order stays live', async () => {
+    h = await startHarness({ cancelConfirmCheckMs: 100 });
+    await placed('C9');
+    h.venue.script('cancelOrder', { fail: new VenueError('cancel_order: the WebSocket is not connected') });
+    await h.deliver(cancelReq('X9', 'C9'));
+    await h.session.until((s) => s.some((m) => m.msgType === '9' && m.get(11) === 'X9'), 3000, '35=9 for X9');
+    const rej = h.session.sent.find((m) => m.msgType === '9' && m.get(11) === 'X9')!;
+    expect([rej.get(102), rej.get(39)]).toEqual(['2', '0']);
+    expect(rej.get(58)).toMatch(/not connected/);
+    expect(h.book.get('C9')!.status).toBe('0');
   });
 
   test('cancel acknowledged but never carried out (venue keeps the order NEW): refused with 35=9 and 39 back to 0; a new cancel is then accepted, not 102=3', async () => {

@@ -16,6 +16,7 @@ import { createOrder } from '../../src/gateway/order';
 import { pendingNewReport, rejectReport } from '../../src/gateway/order-state';
 import { ReportCommitter } from '../../src/gateway/report-committer';
 import { Scheduler } from '../../src/gateway/scheduler';
+import { spyOnFs } from '../support/fs-spy';
 
 const KEY = 'FIX.4.2-GATEWAY-CLIENT';
 let dir: string;
@@ -109,4 +110,27 @@ test('separate journals: the save is durable before the report is handed to the 
   expect(session.wire).toHaveLength(1);
   await book.close();
   await store.close();
+});
+
+test('shared journal: a write that fails (ENOSPC) takes the order change and its report together; the report goes out once, under a new seqnum, once the change is durable', async () => {
+  const spy = await spyOnFs();
+  try {
+    const { store, book, session, committer } = await setUp(true);
+    await book.save(order(1));
+    spy.failNext('write', store.journalPath, 'ENOSPC');
+    await committer.commit(pendingNewReport(book.byVenueClientOrderId('v-1')!, Date.now()));
+    // The first write failed: nothing on the wire, seqnum 1 consumed and nothing stored under it
+    // (the client's ResendRequest gets a GapFill); the retry stored the report as seqnum 2.
+    expect(session.wire.map((w) => w.seq)).toEqual([2]);
+    expect((await store.getSent(1, 1)).length).toBe(0);
+    const stored = await store.getSent(2, 2);
+    expect(stored).toHaveLength(1);
+    expect(stored[0].raw).toContain('11=C1\x01');
+    expect(book.byVenueClientOrderId('v-1')!.status).toBe('A');
+    expect(book.unconfirmedOutbox()).toEqual([]);
+    await book.close();
+    await store.close();
+  } finally {
+    spy.restore();
+  }
 });

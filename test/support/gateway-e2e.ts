@@ -168,7 +168,7 @@ export type SimFault = Record<string, unknown> & { kind: string };
 export class SimControl {
   constructor(readonly baseUrl: string) {}
 
-  async request<T = unknown>(method: string, path: string, body?: unknown): Promise<T> {
+  async request<T = unknown>(method: string, path: string, body?: unknown, timeoutMs = 5000): Promise<T> {
     const url = new URL(path, this.baseUrl);
     const text = body === undefined ? undefined : JSON.stringify(body);
     return new Promise<T>((resolve, reject) => {
@@ -194,7 +194,7 @@ export class SimControl {
         },
       );
       req.on('error', reject);
-      req.setTimeout(5000, () => req.destroy(new Error(`${method} ${path} timed out`)));
+      req.setTimeout(timeoutMs, () => req.destroy(new Error(`${method} ${path} timed out`)));
       req.end(text);
     });
   }
@@ -228,9 +228,10 @@ export class SimControl {
     return this.request('POST', '/__sim/config', settings);
   }
 
-  async orders(filter: { account?: string; symbol?: string; clientOrderId?: string } = {}): Promise<SimOrderView[]> {
+  /** Every order the venue has (a soak's tens of thousands take a while: `timeoutMs`). */
+  async orders(filter: { account?: string; symbol?: string; clientOrderId?: string } = {}, timeoutMs?: number): Promise<SimOrderView[]> {
     const q = new URLSearchParams(Object.entries(filter).filter(([, v]) => v !== undefined) as [string, string][]).toString();
-    return (await this.request<{ orders: SimOrderView[] }>('GET', `/__sim/orders${q ? `?${q}` : ''}`)).orders;
+    return (await this.request<{ orders: SimOrderView[] }>('GET', `/__sim/orders${q ? `?${q}` : ''}`, undefined, timeoutMs)).orders;
   }
 
   /** Streams currently connected (from /health). */

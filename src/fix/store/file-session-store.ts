@@ -30,7 +30,7 @@ export interface FileSessionStoreOptions {
 }
 
 /** The session's journal file, `<dir>/<sessionKey>.journal`, to share with the application's records. */
-export function sessionJournalFor(dir: string, sessionKey: string, opts: { fsync?: boolean } = {}): SharedJournal {
+export function sessionJournalFor(dir: string, sessionKey: string, opts: { fsync?: boolean; onBroken?: (err: Error) => void } = {}): SharedJournal {
   if (!/^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(sessionKey)) {
     throw new Error(`FileSessionStore: session key ${JSON.stringify(sessionKey)} is not a safe file name`);
   }
@@ -39,6 +39,7 @@ export function sessionJournalFor(dir: string, sessionKey: string, opts: { fsync
     version: 1,
     description: 'FIX session journal',
     fsync: opts.fsync,
+    onBroken: opts.onBroken,
   });
 }
 

@@ -44,8 +44,9 @@ export class ApifinyStream {
         url: opts.wsUrl,
         headers: { [APIFINY_HEADERS.signature]: signApifinyStream(opts.credentials, apifinyExp(now(), opts.jwtLifetimeSeconds ?? APIFINY_DEFAULTS.jwtLifetimeSeconds)) },
       }),
-      // No client ping: the timer only watches for silence.
-      pingIntervalMs: silence,
+      // No client ping: the timer only watches for silence. It looks often, so that a link with
+      // no frame for `silence` is dropped then, not up to a whole `silence` later.
+      pingIntervalMs: Math.max(1, Math.floor(silence / 10)),
       pongTimeoutMs: silence,
       backoff: opts.backoff,
       stableAfterMs: opts.stableAfterMs,

@@ -84,6 +84,8 @@ export class ReconnectingWebSocket {
   private openedAt = 0;
   private awaitingPongSince: number | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
+  /** Fires pongTimeoutMs after the first unanswered ping unless a frame arrives first. */
+  private pongDeadline: NodeJS.Timeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ReconnectingWebSocketOptions) {
@@ -129,6 +131,7 @@ export class ReconnectingWebSocket {
     this.reconnectTimer = undefined;
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
+    this.clearPongDeadline();
     const ws = this.ws;
     this.ws = undefined;
     this.isConnected = false;
@@ -209,7 +212,7 @@ export class ReconnectingWebSocket {
     ws.on('error', (err) => this.log.warn({ error: errName(err) }, `${this.opts.name} error`));
     ws.on('close', (code) => this.onClose(ws, code));
     this.openedAt = Date.now();
-    this.awaitingPongSince = undefined;
+    this.clearPongDeadline();
     this.pingTimer = setInterval(() => this.pingTick(ws), this.opts.pingIntervalMs);
     this.isConnected = true;
     this.log.info({}, `${this.opts.name} connected`);
@@ -237,6 +240,7 @@ export class ReconnectingWebSocket {
     this.ws = undefined;
     clearInterval(this.pingTimer);
     this.pingTimer = undefined;
+    this.clearPongDeadline();
     if (Date.now() - this.openedAt >= this.stableAfterMs) this.backoff.reset();
     if (this.isConnected) {
       this.isConnected = false;
@@ -263,22 +267,32 @@ export class ReconnectingWebSocket {
   // --------------------------------------------------------------------------------- heartbeats
 
   private pingTick(ws: WebSocket): void {
-    const now = Date.now();
-    if (this.awaitingPongSince !== undefined && now - this.awaitingPongSince >= this.pongTimeoutMs) {
-      this.log.warn({ silentMs: now - this.awaitingPongSince }, `${this.opts.name} missed pong: dropping the connection`);
-      ws.terminate();
-      return;
+    // The deadline is a timer of its own: checked only on the next tick, a deadline missed by a
+    // millisecond (timers and Date.now() disagree) waits a whole interval more, and a frame in
+    // that interval revives a link that was silent past the timeout.
+    if (this.awaitingPongSince === undefined) {
+      this.awaitingPongSince = Date.now();
+      this.pongDeadline = setTimeout(() => {
+        if (this.ws !== ws || this.awaitingPongSince === undefined) return;
+        this.log.warn({ silentMs: Date.now() - this.awaitingPongSince }, `${this.opts.name} missed pong: dropping the connection`);
+        ws.terminate();
+      }, this.pongTimeoutMs);
     }
-    if (this.awaitingPongSince === undefined) this.awaitingPongSince = now;
     const ping = this.opts.ping?.();
     if (ping !== undefined) this.sendOn(ws, ping);
+  }
+
+  private clearPongDeadline(): void {
+    clearTimeout(this.pongDeadline);
+    this.pongDeadline = undefined;
+    this.awaitingPongSince = undefined;
   }
 
   // ------------------------------------------------------------------------------------- frames
 
   private onFrame(ws: WebSocket, link: WsLink, data: WebSocket.RawData): void {
     if (this.ws !== ws) return;
-    this.awaitingPongSince = undefined; // any frame proves the link is alive
+    this.clearPongDeadline(); // any frame proves the link is alive
     const text = rawToString(data);
     for (const l of this.messageListeners) {
       try {

@@ -46,7 +46,17 @@ export interface DropStreamsFault {
   kind: 'dropStreams';
 }
 
-export type FaultRule = RequestFault | StreamDelayFault | StreamSuppressFault | DropStreamsFault;
+/**
+ * Every open WebSocket dies without closing, like a half-open link: for `ms` the simulator sends
+ * nothing on it (no events, no pings, no pongs) and reads nothing, then destroys it. Fires once when
+ * armed; later connections are fine. The client must notice the silence and reconnect.
+ */
+export interface SilenceStreamsFault {
+  kind: 'silenceStreams';
+  ms: number;
+}
+
+export type FaultRule = RequestFault | StreamDelayFault | StreamSuppressFault | DropStreamsFault | SilenceStreamsFault;
 
 export type StreamVerdict = { action: 'deliver' } | { action: 'suppress' } | { action: 'delay'; ms: number };
 
@@ -79,6 +89,9 @@ export function parseFaultRule(raw: unknown): FaultRule {
   switch (r.kind) {
     case 'dropStreams':
       return { kind: 'dropStreams' };
+    case 'silenceStreams':
+      if (!isMs(r.ms) || r.ms === 0) throw new Error(`silenceStreams needs ms > 0, got ${JSON.stringify(r.ms)}`);
+      return { kind: 'silenceStreams', ms: r.ms };
     case 'suppressStreamEvents':
       return { kind: 'suppressStreamEvents', count };
     case 'delayStreamMs':
@@ -108,12 +121,14 @@ export class FaultInjector {
   private requestRules: Armed<RequestFault>[] = [];
   private streamRules: Armed<StreamDelayFault | StreamSuppressFault>[] = [];
   private dropHandlers: (() => number)[] = [];
+  private silenceHandlers: ((ms: number) => number)[] = [];
 
   /** Arm one rule or several (all are checked before any is armed). */
   arm(rules: FaultRule | FaultRule[]): void {
     const parsed = (Array.isArray(rules) ? rules : [rules]).map(parseFaultRule);
     for (const r of parsed) {
       if (r.kind === 'dropStreams') this.dropStreams();
+      else if (r.kind === 'silenceStreams') this.silenceStreams(r.ms);
       else if (r.kind === 'delayStreamMs' || r.kind === 'suppressStreamEvents') this.streamRules.push({ ...r, count: r.count ?? 1 });
       else this.requestRules.push({ ...r, count: r.count ?? 1 });
     }
@@ -157,6 +172,21 @@ export class FaultInjector {
     return () => {
       this.dropHandlers = this.dropHandlers.filter((h) => h !== handler);
     };
+  }
+
+  /** The simulator registers how to silence its WebSockets; returns an unregister function. */
+  onSilenceStreams(handler: (ms: number) => number): () => void {
+    this.silenceHandlers.push(handler);
+    return () => {
+      this.silenceHandlers = this.silenceHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  /** Silence every WebSocket for `ms` (SilenceStreamsFault); returns how many. */
+  silenceStreams(ms: number): number {
+    let n = 0;
+    for (const h of this.silenceHandlers) n += h(ms);
+    return n;
   }
 
   /** Close every user-stream connection now; returns how many were closed. */

@@ -93,6 +93,10 @@ export class SimHttpServer<A> {
   private readonly log: SimLogger;
   private readonly maxBody: number;
   private readonly heldSockets = new Map<Socket, NodeJS.Timeout>();
+  /** The TCP socket under each accepted WebSocket (to silence it). */
+  private readonly wsSockets = new Map<WebSocket, Socket>();
+  private readonly silenceTimers = new Set<NodeJS.Timeout>();
+  private readonly offSilence: () => void;
 
   constructor(private readonly opts: SimHttpServerOptions<A>) {
     this.log = opts.logger ?? NOOP_LOGGER;
@@ -103,6 +107,35 @@ export class SimHttpServer<A> {
     this.server.headersTimeout = 66_000;
     this.wss = new WebSocketServer({ noServer: true });
     this.server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket as Socket, head));
+    this.offSilence = opts.control.faults.onSilenceStreams((ms) => this.silenceWebSockets(ms));
+  }
+
+  /**
+   * The silenceStreams fault: every open WebSocket becomes a dead link that was never closed (a
+   * half-open TCP connection): for `ms` nothing it is sent is read and nothing is written to it
+   * (whole frames are dropped), then it is destroyed. A real link cannot lose data and carry on, so
+   * it does not come back: the client must notice the silence, or learn of it only at the end.
+   */
+  silenceWebSockets(ms: number): number {
+    let n = 0;
+    for (const socket of this.wsSockets.values()) {
+      if (socket.destroyed) continue;
+      socket.write = ((...args: unknown[]) => {
+        const cb = args.find((a) => typeof a === 'function') as (() => void) | undefined;
+        if (cb) process.nextTick(cb);
+        return true;
+      }) as typeof socket.write;
+      const emit = socket.emit.bind(socket);
+      socket.emit = ((event: string, ...args: unknown[]) => (event === 'data' ? false : emit(event, ...args))) as typeof socket.emit;
+      const t = setTimeout(() => {
+        this.silenceTimers.delete(t);
+        socket.destroy();
+      }, ms);
+      this.silenceTimers.add(t);
+      n++;
+    }
+    this.log.info({ ms, sockets: n }, 'simulator WebSockets silenced');
+    return n;
   }
 
   /** Listen; resolves with the port and the host to put in URLs (a wildcard bind → 127.0.0.1). */
@@ -136,6 +169,9 @@ export class SimHttpServer<A> {
       socket.destroy();
     }
     this.heldSockets.clear();
+    for (const t of this.silenceTimers) clearTimeout(t);
+    this.silenceTimers.clear();
+    this.offSilence();
     for (const ws of this.wss.clients) ws.terminate();
     await new Promise<void>((resolve) => this.wss.close(() => resolve()));
     this.server.closeAllConnections();
@@ -242,6 +278,8 @@ export class SimHttpServer<A> {
       return;
     }
     this.wss.handleUpgrade(req, socket, head, (ws) => {
+      this.wsSockets.set(ws, socket);
+      ws.once('close', () => this.wsSockets.delete(ws));
       ws.on('error', () => ws.terminate());
       decision.onOpen(ws);
     });

@@ -125,6 +125,40 @@ describe('ReconnectingWebSocket', () => {
     expect(JSON.parse(s.received[0])).toEqual({ type: 'message', message: 'ping' });
   });
 
+  it('a link silent for one ping interval plus the pong timeout is dropped, even when it speaks again right after (wall clock and timers disagreeing)', async () => {
+    // The server answers nothing, then sends a frame once the interval plus the timeout (and a
+    // margin) have passed: by then the link must have been dropped. The wall clock runs slow
+    // against the timers (NTP slewing, a loop's cached clock): a deadline measured with Date.now()
+    // on the next ping tick is missed by a few ms, and the late frame revives a link that was
+    // silent for longer than the timeout. Seen in the fault suite: a HashKey stream silent 25 s
+    // (10 s pings) was never dropped and the fills made meanwhile were never looked up.
+    const intervalMs = 100;
+    const realNow = Date.now.bind(Date);
+    const t0 = realNow();
+    const slowClock = jest.spyOn(Date, 'now').mockImplementation(() => t0 + Math.floor((realNow() - t0) * 0.9));
+    try {
+      const s = await server((ws) => {
+        setTimeout(() => ws.readyState === WebSocket.OPEN && ws.send('late'), 2 * intervalMs + 60);
+      });
+      servers.push(s);
+      const states: StreamState[] = [];
+      const c = new ReconnectingWebSocket({
+        name: 'test',
+        target: () => ({ url: `ws://127.0.0.1:${s.port}` }),
+        pingIntervalMs: intervalMs,
+        ping: () => 'ping',
+        backoff: { initialMs: 5000, maxMs: 5000 },
+      });
+      open.push(c);
+      c.onState((st) => states.push(st));
+      await c.start();
+      await new Promise((r) => setTimeout(r, 4 * intervalMs));
+      expect(states).toEqual(['connected', 'disconnected']);
+    } finally {
+      slowClock.mockRestore();
+    }
+  });
+
   it('a link that answers stays up across many ping intervals', async () => {
     const s = await server((ws) => ws.on('message', () => ws.send('pong')));
     servers.push(s);

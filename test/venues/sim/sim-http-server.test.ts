@@ -63,7 +63,9 @@ describe('SimHttpServer', () => {
       control: { name: 'toy', engine, faults, settingKeys: [], configure: () => undefined },
       limiter,
       upgrade: (_req, path) =>
-        path === '/ws' ? { accept: true, onOpen: (ws) => ws.send('hello') } : { accept: false, status: 401, statusText: 'Unauthorized' },
+        path === '/ws'
+          ? { accept: true, onOpen: (ws) => (ws.send('hello'), ws.on('message', (d) => ws.send(`echo ${d.toString()}`))) }
+          : { accept: false, status: 401, statusText: 'Unauthorized' },
     });
     faults.onDropStreams(() => server.dropWebSockets());
     ({ port } = await server.listen('127.0.0.1', 0));
@@ -129,5 +131,27 @@ describe('SimHttpServer', () => {
     const closed = new Promise((r) => ws.once('close', r));
     expect(faults.dropStreams()).toBe(1);
     await closed;
+  });
+
+  it('silenceStreams: the WebSocket stays open but nothing flows either way (no data, no pong) for ms, then it is destroyed', async () => {
+    const ws = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    const got: string[] = [];
+    ws.on('message', (d) => got.push(d.toString()));
+    let pongs = 0;
+    ws.on('pong', () => pongs++);
+    await new Promise((r) => ws.once('open', r));
+    await new Promise((r) => setTimeout(r, 50));
+    const closed = new Promise((r) => ws.once('close', r));
+    expect(faults.silenceStreams(400)).toBe(1);
+    ws.send('during');
+    ws.ping();
+    await new Promise((r) => setTimeout(r, 300));
+    expect({ got, pongs, open: ws.readyState === WebSocket.OPEN }).toEqual({ got: ['hello'], pongs: 0, open: true });
+    await closed;
+    expect(got).toEqual(['hello']);
+    // A new connection is not silenced.
+    const again = new WebSocket(`ws://127.0.0.1:${port}/ws`);
+    expect(await new Promise<string>((resolve) => again.once('message', (d) => resolve(d.toString())))).toBe('hello');
+    again.terminate();
   });
 });
