@@ -3,7 +3,7 @@
 #   Run (shipped config: venue simulators, no credentials):
 #     docker run -d --name fix-gateway --restart unless-stopped -p 9878:9878 -p 127.0.0.1:9879:9879 -v fix-gateway-var:/app/var fix-gateway
 #   (--restart: after a crash the same container restarts and takes its stale store lock over; a
-#   replacement container has another hostname and is refused until gateway.lock is removed by hand.)
+#   replacement container takes it over once the lock's heartbeat is 30 s old, retrying until then.)
 #   Run your own config (mounted read-only; it must use absolute FileStorePath/FileLogPath under /app/var):
 #     docker run -d --name fix-gateway --restart unless-stopped -p 9878:9878 -p 127.0.0.1:9879:9879 -v fix-gateway-var:/app/var \
 #       -v /etc/gateway:/config:ro -e HASHKEY_API_KEY=... fix-gateway --config /config/sessions.cfg

@@ -59,7 +59,8 @@ if ! grep -q '"msg":"gateway started"' gateway.out; then
   tail -20 gateway.out gateway.err >&2
   exit 1
 fi
-grep -q 'client SenderCompID' gateway.out || { echo "no start-up banner" >&2; exit 1; }
+# Piped stdout means JSON logs: the banner's facts are one "sessions" log line, not text.
+grep -q '"msg":"sessions".*"clientSenderCompId"' gateway.out || { echo "no start-up sessions line" >&2; exit 1; }
 kill -TERM "$gw_pid"
 status=0
 wait "$gw_pid" || status=$?

@@ -20,8 +20,8 @@ import { EchoApplication } from './fix/echo-application';
 import { FixApplication } from './fix/application';
 import { checkVenueIdPrefixes, createGatewayApplication, runSimulatorCommand } from './wiring';
 import { acquireStoreLocks, StoreLockedError } from './ops/store-lock';
-import { createLogger, dispatch } from './ops/cli';
-import { renderBanner } from './ops/banner';
+import { createLogger, dispatch, logsArePretty } from './ops/cli';
+import { bannerFacts, renderBanner } from './ops/banner';
 import { sessionKey } from './fix/session-key';
 import { AdminEndpoint } from './ops/admin-endpoint';
 
@@ -30,7 +30,7 @@ export { sessionKey };
 export interface RunningGateway {
   acceptor: FixAcceptor;
   sessions: FixSession[];
-  endpoints: { host: string; port: number }[];
+  endpoints: { host: string; port: number; sessions: string[] }[];
   /** The status page's URL when HttpAcceptPort is set. */
   adminUrl?: string;
   stop(): Promise<void>;
@@ -126,8 +126,8 @@ export async function startGateway(configFile: string, logger: Logger, onJournal
     releaseLocks();
     throw err;
   }
-  const acceptor = new FixAcceptor(sessions, validators, logger);
-  let endpoints: { host: string; port: number }[];
+  const acceptor = new FixAcceptor(sessions, validators, logger, admin?.acceptorObserver());
+  let endpoints: { host: string; port: number; sessions: string[] }[];
   try {
     endpoints = await acceptor.start();
   } catch (err) {
@@ -201,7 +201,13 @@ async function main(): Promise<void> {
     throw err;
   }
   logger.info({ endpoints: gateway.endpoints, statusPage: gateway.adminUrl }, 'gateway started');
-  process.stdout.write(renderBanner(configs, { configFile, pid: process.pid }));
+  const bound = { configFile, pid: process.pid, endpoints: gateway.endpoints, adminUrl: gateway.adminUrl };
+  // Text for a person; with JSON logs stdout belongs to the log collector: the same facts as one line.
+  if (logsArePretty(configs[0].logFormat)) process.stdout.write(renderBanner(configs, bound));
+  else {
+    const { sessions, statusPage, stores, fixLogs } = bannerFacts(configs, bound);
+    logger.info({ sessions, statusPage, stores, fixLogs }, 'sessions');
+  }
   const onSignal = (sig: string) => {
     logger.info({ signal: sig }, 'shutting down');
     gateway.stop().then(

@@ -21,8 +21,13 @@ export interface FixListener {
   destroyHandshaking(): void;
 }
 
-/** A listener that hands each connection, once usable for FIX, to `onConnection`. */
-export function createFixListener(settings: TlsSettings | undefined, onConnection: (socket: net.Socket) => void, logger: Logger): FixListener {
+/** A listener that hands each connection, once usable for FIX, to `onConnection`; `onRefused` hears of each it refuses itself. */
+export function createFixListener(
+  settings: TlsSettings | undefined,
+  onConnection: (socket: net.Socket) => void,
+  logger: Logger,
+  onRefused: (reason: 'client_certificate' | 'tls_handshake') => void = () => undefined,
+): FixListener {
   if (!settings) {
     return { server: net.createServer({ noDelay: true }, onConnection), tls: false, destroyHandshaking: () => undefined };
   }
@@ -43,6 +48,7 @@ export function createFixListener(settings: TlsSettings | undefined, onConnectio
     if (settings.verifyLevel === 2 && hasPeerCertificate(socket) && !socket.authorized) {
       logger.warn({ remote: remoteOf(socket), reason: `client certificate not accepted: ${socket.authorizationError}` }, 'TLS connection refused');
       socket.destroy();
+      onRefused('client_certificate');
       return;
     }
     onConnection(socket);
@@ -54,6 +60,8 @@ export function createFixListener(settings: TlsSettings | undefined, onConnectio
     const reason = socket.authorizationError ? `client certificate not accepted: ${socket.authorizationError}` : handshakeFailure(err);
     logger.warn({ remote: remoteOf(socket), reason }, 'TLS handshake failed');
     socket.destroy();
+    // "peer did not return a certificate" where one is required is a certificate refusal too.
+    onRefused(socket.authorizationError || /certificate/i.test(reason) ? 'client_certificate' : 'tls_handshake');
   });
   return {
     server,

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { JournalStats } from '../durable/journal';
 import type { SessionConfig } from '../fix/config/session-settings';
 import type { SessionObserver, SessionStatus } from '../fix/session-observer';
+import type { AcceptorObserver } from '../fix/acceptor';
 import { AdminServer, Readiness } from './admin-server';
 import { GatewayMetrics } from './metrics';
 import { StatusSnapshot } from './status-page';
@@ -71,6 +72,11 @@ export class AdminEndpoint {
   }
 
   // ------------------------------------------------------------------ hooks for start-up
+
+  /** For FixAcceptor: refused logons in /metrics. */
+  acceptorObserver(): AcceptorObserver {
+    return this.metrics.acceptorObserver();
+  }
 
   /** For FixSessionDeps.observer. */
   sessionObserver(cfg: SessionConfig): SessionObserver {

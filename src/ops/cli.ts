@@ -43,10 +43,15 @@ export function usage(): string {
 
 const REDACT = ['*.apiSecret', '*.apiKey', '*.logonPassword', '*.password'];
 
+/** Whether createLogger writes readable lines: LogFormat when set, else whether `out` is a terminal. */
+export function logsArePretty(format?: 'pretty' | 'json', out: NodeJS.WriteStream = process.stdout): boolean {
+  return format === undefined ? out.isTTY === true : format === 'pretty';
+}
+
 /** pino, as JSON lines or (on a terminal, or LogFormat=pretty) readable lines; `format` overrides the terminal test. */
 export function createLogger(format?: 'pretty' | 'json', out: NodeJS.WriteStream = process.stdout): Logger {
   const opts: LoggerOptions = { base: { pid: process.pid }, redact: REDACT };
-  const pretty = format === undefined ? out.isTTY === true : format === 'pretty';
+  const pretty = logsArePretty(format, out);
   if (!pretty) return out === process.stdout ? pino(opts) : pino(opts, out);
   // In this thread and synchronous, so a line is out before an exit that follows it.
   return pino(opts, pinoPretty({ destination: out, sync: true, colorize: out.isTTY === true, translateTime: 'SYS:yyyy-mm-dd HH:MM:ss.l', ignore: 'hostname', singleLine: true }));

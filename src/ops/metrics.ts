@@ -3,6 +3,7 @@
 // connected, queue depth) are read only when /metrics is scraped.
 import { collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { FixField } from '../fix/message';
+import type { AcceptorObserver, LogonRefusalReason } from '../fix/acceptor';
 import type { SessionObserver } from '../fix/session-observer';
 import { ORDER_OUTCOMES, OrderOutcome, outboundMeaning, RejectKind } from './fix-reasons';
 import { CounterCell, HotCounter, HotHistogram } from './hot-metrics';
@@ -82,6 +83,7 @@ export class GatewayMetrics {
   readonly streamReconnects: HotCounter;
   readonly reconciliations: HotCounter;
   readonly storeFlushDuration: HotHistogram;
+  readonly logonsRefused: HotCounter;
 
   constructor(state: MetricsState) {
     const r = this.registry;
@@ -169,6 +171,12 @@ export class GatewayMetrics {
       FLUSH_LATENCY_BUCKETS,
       r,
     );
+    this.logonsRefused = new HotCounter(
+      'fixgw_logons_refused_total',
+      'Connections refused before logon (TLS handshake or certificate, CompIDs, password, throttle, ...), by FIX port and reason (a fixed set, src/fix/acceptor.ts).',
+      ['port', 'reason'],
+      r,
+    );
   }
 
   /** Prometheus text exposition. */
@@ -182,6 +190,19 @@ export class GatewayMetrics {
 
   sessionObserver(session: string): SessionObserver {
     return new SessionMetrics(this, session);
+  }
+
+  /** For FixAcceptor: refusals by port and reason (both from our side: the configured ports, a fixed reason list). */
+  acceptorObserver(): AcceptorObserver {
+    const cells = new Map<string, CounterCell>();
+    return {
+      logonRefused: (port: number, reason: LogonRefusalReason) => {
+        const key = `${port}|${reason}`;
+        let cell = cells.get(key);
+        if (!cell) cells.set(key, (cell = this.logonsRefused.cell({ port: String(port), reason })));
+        cell.n++;
+      },
+    };
   }
 
   /** For a journal's `stats.onWrite`. */

@@ -134,6 +134,15 @@ function msgTypeOf(raw: string): string {
 /** Runs one store command; returns what to print. Throws ConfigError, StoreLockedError or StoreCommandError. */
 export async function runStoreCommand(cmd: StoreCommand): Promise<string> {
   const cfg = findSession(loadSessionSettings(cmd.configFile), cmd.session);
+  if (cmd.action === 'show') {
+    // Read-only: opening a store (and taking its lock) creates the directory and the journal; a
+    // mistyped FileStorePath would leave an empty store behind. Checked before the lock, which
+    // would create the directory too.
+    const journalFile = sessionJournalFor(cfg.fileStorePath, sessionKey(cfg)).file; // names it, opens nothing
+    if (!fs.existsSync(journalFile)) {
+      throw new StoreCommandError(`no store for ${cfg.sessionId}: ${journalFile} does not exist (has the gateway run with this config?); nothing was created`);
+    }
+  }
   const lock = StoreLock.acquire(cfg.fileStorePath, `store ${cmd.action}`);
   try {
     const key = sessionKey(cfg);

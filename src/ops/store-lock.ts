@@ -10,8 +10,14 @@
 //
 // A lock whose holder is gone (kill -9) is stale and is taken over. "Gone" is checked against PID
 // reuse: the lock records the holder's start time from /proc/<pid>/stat and the boot id, and a live
-// process with that PID but another start time, or a lock from an earlier boot, is someone else. A lock from another host cannot be checked and
-// is never taken over. Two processes finding the same stale lock race for a take-over marker named
+// process with that PID but another start time, or a lock from an earlier boot, is someone else.
+//
+// A holder whose PID cannot be checked from here (another host on a shared volume; another container,
+// whose hostname is its id and whose PIDs live in another PID namespace) is judged by its heartbeat:
+// every holder sets the lock file's mtime to now every HEARTBEAT_INTERVAL_MS (futimes on the lock's
+// own inode, so it never touches a lock that replaced it), and such a lock is stale once its mtime is
+// HEARTBEAT_STALE_AFTER_MS old. A live holder keeps refreshing, so it is never taken over; a killed
+// container's lock is, by the replacement container, within that bound. Two processes finding the same stale lock race for a take-over marker named
 // after that lock's nonce (again by link, so one wins); only the marker's owner may remove a lock
 // carrying that nonce, and it removes it only after re-reading it. The winner then competes for
 // gateway.lock like any starter, so a third process that started meanwhile cannot be displaced.
@@ -22,6 +28,17 @@ import * as path from 'path';
 
 export const LOCK_FILE_NAME = 'gateway.lock';
 
+/** How often a holder refreshes the lock's mtime: one futimes, on an unref'd timer. */
+export const HEARTBEAT_INTERVAL_MS = 5_000;
+/**
+ * When a lock whose holder cannot be checked (another host or PID namespace) counts as stale: six
+ * missed refreshes. It must outlast the holder's longest plausible stall (a GC pause, a slow fsync on
+ * a busy disk, a suspended VM) plus clock skew between hosts sharing the volume (the mtime is the
+ * holder's clock, compared with ours), yet keep a replacement container's wait short: a restart
+ * policy retries, and the start after a crash succeeds within 30 s.
+ */
+export const HEARTBEAT_STALE_AFTER_MS = 30_000;
+
 export interface LockHolder {
   pid: number;
   host: string;
@@ -31,6 +48,8 @@ export interface LockHolder {
   procStart?: string;
   /** The kernel's boot id (/proc/sys/kernel/random/boot_id): a lock from an earlier boot is stale, even if PID and start time repeat. */
   bootId?: string;
+  /** The holder's PID namespace (readlink /proc/self/ns/pid): in another one (another container) its PID means nothing here. */
+  pidNs?: string;
   /** What holds it: `gateway`, `store reset`, ... */
   role: string;
   /** Names this lock instance (take-over markers refer to it). */
@@ -70,9 +89,20 @@ export function bootId(): string | undefined {
   }
 }
 
-/** Whether the holder still runs: `unknown` for another host, which we cannot check. */
+/** This process's PID namespace, or undefined where /proc cannot tell. */
+export function pidNamespace(): string | undefined {
+  try {
+    return fs.readlinkSync('/proc/self/ns/pid');
+  } catch {
+    return undefined;
+  }
+}
+
+/** Whether the holder still runs: `unknown` when its PID cannot be checked from here (another host or PID namespace). */
 export function holderState(h: LockHolder): 'alive' | 'dead' | 'unknown' {
   if (h.host !== os.hostname()) return 'unknown';
+  const ns = pidNamespace();
+  if (h.pidNs !== undefined && ns !== undefined && h.pidNs !== ns) return 'unknown';
   // PIDs and start times (ticks since boot) repeat across boots: a service started at the same point
   // of boot can match both to the tick.
   const boot = bootId();
@@ -92,12 +122,20 @@ export function describeHolder(h: LockHolder): string {
   return `pid ${h.pid} (${h.role}, started ${h.startedAt}, host ${h.host})`;
 }
 
-type ReadResult = { kind: 'missing' } | { kind: 'unreadable' } | { kind: 'holder'; holder: LockHolder };
+type ReadResult = { kind: 'missing' } | { kind: 'unreadable' } | { kind: 'holder'; holder: LockHolder; heartbeatAgeMs: number };
 
 function readHolder(file: string): ReadResult {
   let text: string;
+  let mtimeMs: number;
   try {
-    text = fs.readFileSync(file, 'utf8');
+    // Content and mtime from one open file: both describe the same lock instance.
+    const fd = fs.openSync(file, 'r');
+    try {
+      text = fs.readFileSync(fd, 'utf8');
+      mtimeMs = fs.fstatSync(fd).mtimeMs;
+    } finally {
+      fs.closeSync(fd);
+    }
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT') return { kind: 'missing' };
     throw e;
@@ -105,7 +143,7 @@ function readHolder(file: string): ReadResult {
   try {
     const h = JSON.parse(text) as Partial<LockHolder>;
     if (Number.isSafeInteger(h.pid) && typeof h.host === 'string' && typeof h.nonce === 'string' && typeof h.startedAt === 'string') {
-      return { kind: 'holder', holder: { role: 'unknown', ...h } as LockHolder };
+      return { kind: 'holder', holder: { role: 'unknown', ...h } as LockHolder, heartbeatAgeMs: Date.now() - mtimeMs };
     }
   } catch {
     /* below */
@@ -130,14 +168,34 @@ function unlinkQuietly(file: string): void {
   }
 }
 
+/** Whether a lock is stale: its holder is dead, or cannot be checked and has stopped refreshing its heartbeat. */
+function isStale(current: { holder: LockHolder; heartbeatAgeMs: number }): boolean {
+  const state = holderState(current.holder);
+  return state === 'dead' || (state === 'unknown' && current.heartbeatAgeMs > HEARTBEAT_STALE_AFTER_MS);
+}
+
 export class StoreLock {
   private released = false;
+  private readonly heartbeat: NodeJS.Timeout;
 
   private constructor(
     readonly dir: string,
     readonly file: string,
     readonly holder: LockHolder,
-  ) {}
+    /** Open on the lock's inode: futimes refreshes our lock and never one that replaced it. */
+    private readonly fd: number,
+  ) {
+    this.heartbeat = setInterval(() => {
+      try {
+        const now = new Date();
+        fs.futimesSync(this.fd, now, now);
+      } catch {
+        // Nothing to do about it here: a store that cannot take an mtime cannot take journal writes
+        // either, and those fail loudly.
+      }
+    }, HEARTBEAT_INTERVAL_MS);
+    this.heartbeat.unref();
+  }
 
   /**
    * Takes `<dir>/gateway.lock` (creating `dir`), taking over a stale one; throws StoreLockedError
@@ -150,6 +208,7 @@ export class StoreLock {
     const me: LockHolder = {
       pid: process.pid,
       host: os.hostname(),
+      pidNs: pidNamespace(),
       startedAt: new Date().toISOString(),
       procStart: processStartTime(process.pid),
       bootId: bootId(),
@@ -158,19 +217,17 @@ export class StoreLock {
     };
     const tmp = path.join(absDir, `${LOCK_FILE_NAME}.${me.nonce}.tmp`);
     const fd = fs.openSync(tmp, 'wx', 0o644);
+    let kept = false;
     try {
       fs.writeSync(fd, JSON.stringify(me) + '\n');
       fs.fsyncSync(fd);
-    } finally {
-      fs.closeSync(fd);
-    }
-    try {
       // Each round either takes the lock, refuses, or removes one stale lock; a handful is plenty.
       for (let round = 0; round < 8; round++) {
         try {
           fs.linkSync(tmp, file);
           fsyncDir(absDir);
-          return new StoreLock(absDir, file, me);
+          kept = true;
+          return new StoreLock(absDir, file, me, fd);
         } catch (e) {
           if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
         }
@@ -184,14 +241,21 @@ export class StoreLock {
         if (state === 'alive') {
           throw new StoreLockedError(absDir, file, holder, `FileStorePath ${absDir} is in use by ${describeHolder(holder)}: stop it first (lock ${file})`);
         }
-        if (state === 'unknown') {
-          throw new StoreLockedError(absDir, file, holder, `FileStorePath ${absDir} is locked by ${describeHolder(holder)} on another host, which cannot be checked from here; if it no longer runs there, remove ${file}`);
+        if (state === 'unknown' && !isStale(current)) {
+          const age = Math.max(0, Math.round(current.heartbeatAgeMs / 1000));
+          throw new StoreLockedError(
+            absDir,
+            file,
+            holder,
+            `FileStorePath ${absDir} is locked by ${describeHolder(holder)} on another host or container, which cannot be checked from here; its heartbeat ${age} s old says it may run: it is taken over once ${HEARTBEAT_STALE_AFTER_MS / 1000} s old (lock ${file})`,
+          );
         }
         removeStaleLock(absDir, file, holder, tmp);
       }
       throw new StoreLockedError(absDir, file, undefined, `FileStorePath ${absDir}: could not take ${file} (it keeps changing: several processes starting at once?)`);
     } finally {
       unlinkQuietly(tmp);
+      if (!kept) fs.closeSync(fd);
     }
   }
 
@@ -199,6 +263,12 @@ export class StoreLock {
   release(): void {
     if (this.released) return;
     this.released = true;
+    clearInterval(this.heartbeat);
+    try {
+      fs.closeSync(this.fd);
+    } catch {
+      /* closed */
+    }
     const current = readHolder(this.file);
     if (current.kind === 'holder' && current.holder.nonce === this.holder.nonce) unlinkQuietly(this.file);
   }
@@ -217,7 +287,7 @@ export function removeStaleLock(dir: string, file: string, holder: LockHolder, t
     if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
     const taker = readHolder(marker);
     if (taker.kind === 'missing') return; // that take-over just finished: look again
-    if (taker.kind === 'holder' && holderState(taker.holder) === 'alive') {
+    if (taker.kind === 'holder' && (holderState(taker.holder) === 'alive' || !isStale(taker))) {
       throw new StoreLockedError(dir, file, taker.holder, `FileStorePath ${dir} is being taken over from dead ${describeHolder(holder)} by ${describeHolder(taker.holder)}`);
     }
     throw new StoreLockedError(
@@ -228,8 +298,9 @@ export function removeStaleLock(dir: string, file: string, holder: LockHolder, t
     );
   }
   try {
+    // Still that lock, and still stale (a holder judged by its heartbeat may have refreshed it since).
     const again = readHolder(file);
-    if (again.kind === 'holder' && again.holder.nonce === holder.nonce) {
+    if (again.kind === 'holder' && again.holder.nonce === holder.nonce && isStale(again)) {
       fs.unlinkSync(file);
       fsyncDir(dir);
     }

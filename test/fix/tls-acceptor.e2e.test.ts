@@ -13,6 +13,7 @@ import * as tls from 'tls';
 import { FixTestClient, TagValue, fixTime } from '../support/fix-test-client';
 import { GatewayProcess, killAllGateways, removeDir, snapshotFiles, startGatewayProcess } from '../support/gateway-process';
 import { makeTestPki, TestPki } from '../support/tls-certs';
+import { parseMetrics } from '../support/prometheus-text';
 
 jest.setTimeout(60_000);
 
@@ -24,7 +25,7 @@ let gw: GatewayProcess;
 const clients: FixTestClient[] = [];
 const rawSockets: net.Socket[] = [];
 
-/** Mutual TLS on {{PORT}} (CN pinned for QFCLIENT, not for DESK2), plain on {{PORT2}}, optional client certificate on {{PORT3}}. */
+/** Mutual TLS on {{PORT}} (CN pinned for QFCLIENT, not for DESK2), plain on {{PORT2}}, optional client certificate on {{PORT3}}, the admin endpoint on {{PORT4}}. */
 function gatewayConfig(): string {
   return `
 [DEFAULT]
@@ -42,6 +43,7 @@ ServerCertificateKeyFile=${pki.server.key}
 CertificationAuthoritiesFile=${pki.ca}
 CertificateVerifyLevel=1
 SSLHandshakeTimeout=${HANDSHAKE_TIMEOUT_S}
+HttpAcceptPort={{PORT4}}
 
 [SESSION]
 TargetCompID=QFCLIENT
@@ -65,7 +67,7 @@ CertificateVerifyLevel=2
 beforeAll(async () => {
   pkiDir = fs.mkdtempSync(path.join(os.tmpdir(), 'tls-e2e-pki-'));
   pki = makeTestPki(pkiDir);
-  gw = await startGatewayProcess({ config: gatewayConfig(), portCount: 3 });
+  gw = await startGatewayProcess({ config: gatewayConfig(), portCount: 4 });
 });
 
 afterEach(() => {
@@ -186,7 +188,7 @@ describe('refused before any store change', () => {
   beforeAll(async () => {
     await killAllGateways();
     removeDir(gw.dir);
-    gw = await startGatewayProcess({ config: gatewayConfig(), portCount: 3 });
+    gw = await startGatewayProcess({ config: gatewayConfig(), portCount: 4 });
     before = storeOf(TARGET);
     expect(before.size).toBeGreaterThan(0); // the session's store files exist from start-up
   });
@@ -216,6 +218,13 @@ describe('refused before any store change', () => {
     const r = await attemptLogon(TARGET, pki.client('INTRUDER'));
     expect(r).toEqual({ handshake: 'done', received: [`5|34=1|58=Logon refused: client certificate CN "INTRUDER" is not SenderCompID ${TARGET}`] });
     expect(eventLog(TARGET)).toMatch(/Refused connection from .*client certificate CN "INTRUDER" is not SenderCompID QFCLIENT/);
+  });
+
+  test('each refusal is in /metrics under the TLS port and a fixed reason', async () => {
+    const m = parseMetrics(await (await fetch(`http://127.0.0.1:${gw.ports[3]}/metrics`)).text());
+    const refused = (reason: string) => m.get(`fixgw_logons_refused_total{port="${gw.ports[0]}",reason="${reason}"}`) ?? 0;
+    expect(refused('tls_handshake')).toBe(1); // the plain client
+    expect(refused('client_certificate')).toBe(3); // another CA, none, the wrong CN
   });
 
   test('the store is byte-for-byte untouched, and the rightful client then logs on at MsgSeqNum 1 both ways', async () => {
@@ -321,7 +330,7 @@ test('a burst of failed handshakes leaves the acceptor serving', async () => {
 });
 
 test('shutdown (SIGTERM) does not wait for a handshake that hangs', async () => {
-  const slow = await startGatewayProcess({ config: gatewayConfig().replace(`SSLHandshakeTimeout=${HANDSHAKE_TIMEOUT_S}`, 'SSLHandshakeTimeout=60'), portCount: 3 });
+  const slow = await startGatewayProcess({ config: gatewayConfig().replace(`SSLHandshakeTimeout=${HANDSHAKE_TIMEOUT_S}`, 'SSLHandshakeTimeout=60'), portCount: 4 });
   try {
     const s = net.connect({ host: '127.0.0.1', port: slow.ports[0] });
     rawSockets.push(s);

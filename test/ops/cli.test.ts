@@ -53,19 +53,16 @@ test('an unknown command or option is refused with the usage (exit 2), nothing s
   }
 });
 
-test('the banner names, per session, the endpoint, the CompIDs the client uses, venue, environment and transport; logs stay JSON lines when stdout is not a terminal', async () => {
-  const gw = await startGatewayProcess({
-    config: buildConfig(
-      [
-        { SenderCompID: 'GATEWAY', TargetCompID: 'QFCLIENT', Application: 'gateway', Venue: 'hashkey', VenueEnvironment: 'simulator' },
-        { SenderCompID: 'GATEWAY', TargetCompID: 'ECHO' },
-      ],
-    ),
-  });
+const BANNER_SESSIONS = [
+  { SenderCompID: 'GATEWAY', TargetCompID: 'QFCLIENT', Application: 'gateway', Venue: 'hashkey', VenueEnvironment: 'simulator' },
+  { SenderCompID: 'GATEWAY', TargetCompID: 'ECHO' },
+];
+
+test('with readable logs (LogFormat=pretty) the banner names, per session, the endpoint, the CompIDs the client uses, venue, environment and transport', async () => {
+  const gw = await spawnGateway({ config: buildConfig(BANNER_SESSIONS, { LogFormat: 'pretty' }) });
   dirs.push(gw.dir);
   await waitForStdout(gw, /Stop with Ctrl-C/);
-  const text = gw.stdoutLines.filter((l) => !l.startsWith('{'));
-  expect(text).toEqual(
+  expect(gw.stdoutLines).toEqual(
     expect.arrayContaining([
       `FIX venue gateway running (pid ${gw.child.pid}, config ${gw.configFile})`,
       expect.stringMatching(/^ {2}FIX endpoint +client SenderCompID +client TargetCompID +venue +environment +transport$/),
@@ -73,11 +70,44 @@ test('the banner names, per session, the endpoint, the CompIDs the client uses, 
       expect.stringMatching(new RegExp(`^  127\\.0\\.0\\.1:${gw.port} +ECHO +GATEWAY +\\(echo application\\) +- +plain$`)),
     ]),
   );
-  // Every other line is a JSON log line, and the banner is in none of them.
-  const logLines = gw.stdoutLines.filter((l) => l.startsWith('{'));
-  expect(logLines.length).toBeGreaterThan(3);
-  for (const l of logLines) expect(JSON.parse(l)).toHaveProperty('level');
-  expect(logLines.join('\n')).not.toContain('client SenderCompID');
+});
+
+test('with JSON logs (stdout not a terminal) stdout holds only JSON lines: the banner\'s facts are one structured "sessions" log line', async () => {
+  const gw = await startGatewayProcess({ config: buildConfig(BANNER_SESSIONS) });
+  dirs.push(gw.dir);
+  const entry = await gw.waitForLog((e) => e.msg === 'sessions');
+  expect(entry).toMatchObject({
+    level: 30,
+    sessions: [
+      { endpoint: `127.0.0.1:${gw.port}`, clientSenderCompId: 'QFCLIENT', clientTargetCompId: 'GATEWAY', venue: 'hashkey', environment: 'simulator', transport: 'plain' },
+      { endpoint: `127.0.0.1:${gw.port}`, clientSenderCompId: 'ECHO', clientTargetCompId: 'GATEWAY', application: 'echo', transport: 'plain' },
+    ],
+  });
+  await gw.stop();
+  // Every stdout line is a JSON log line (a log collector reads them all), the banner text in none.
+  expect(gw.stdoutLines.filter((l) => l !== '')).toEqual(gw.stdoutLines.filter((l) => l.startsWith('{')));
+  for (const l of gw.stdoutLines.filter((x) => x !== '')) expect(JSON.parse(l)).toHaveProperty('level');
+  expect(gw.stdoutLines.join('\n')).not.toContain('client SenderCompID');
+});
+
+test('with HttpAcceptPort=0 (ephemeral) the banner and the sessions line show the status page on the port actually bound, not :0', async () => {
+  // SocketAcceptPort must be a real port (the settings check refuses 0); the admin port may be 0.
+  const pretty = await spawnGateway({ config: buildConfig([{ SenderCompID: 'ISLD', TargetCompID: 'TW42' }], { LogFormat: 'pretty', HttpAcceptPort: 0 }) });
+  dirs.push(pretty.dir);
+  await waitForStdout(pretty, /Stop with Ctrl-C/);
+  const status = pretty.stdoutLines.find((l) => l.startsWith('Status page: '));
+  const url = /^Status page: (http:\/\/127\.0\.0\.1:(\d+)\/) /.exec(status ?? '');
+  expect(url).not.toBeNull();
+  expect(Number(url![2])).toBeGreaterThan(0);
+  expect((await fetch(`${url![1]}health`)).status).toBe(200);
+  await pretty.stop();
+
+  const json = await spawnGateway({ config: buildConfig([{ SenderCompID: 'ISLD', TargetCompID: 'TW42' }], { HttpAcceptPort: 0 }) });
+  dirs.push(json.dir);
+  const entry = await json.waitForLog((e) => e.msg === 'sessions');
+  expect(entry.statusPage).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/$/);
+  expect(entry.statusPage).not.toBe('http://127.0.0.1:0/');
+  expect((await fetch(`${entry.statusPage}health`)).status).toBe(200);
 });
 
 function waitForStdout(gw: GatewayProcess, re: RegExp, timeoutMs = 15_000): Promise<void> {
@@ -119,6 +149,17 @@ test('renderBanner: TLS sessions and the status page when the config has them', 
   const text = renderBanner(withTlsAndAdmin, { configFile: 'x.cfg', pid: 1 });
   expect(text).toMatch(/127\.0\.0\.1:9878 +DESK1 +GW +\(echo application\) +- +TLS\n/);
   expect(text).toContain('Status page: http://127.0.0.1:9879/');
+});
+
+test('renderBanner: a session configured on port 0 (ephemeral, e.g. an embedding test) shows the port the acceptor bound, never :0', () => {
+  const configs = parseSessionSettings(
+    buildConfig([{ SenderCompID: 'GW', TargetCompID: 'DESK1' }], { SocketAcceptPort: 9878, DataDictionary: DICTIONARY }),
+    path.join(REPO_ROOT, 'x.cfg'),
+  ).map((c) => ({ ...c, acceptPort: 0 }));
+  const endpoints = [{ host: '127.0.0.1', port: 40123, sessions: [configs[0].sessionId] }];
+  const text = renderBanner(configs, { configFile: 'x.cfg', pid: 1, endpoints });
+  expect(text).toMatch(/\n {2}127\.0\.0\.1:40123 +DESK1 +GW /);
+  expect(text).not.toContain(':0 ');
 });
 
 test('createLogger: readable coloured lines on a terminal, JSON lines elsewhere, LogFormat overrides both ways', async () => {

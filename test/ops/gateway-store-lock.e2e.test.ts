@@ -4,6 +4,7 @@ import * as fs from 'fs';
 import * as path from 'path';
 import { buildConfig, GatewayProcess, killAllGateways, removeDir, spawnGateway, startGatewayProcess } from '../support/gateway-process';
 import { FixTestClient } from '../support/fix-test-client';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_AFTER_MS } from '../../src/ops/store-lock';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -65,4 +66,25 @@ test('two gateways started at the same instant on one store: one runs, the other
   const [winner, loser] = ra === 'running' ? [a, b] : [b, a];
   expect(loser.exitStatus?.code).toBe(3);
   expect(loser.stderr).toContain(`in use by pid ${winner.child.pid} (gateway`);
+}, 60_000);
+
+test('a running gateway keeps its lock\'s heartbeat fresh, so a container that replaces a killed one can tell it is gone', async () => {
+  const g = await startGatewayProcess({ config: config('{{DIR}}/store') });
+  dirs.push(g.dir);
+  const lockFile = path.join(g.dir, 'store', 'gateway.lock');
+  const old = new Date(Date.now() - 3_600_000);
+  fs.utimesSync(lockFile, old, old);
+  const deadline = Date.now() + HEARTBEAT_INTERVAL_MS + 5_000;
+  while (fs.statSync(lockFile).mtimeMs < Date.now() - 10_000 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 200));
+  expect(Date.now() - fs.statSync(lockFile).mtimeMs).toBeLessThan(HEARTBEAT_STALE_AFTER_MS / 2);
+  // A lock from another host (a killed container) whose heartbeat stopped is taken over by the next start.
+  await g.kill('SIGKILL');
+  const lock = JSON.parse(fs.readFileSync(lockFile, 'utf8'));
+  fs.writeFileSync(lockFile, JSON.stringify({ ...lock, host: 'c0ffee123456' }));
+  const stale = new Date(Date.now() - HEARTBEAT_STALE_AFTER_MS - 1_000);
+  fs.utimesSync(lockFile, stale, stale);
+  const next = await startGatewayProcess({ config: config(path.join(g.dir, 'store')) });
+  dirs.push(next.dir);
+  expect(JSON.parse(fs.readFileSync(lockFile, 'utf8')).pid).toBe(next.child.pid);
+  await next.stop();
 }, 60_000);

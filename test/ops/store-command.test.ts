@@ -5,7 +5,7 @@ import * as os from 'os';
 import * as path from 'path';
 import { DeliveryMark } from '../../src/fix/store/delivery-mark';
 import { FileSessionStore } from '../../src/fix/store/file-session-store';
-import { runStoreCommand } from '../../src/ops/store-command';
+import { runStoreCli, runStoreCommand } from '../../src/ops/store-command';
 import { buildConfig, REPO_ROOT } from '../support/gateway-process';
 
 let dir: string;
@@ -62,4 +62,23 @@ test('raising the next sender seqnum keeps the delivery mark', async () => {
   const after = new DeliveryMark(path.join(storeDir, `${KEY}.delivered`));
   after.load();
   expect(after.deliveredThrough(sequence)).toBe(480);
+});
+
+test('store show of a session whose store does not exist refuses (exit 2) and creates nothing: no directory, journal or lock', async () => {
+  const configFile = writeConfig();
+  const storeDir = path.join(dir, 'store');
+  const out: string[] = [];
+  const err: string[] = [];
+  const sink = (into: string[]) => ({ write: (s: string) => into.push(s) }) as unknown as NodeJS.WritableStream;
+  const before = fs.readdirSync(dir);
+  expect(await runStoreCli(['show', '--config', configFile, '--session', 'TW42'], sink(out), sink(err))).toBe(2);
+  expect(err.join('')).toBe(`store: no store for FIX.4.2:ISLD->TW42: ${path.join(storeDir, `${KEY}.journal`)} does not exist (has the gateway run with this config?); nothing was created\n`);
+  expect(out).toEqual([]);
+  expect(fs.readdirSync(dir)).toEqual(before);
+
+  // The directory exists (another session's store) but not this session's journal: still nothing created in it.
+  fs.mkdirSync(storeDir);
+  fs.writeFileSync(path.join(storeDir, 'other.journal'), 'x');
+  expect(await runStoreCli(['show', '--config', configFile, '--session', 'TW42'], sink(out), sink(err))).toBe(2);
+  expect(fs.readdirSync(storeDir)).toEqual(['other.journal']);
 });

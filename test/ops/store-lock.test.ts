@@ -4,7 +4,7 @@ import { spawn, spawnSync } from 'child_process';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
-import { LOCK_FILE_NAME, LockHolder, processStartTime, removeStaleLock, StoreLock, StoreLockedError } from '../../src/ops/store-lock';
+import { HEARTBEAT_INTERVAL_MS, HEARTBEAT_STALE_AFTER_MS, LOCK_FILE_NAME, LockHolder, processStartTime, removeStaleLock, StoreLock, StoreLockedError } from '../../src/ops/store-lock';
 import { REPO_ROOT } from '../support/gateway-process';
 
 let dir: string;
@@ -118,10 +118,56 @@ test('a lock of a live process is kept, whatever its age', () => {
   expect(readLock().nonce).toBe('live');
 });
 
-test('a lock from another host is never taken over', () => {
+/** Sets the lock file's heartbeat (its mtime) to `ageMs` ago. */
+function ageLock(ageMs: number): void {
+  const t = new Date(Date.now() - ageMs);
+  fs.utimesSync(lockFile(), t, t);
+}
+
+test('a lock from another host with a fresh heartbeat is refused (it may be a live gateway on a shared volume)', () => {
   writeLock({ host: 'elsewhere.example', nonce: 'remote' });
-  expect(refusal(() => StoreLock.acquire(dir, 'gateway')).message).toContain('on another host');
+  ageLock(HEARTBEAT_STALE_AFTER_MS - 5_000);
+  const e = refusal(() => StoreLock.acquire(dir, 'gateway'));
+  expect(e.message).toContain('on another host');
+  expect(e.message).toMatch(/heartbeat \d+ s old/);
   expect(readLock().nonce).toBe('remote');
+});
+
+test('a lock from another host whose heartbeat stopped (a killed container) is taken over', () => {
+  // In Docker the hostname is the container id: a replacement container sees its crashed
+  // predecessor's lock as "another host". A holder refreshes its heartbeat every few seconds, so one
+  // that stopped doing so for the bound is gone.
+  writeLock({ host: 'c0ffee123456', nonce: 'killed-container' });
+  ageLock(HEARTBEAT_STALE_AFTER_MS + 1_000);
+  const lock = StoreLock.acquire(dir, 'gateway');
+  expect(readLock().nonce).toBe(lock.holder.nonce);
+  lock.release();
+  expect(fs.readdirSync(dir)).toEqual([]);
+});
+
+test('a lock from another PID namespace (another container, same hostname) is judged by its heartbeat, not by a PID we cannot see', () => {
+  // Same hostname (docker run --hostname), same kernel: its PID 1 is not our PID 1.
+  writeLock({ pid: process.pid, procStart: '1', pidNs: 'pid:[1]', nonce: 'other-ns' } as Partial<LockHolder>);
+  expect(refusal(() => StoreLock.acquire(dir, 'gateway')).message).toMatch(/cannot be checked from here/);
+  expect(readLock().nonce).toBe('other-ns');
+  ageLock(HEARTBEAT_STALE_AFTER_MS + 1_000);
+  const lock = StoreLock.acquire(dir, 'gateway');
+  expect(readLock().nonce).toBe(lock.holder.nonce);
+  lock.release();
+});
+
+test('the holder refreshes its heartbeat (the lock file\'s mtime) while it holds the lock, and stops on release', () => {
+  jest.useFakeTimers({ doNotFake: ['Date'] });
+  try {
+    const lock = StoreLock.acquire(dir, 'gateway');
+    ageLock(HEARTBEAT_STALE_AFTER_MS * 10);
+    jest.advanceTimersByTime(HEARTBEAT_INTERVAL_MS);
+    expect(Date.now() - fs.statSync(lockFile()).mtimeMs).toBeLessThan(2_000);
+    lock.release();
+    expect(jest.getTimerCount()).toBe(0);
+  } finally {
+    jest.useRealTimers();
+  }
 });
 
 test('a file we did not write is not removed', () => {
