@@ -94,6 +94,41 @@ describe('Coinut: the WebSocket dropped with creates in flight', () => {
   });
 });
 
+describe('Coinut: an unknown create that filled, looked up after more trades than one search reads', () => {
+  let sim: CoinutRunningSimulator;
+  let adapter: CoinutAdapter;
+
+  beforeAll(async () => {
+    sim = await startCoinutSimulator({ credentials: [{ apiKey: KEY, username: USER }] });
+    adapter = new CoinutAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: '', account: USER, rateLimits: FAST, requestTimeoutMs: 500 },
+      undefined,
+      // One page of 100 trades is all a search without a bound reads.
+      { backoff: { initialMs: 20, maxMs: 100, factor: 2, jitter: 0 }, tradeHistoryMaxPages: 1 },
+    );
+    adapter.onStreamState((s) => s === 'connected' && connects++);
+    await adapter.start();
+  });
+  afterAll(async () => {
+    await adapter.stop();
+    await sim.close();
+  });
+  let connects = 0;
+
+  it('is found filled however many trades came after it (never "not found" while its trades are further back)', async () => {
+    // The soak: creates unanswered when the link dropped were looked up minutes later, behind
+    // thousands of newer fills, "not found" and rejected while the venue had filled them.
+    sim.faults.arm({ kind: 'timeoutAfter', operation: 'create', count: 1 });
+    const err = await adapter.placeOrder(limit({ clientOrderId: '7000', price: '60000.02', quantity: '0.002' })).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(OutcomeUnknown);
+    expect(sim.engine.allOrders().find((o) => o.clientOrderId === '7000')).toMatchObject({ status: 'filled' });
+    await until(() => connects >= 2); // the timeout dropped the link
+    for (let i = 0; i < 150; i++) await adapter.placeOrder(limit({ clientOrderId: String(7001 + i), price: '60000.02', quantity: '0.0001' }));
+    const found = await adapter.getOrder({ clientOrderId: '7000', symbol: 'BTCUSDT' });
+    expect(found).toMatchObject({ clientOrderId: '7000', status: 'filled', quantity: '0.002' });
+  });
+});
+
 describe('Coinut: a stalled event loop is not a dead venue', () => {
   let sim: CoinutRunningSimulator;
   let client: CoinutWsClient;
