@@ -1,7 +1,8 @@
 // Coinut spot behind the VenueAdapter interface, as far as venue.ts allows today. No FIX knowledge.
 //
 // - Trading runs over the WebSocket (CoinutWsClient); queries fall back to REST `POST /` while the
-//   WS is down (the only thing the WS cannot serve then).
+//   WS is down (the only thing the WS cannot serve then); creates and cancels wait for the
+//   reconnect up to the request timeout, then are refused with nothing sent.
 // - Client order ids: the gateway passes the decimal text of an integer in 1..16777215 that it
 //   allocated (durably, per account); anything else is refused before sending. The venue does not
 //   enforce uniqueness, so this adapter never invents ids and keeps no durable state.
@@ -70,7 +71,7 @@ import {
   tradesFromHistory,
   withFills,
 } from './coinut-mapping';
-import { CoinutNotConnected, CoinutWsClient } from './coinut-ws-client';
+import { CoinutNotConnected, CoinutRequestOptions, CoinutWsClient } from './coinut-ws-client';
 
 export interface CoinutAdapterOptions {
   heartbeatIntervalMs?: number;
@@ -89,6 +90,8 @@ const noop = () => undefined;
 const SILENT: WsLogger = { debug: noop, info: noop, warn: noop, error: noop };
 /** Orders remembered (for events and for rebuilding a canceled order without fills). */
 const MAX_KNOWN_ORDERS = 100_000;
+/** Pause between attempts of a create/cancel refused by a link that is going down. */
+const RECONNECT_POLL_MS = 25;
 
 export class CoinutAdapter implements VenueAdapter {
   readonly name = COINUT_VENUE_NAME;
@@ -105,6 +108,12 @@ export class CoinutAdapter implements VenueAdapter {
    * result: 2 × requestTimeoutMs (10 s by default), counted from the moment the request was sent.
    */
   readonly unknownOutcomeAbsenceMs: number;
+
+  /**
+   * How long a create or cancel offered while the WebSocket is reconnecting waits for it before
+   * being refused (nothing sent): the request timeout. Queries go over REST meanwhile.
+   */
+  private readonly reconnectWaitMs: number;
 
   /** Exposed for tests and diagnostics; the gateway uses the interface only. */
   readonly ws: CoinutWsClient;
@@ -133,6 +142,7 @@ export class CoinutAdapter implements VenueAdapter {
     }
     const timeoutMs = config.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
     this.unknownOutcomeAbsenceMs = 2 * timeoutMs;
+    this.reconnectWaitMs = timeoutMs;
     this.capabilities = { ...COINUT_CAPABILITIES, absenceProofMs: this.unknownOutcomeAbsenceMs };
     this.maxPages = options.tradeHistoryMaxPages ?? COINUT_DEFAULTS.tradeHistoryMaxPages;
     this.limiter = new RateLimiter<LimitClass>(config.rateLimits ?? COINUT_RATE_LIMITS);
@@ -197,13 +207,11 @@ export class CoinutAdapter implements VenueAdapter {
     this.noteSent(`c:${cidText}`, Date.now());
     let messages: CoinutJson[];
     try {
-      messages = await this.limiter.schedule('orders', () =>
-        this.ws.request(body, {
-          accepts: (m) =>
-            m.reply === COINUT_REQUESTS.newOrder ||
-            (typeof m.reply === 'string' && COINUT_ORDER_EVENT_REPLIES.has(m.reply) && orderClientId(m) === cidText),
-        }),
-      );
+      messages = await this.orderRequest(body, {
+        accepts: (m) =>
+          m.reply === COINUT_REQUESTS.newOrder ||
+          (typeof m.reply === 'string' && COINUT_ORDER_EVENT_REPLIES.has(m.reply) && orderClientId(m) === cidText),
+      });
     } catch (err) {
       // After an unknown outcome the order's events are still ours when they come.
       if (!(err instanceof OutcomeUnknown)) this.unanswered.delete(cidText);
@@ -233,11 +241,9 @@ export class CoinutAdapter implements VenueAdapter {
     }
     this.track(venueOrderId);
     const id = venueOrderId;
-    const messages = await this.limiter.schedule('orders', () =>
-      this.ws.request(
-        { request: COINUT_REQUESTS.cancelOrder, inst_id: instId, order_id: Number(id) },
-        { accepts: (m) => m.reply === COINUT_REPLIES.cancelOrder && (m.order_id === undefined || String(m.order_id) === id) },
-      ),
+    const messages = await this.orderRequest(
+      { request: COINUT_REQUESTS.cancelOrder, inst_id: instId, order_id: Number(id) },
+      { accepts: (m) => m.reply === COINUT_REPLIES.cancelOrder && (m.order_id === undefined || String(m.order_id) === id) },
     );
     const reply = messages[0];
     if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.cancelOrder);
@@ -323,6 +329,25 @@ export class CoinutAdapter implements VenueAdapter {
     const id = this.instrumentMap.instId(symbol);
     if (id === undefined) throw new OrderRejected('unknown_symbol', `Coinut lists no instrument ${symbol}`);
     return id;
+  }
+
+  /**
+   * A create or cancel over the WS. While the link is down or going down it waits for the
+   * reconnect, up to reconnectWaitMs, and tries again: CoinutNotConnected means the frame was not
+   * handed to a socket, so nothing reached the venue and sending it now cannot place it twice.
+   */
+  private async orderRequest(body: Record<string, unknown>, opts: CoinutRequestOptions): Promise<CoinutJson[]> {
+    const deadline = Date.now() + this.reconnectWaitMs;
+    for (;;) {
+      await this.ws.whenConnected(deadline - Date.now());
+      try {
+        return await this.limiter.schedule('orders', () => this.ws.request(body, opts));
+      } catch (err) {
+        if (!(err instanceof CoinutNotConnected) || Date.now() >= deadline) throw err;
+        // A link terminated but not yet closed still reads as connected: give the close a moment.
+        await new Promise((r) => setTimeout(r, RECONNECT_POLL_MS));
+      }
+    }
   }
 
   /** A query over the WS, or over REST while the WS is down. */

@@ -85,6 +85,9 @@ export class CoinutWsClient {
   /** The link we are logged in on (or logging in on). */
   private link: WsLink | undefined;
   private heartbeatOutstanding = false;
+  private stopped = false;
+  /** whenConnected() calls waiting for the next login. */
+  private readonly connectWaiters = new Set<(ok: boolean) => void>();
 
   constructor(private readonly opts: CoinutWsClientOptions) {
     this.log = opts.logger ?? SILENT;
@@ -111,6 +114,7 @@ export class CoinutWsClient {
     this.socket.onMessage((text, link) => this.onFrame(text, link));
     this.socket.onState((s) => {
       if (s === 'disconnected') this.linkGone('the WebSocket dropped before the reply');
+      if (s === 'connected') for (const w of [...this.connectWaiters]) w(true);
     });
   }
 
@@ -133,9 +137,29 @@ export class CoinutWsClient {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of [...this.connectWaiters]) w(false);
     await this.socket.stop();
     this.linkGone('the client stopped');
     this.http.close();
+  }
+
+  /**
+   * Resolves true once the link is logged in (at once when it is), false after `ms` without one
+   * or when the client is stopped. Orders wait here rather than being refused during a reconnect.
+   */
+  whenConnected(ms: number): Promise<boolean> {
+    if (this.socket.connected) return Promise.resolve(true);
+    if (this.stopped || ms <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(done);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(this.socket.connected), ms);
+      this.connectWaiters.add(done);
+    });
   }
 
   /** Drop the link (tests, and a reply that came too late); a reconnect follows. */

@@ -70,13 +70,14 @@ describe('Coinut: the WebSocket dropped with creates in flight', () => {
     await until(() => ids.every((id) => sim.engine.allOrders().some((o) => o.clientOrderId === id)));
     const connectedBefore = states.filter((s) => s === 'connected').length;
     adapter.ws.drop('test: the link goes with creates in flight');
-    // Creates offered after the drop, before the reconnect: nothing is sent, a true refusal.
-    const late = await adapter.placeOrder(limit({ clientOrderId: '5999', price: '58000' })).catch((e: Error) => e);
+    // A create offered after the drop, before the reconnect, waits for the link instead of being
+    // refused (the soak's 1,313 "the WebSocket is not connected" rejects), and goes out once.
+    const late = adapter.placeOrder(limit({ clientOrderId: '5999', price: '58000' }));
     const results = await Promise.all(outcomes);
     for (const r of results) expect(r).toBeInstanceOf(OutcomeUnknown);
-    expect(late).toBeInstanceOf(CoinutNotConnected);
-    expect(sim.engine.allOrders().filter((o) => o.clientOrderId === '5999')).toHaveLength(0);
-    await until(() => states.filter((s) => s === 'connected').length > connectedBefore);
+    await expect(late).resolves.toMatchObject({ clientOrderId: '5999', status: 'new' });
+    expect(sim.engine.allOrders().filter((o) => o.clientOrderId === '5999')).toHaveLength(1);
+    expect(states.filter((s) => s === 'connected').length).toBeGreaterThan(connectedBefore);
 
     // Resolution by query: each one found, one venue order per client id.
     const found = await Promise.all(ids.map((id) => adapter.getOrder({ clientOrderId: id, symbol: 'BTCUSDT' })));
@@ -91,6 +92,31 @@ describe('Coinut: the WebSocket dropped with creates in flight', () => {
     await new Promise((r) => setTimeout(r, 100));
     const fills = events.filter((e) => e.kind === 'fill' && venueIds.has(e.venueOrderId));
     expect(fills).toHaveLength(N);
+  });
+});
+
+describe('Coinut: the venue stays down', () => {
+  it('a create waits for the link a bounded time, then is refused without anything reaching the venue', async () => {
+    const sim = await startCoinutSimulator({ credentials: [{ apiKey: KEY, username: USER }] });
+    const adapter = new CoinutAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: '', account: USER, rateLimits: FAST, requestTimeoutMs: 400 },
+      undefined,
+      { backoff: { initialMs: 50, maxMs: 100, factor: 2, jitter: 0 } },
+    );
+    try {
+      await adapter.start();
+      const engine = sim.engine;
+      await sim.close();
+      await until(() => !adapter.ws.connected);
+      const started = Date.now();
+      const err = await adapter.placeOrder(limit({ clientOrderId: '6001' })).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(CoinutNotConnected);
+      expect(Date.now() - started).toBeGreaterThanOrEqual(350);
+      expect(Date.now() - started).toBeLessThan(3000);
+      expect(engine.allOrders()).toHaveLength(0);
+    } finally {
+      await adapter.stop();
+    }
   });
 });
 
