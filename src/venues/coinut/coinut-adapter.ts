@@ -1,13 +1,18 @@
 // Coinut spot behind the VenueAdapter interface, as far as venue.ts allows today. No FIX knowledge.
 //
 // - Trading runs over the WebSocket (CoinutWsClient); queries fall back to REST `POST /` while the
-//   WS is down (the only thing the WS cannot serve then).
+//   WS is down (the only thing the WS cannot serve then); creates and cancels wait for the
+//   reconnect up to the request timeout, then are refused with nothing sent.
 // - Client order ids: the gateway passes the decimal text of an integer in 1..16777215 that it
 //   allocated (durably, per account); anything else is refused before sending. The venue does not
 //   enforce uniqueness, so this adapter never invents ids and keeps no durable state.
 // - No single-order query: getOrder reads user_open_orders for the instrument plus trade_history
 //   (fills, one per trans_id at its own price). An order absent from both is not proof of absence
-//   until `unknownOutcomeAbsenceMs` has passed since its request (see there).
+//   until `unknownOutcomeAbsenceMs` has passed since its request (see there). For an order this
+//   adapter sent, trade_history is read back to its send time (however many trades came since:
+//   under load a lookup may come minutes and thousands of fills later); deeper than the bounded
+//   page limit, the search fails without claiming absence. Concurrent lookups of one instrument
+//   share a search that has not been sent yet.
 // - Coinut pushes every order event to every connection of the account, so two sessions on one
 //   account see each other's events. Events are matched by venue order id first: only orders this
 //   adapter placed, queried or canceled, or the gateway named through trackOrders (its open orders
@@ -28,6 +33,7 @@ import {
   VenueAdapter,
   VenueCapabilities,
   VenueConfig,
+  VenueError,
   VenueOrder,
 } from '../venue';
 import { RateLimiter } from '../common/rate-limiter';
@@ -65,7 +71,7 @@ import {
   tradesFromHistory,
   withFills,
 } from './coinut-mapping';
-import { CoinutNotConnected, CoinutWsClient } from './coinut-ws-client';
+import { CoinutNotConnected, CoinutRequestOptions, CoinutWsClient } from './coinut-ws-client';
 
 export interface CoinutAdapterOptions {
   heartbeatIntervalMs?: number;
@@ -84,6 +90,8 @@ const noop = () => undefined;
 const SILENT: WsLogger = { debug: noop, info: noop, warn: noop, error: noop };
 /** Orders remembered (for events and for rebuilding a canceled order without fills). */
 const MAX_KNOWN_ORDERS = 100_000;
+/** Pause between attempts of a create/cancel refused by a link that is going down. */
+const RECONNECT_POLL_MS = 25;
 
 export class CoinutAdapter implements VenueAdapter {
   readonly name = COINUT_VENUE_NAME;
@@ -101,6 +109,12 @@ export class CoinutAdapter implements VenueAdapter {
    */
   readonly unknownOutcomeAbsenceMs: number;
 
+  /**
+   * How long a create or cancel offered while the WebSocket is reconnecting waits for it before
+   * being refused (nothing sent): the request timeout. Queries go over REST meanwhile.
+   */
+  private readonly reconnectWaitMs: number;
+
   /** Exposed for tests and diagnostics; the gateway uses the interface only. */
   readonly ws: CoinutWsClient;
   private readonly log: WsLogger;
@@ -113,6 +127,10 @@ export class CoinutAdapter implements VenueAdapter {
   private readonly known = new Map<string, VenueOrder | undefined>();
   /** Client order ids of creates sent and not yet answered (their events are adopted). */
   private readonly unanswered = new Set<string>();
+  /** When this adapter sent an order's create: by `c:<client id>` and `v:<venue id>` (trade search bound). */
+  private readonly sentAt = new Map<string, number>();
+  /** trade_history searches of an instrument queued and not yet sent: a lookup may join one that reaches back far enough. */
+  private readonly queuedSearches = new Map<number, { bound: number | undefined; result: Promise<CoinutTrade[]> }[]>();
   private started = false;
 
   constructor(config: VenueConfig, logger?: MaybeChildLogger, options: CoinutAdapterOptions = {}) {
@@ -124,6 +142,7 @@ export class CoinutAdapter implements VenueAdapter {
     }
     const timeoutMs = config.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
     this.unknownOutcomeAbsenceMs = 2 * timeoutMs;
+    this.reconnectWaitMs = timeoutMs;
     this.capabilities = { ...COINUT_CAPABILITIES, absenceProofMs: this.unknownOutcomeAbsenceMs };
     this.maxPages = options.tradeHistoryMaxPages ?? COINUT_DEFAULTS.tradeHistoryMaxPages;
     this.limiter = new RateLimiter<LimitClass>(config.rateLimits ?? COINUT_RATE_LIMITS);
@@ -185,15 +204,14 @@ export class CoinutAdapter implements VenueAdapter {
     body.client_ord_id = cid;
     body.side = req.side === 'buy' ? COINUT_SIDES.buy : COINUT_SIDES.sell;
     this.unanswered.add(cidText);
+    this.noteSent(`c:${cidText}`, Date.now());
     let messages: CoinutJson[];
     try {
-      messages = await this.limiter.schedule('orders', () =>
-        this.ws.request(body, {
-          accepts: (m) =>
-            m.reply === COINUT_REQUESTS.newOrder ||
-            (typeof m.reply === 'string' && COINUT_ORDER_EVENT_REPLIES.has(m.reply) && orderClientId(m) === cidText),
-        }),
-      );
+      messages = await this.orderRequest(body, {
+        accepts: (m) =>
+          m.reply === COINUT_REQUESTS.newOrder ||
+          (typeof m.reply === 'string' && COINUT_ORDER_EVENT_REPLIES.has(m.reply) && orderClientId(m) === cidText),
+      });
     } catch (err) {
       // After an unknown outcome the order's events are still ours when they come.
       if (!(err instanceof OutcomeUnknown)) this.unanswered.delete(cidText);
@@ -202,6 +220,8 @@ export class CoinutAdapter implements VenueAdapter {
     this.unanswered.delete(cidText);
     const order = orderFromNewOrderReply({ ...req, clientOrderId: cidText }, messages, Date.now());
     if (order === undefined) throw errorForStatus(messages[0] ?? {}, COINUT_REQUESTS.newOrder);
+    const sent = this.sentAt.get(`c:${cidText}`);
+    if (sent !== undefined) this.noteSent(`v:${order.venueOrderId}`, sent);
     this.remember(order);
     if (order.status === 'rejected') {
       const reasons = reasonsOf(messages.find((m) => m.reply === COINUT_REPLIES.orderRejected) ?? {});
@@ -221,11 +241,9 @@ export class CoinutAdapter implements VenueAdapter {
     }
     this.track(venueOrderId);
     const id = venueOrderId;
-    const messages = await this.limiter.schedule('orders', () =>
-      this.ws.request(
-        { request: COINUT_REQUESTS.cancelOrder, inst_id: instId, order_id: Number(id) },
-        { accepts: (m) => m.reply === COINUT_REPLIES.cancelOrder && (m.order_id === undefined || String(m.order_id) === id) },
-      ),
+    const messages = await this.orderRequest(
+      { request: COINUT_REQUESTS.cancelOrder, inst_id: instId, order_id: Number(id) },
+      { accepts: (m) => m.reply === COINUT_REPLIES.cancelOrder && (m.order_id === undefined || String(m.order_id) === id) },
     );
     const reply = messages[0];
     if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.cancelOrder);
@@ -244,7 +262,7 @@ export class CoinutAdapter implements VenueAdapter {
     const row = rows.find((r) => (ref.venueOrderId ? String(r.order_id) === ref.venueOrderId : clientOrdIdText(r.client_ord_id) === ref.clientOrderId));
     const venueOrderId = ref.venueOrderId ?? (row ? String(row.order_id) : undefined);
     const matches = (t: CoinutTrade) => (venueOrderId ? t.venueOrderId === venueOrderId : t.clientOrderId === ref.clientOrderId);
-    const trades = (await this.trades(instId)).filter(matches);
+    const trades = (await this.trades(instId, this.searchBound(ref, venueOrderId))).filter(matches);
     let order: VenueOrder | undefined;
     if (row !== undefined) order = withFills(orderFromOpenOrder(row, ref.symbol), trades);
     else {
@@ -264,6 +282,8 @@ export class CoinutAdapter implements VenueAdapter {
       throw new OrderNotFound(`Coinut: order ${ref.venueOrderId ?? 'with client_ord_id ' + ref.clientOrderId} is neither open nor traded`);
     }
     order.clientOrderId = ref.clientOrderId || order.clientOrderId;
+    const sent = ref.clientOrderId ? this.sentAt.get(`c:${ref.clientOrderId}`) : undefined;
+    if (sent !== undefined) this.noteSent(`v:${order.venueOrderId}`, sent);
     this.remember(order);
     return order;
   }
@@ -311,9 +331,29 @@ export class CoinutAdapter implements VenueAdapter {
     return id;
   }
 
+  /**
+   * A create or cancel over the WS. While the link is down or going down it waits for the
+   * reconnect, up to reconnectWaitMs, and tries again: CoinutNotConnected means the frame was not
+   * handed to a socket, so nothing reached the venue and sending it now cannot place it twice.
+   */
+  private async orderRequest(body: Record<string, unknown>, opts: CoinutRequestOptions): Promise<CoinutJson[]> {
+    const deadline = Date.now() + this.reconnectWaitMs;
+    for (;;) {
+      await this.ws.whenConnected(deadline - Date.now());
+      try {
+        return await this.limiter.schedule('orders', () => this.ws.request(body, opts));
+      } catch (err) {
+        if (!(err instanceof CoinutNotConnected) || Date.now() >= deadline) throw err;
+        // A link terminated but not yet closed still reads as connected: give the close a moment.
+        await new Promise((r) => setTimeout(r, RECONNECT_POLL_MS));
+      }
+    }
+  }
+
   /** A query over the WS, or over REST while the WS is down. */
-  private query(body: Record<string, unknown>): Promise<CoinutJson[]> {
+  private query(body: Record<string, unknown>, onSending?: () => void): Promise<CoinutJson[]> {
     return this.limiter.schedule('queries', async () => {
+      onSending?.();
       if (!this.ws.connected) return this.ws.rest(body);
       try {
         return await this.ws.request(body);
@@ -331,18 +371,56 @@ export class CoinutAdapter implements VenueAdapter {
     return openOrderRows(reply);
   }
 
-  /** trade_history of the instrument, newest first, up to maxPages pages. */
-  private async trades(instId: number): Promise<CoinutTrade[]> {
+  /**
+   * trade_history of the instrument, newest first: back to `bound` (ms, venue time) when given,
+   * else up to maxPages pages. A search queued and not yet sent that reaches back at least as far
+   * serves this one too (it reads the venue after this call, so it proves as much).
+   */
+  private trades(instId: number, bound: number | undefined): Promise<CoinutTrade[]> {
+    const queued = this.queuedSearches.get(instId) ?? [];
+    const join = queued.find((q) => (q.bound === undefined ? bound === undefined : bound !== undefined && q.bound <= bound));
+    if (join !== undefined) return join.result;
+    const entry = { bound, result: undefined as unknown as Promise<CoinutTrade[]> };
+    const leaveQueue = () => {
+      const list = this.queuedSearches.get(instId);
+      const i = list?.indexOf(entry) ?? -1;
+      if (i >= 0) list!.splice(i, 1);
+      if (list?.length === 0) this.queuedSearches.delete(instId);
+    };
+    entry.result = this.searchTrades(instId, bound, leaveQueue).finally(leaveQueue);
+    queued.push(entry);
+    this.queuedSearches.set(instId, queued);
+    return entry.result;
+  }
+
+  private async searchTrades(instId: number, bound: number | undefined, onFirstPageSent: () => void): Promise<CoinutTrade[]> {
     const limit = COINUT_DEFAULTS.tradeHistoryPageSize;
+    const maxPages = bound === undefined ? this.maxPages : COINUT_DEFAULTS.tradeHistoryBoundedMaxPages;
     const out: CoinutTrade[] = [];
-    for (let page = 0; page < this.maxPages; page++) {
-      const [reply] = await this.query({ request: COINUT_REQUESTS.tradeHistory, inst_id: instId, start: page * limit, limit });
+    for (let page = 0; page < maxPages; page++) {
+      const [reply] = await this.query({ request: COINUT_REQUESTS.tradeHistory, inst_id: instId, start: page * limit, limit }, page === 0 ? onFirstPageSent : undefined);
       if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.tradeHistory);
       const rows = tradesFromHistory(reply);
       out.push(...rows);
-      if (rows.length < limit) break;
+      if (rows.length < limit) return out;
+      // Rows without a timestamp (0) say nothing about how far back the page reaches.
+      const times = rows.map((r) => r.fill.time).filter((t) => t > 0);
+      if (bound !== undefined && times.length > 0 && Math.min(...times) < bound) return out;
     }
-    return out;
+    // Truncated: without a bound that is the documented window; with one, nothing may be concluded.
+    if (bound === undefined) return out;
+    throw new VenueError(`Coinut trade_history: more than ${maxPages} pages since the order was sent; its absence is not proven`);
+  }
+
+  /** How far back an order's trades can be: before its create was sent, allowing for the venue's clock. */
+  private searchBound(ref: OrderRef, venueOrderId: string | undefined): number | undefined {
+    const sent = (venueOrderId ? this.sentAt.get(`v:${venueOrderId}`) : undefined) ?? (ref.clientOrderId ? this.sentAt.get(`c:${ref.clientOrderId}`) : undefined);
+    return sent === undefined ? undefined : sent - COINUT_DEFAULTS.tradeHistoryClockMarginMs;
+  }
+
+  private noteSent(key: string, at: number): void {
+    if (!this.sentAt.has(key)) this.sentAt.set(key, at);
+    while (this.sentAt.size > 2 * MAX_KNOWN_ORDERS) this.sentAt.delete(this.sentAt.keys().next().value as string);
   }
 
   private track(venueOrderId: string): void {

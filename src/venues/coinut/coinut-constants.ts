@@ -161,6 +161,13 @@ export const COINUT_DEFAULTS = {
   tradeHistoryPageSize: 100,
   /** Pages read at most when looking for one order's fills (100 × 20 = the last 2,000 trades). */
   tradeHistoryMaxPages: 20,
+  /**
+   * Venue clock ahead of ours by up to this much: a search for an order's trades goes back to
+   * this long before we sent its create.
+   */
+  tradeHistoryClockMarginMs: 60_000,
+  /** Pages read at most when the search is bounded by the order's send time (100 × 1,000 trades). */
+  tradeHistoryBoundedMaxPages: 1_000,
 } as const;
 
 /**

@@ -22,6 +22,7 @@ import { coinutLoginRequest, coinutRestHeaders } from './coinut-auth';
 import { COINUT_DEFAULTS, COINUT_ORDER_EVENT_REPLIES, COINUT_REPLIES, COINUT_REQUESTS, COINUT_REST_PATH } from './coinut-constants';
 import { coinutMessages, CoinutJson, isOk, nonceOf, parseCoinutJson, statusWord } from './coinut-mapping';
 import { CoinutNonceAllocator } from './coinut-nonce';
+import { StallTolerantTimeout, stallTolerantTimeout } from '../common/stall-tolerant-timeout';
 
 /** The request could not be sent (no logged-in link): nothing reached the venue. */
 export class CoinutNotConnected extends VenueError {}
@@ -63,7 +64,7 @@ interface Pending {
   accepts(m: CoinutJson): boolean;
   resolve(messages: CoinutJson[]): void;
   reject(err: Error): void;
-  timer: NodeJS.Timeout;
+  timer: StallTolerantTimeout;
 }
 
 const noop = () => undefined;
@@ -84,6 +85,9 @@ export class CoinutWsClient {
   /** The link we are logged in on (or logging in on). */
   private link: WsLink | undefined;
   private heartbeatOutstanding = false;
+  private stopped = false;
+  /** whenConnected() calls waiting for the next login. */
+  private readonly connectWaiters = new Set<(ok: boolean) => void>();
 
   constructor(private readonly opts: CoinutWsClientOptions) {
     this.log = opts.logger ?? SILENT;
@@ -110,6 +114,7 @@ export class CoinutWsClient {
     this.socket.onMessage((text, link) => this.onFrame(text, link));
     this.socket.onState((s) => {
       if (s === 'disconnected') this.linkGone('the WebSocket dropped before the reply');
+      if (s === 'connected') for (const w of [...this.connectWaiters]) w(true);
     });
   }
 
@@ -132,9 +137,29 @@ export class CoinutWsClient {
   }
 
   async stop(): Promise<void> {
+    this.stopped = true;
+    for (const w of [...this.connectWaiters]) w(false);
     await this.socket.stop();
     this.linkGone('the client stopped');
     this.http.close();
+  }
+
+  /**
+   * Resolves true once the link is logged in (at once when it is), false after `ms` without one
+   * or when the client is stopped. Orders wait here rather than being refused during a reconnect.
+   */
+  whenConnected(ms: number): Promise<boolean> {
+    if (this.socket.connected) return Promise.resolve(true);
+    if (this.stopped || ms <= 0) return Promise.resolve(false);
+    return new Promise<boolean>((resolve) => {
+      const done = (ok: boolean) => {
+        clearTimeout(timer);
+        this.connectWaiters.delete(done);
+        resolve(ok);
+      };
+      const timer = setTimeout(() => done(this.socket.connected), ms);
+      this.connectWaiters.add(done);
+    });
   }
 
   /** Drop the link (tests, and a reply that came too late); a reconnect follows. */
@@ -198,7 +223,8 @@ export class CoinutWsClient {
     const accepts = opts.accepts ?? ((m: CoinutJson) => m.reply === request);
     return new Promise<CoinutJson[]>((resolve, reject) => {
       const timeoutMs = opts.timeoutMs ?? this.timeoutMs;
-      const timer = setTimeout(() => {
+      // Stall-tolerant: a reply that came while this process had no CPU is read before it expires.
+      const timer = stallTolerantTimeout(() => {
         if (this.pending.get(nonce)?.timer !== timer) return;
         this.pending.delete(nonce);
         // The nonce stays reserved: a late reply could still arrive on this link.
@@ -207,7 +233,7 @@ export class CoinutWsClient {
       }, timeoutMs);
       this.pending.set(nonce, { nonce, request, link, accepts, resolve, reject, timer });
       if (!link.send(JSON.stringify({ ...body, nonce }))) {
-        clearTimeout(timer);
+        timer.clear();
         this.pending.delete(nonce);
         this.nonces.release(nonce);
         reject(new CoinutNotConnected(`Coinut ${request}: the WebSocket is not connected`));
@@ -235,7 +261,7 @@ export class CoinutWsClient {
     const nonce = this.nonces.take();
     const body = coinutLoginRequest(this.opts.apiKey, this.opts.username, ts, nonce);
     return new Promise<CoinutJson[]>((resolve, reject) => {
-      const timer = setTimeout(() => {
+      const timer = stallTolerantTimeout(() => {
         if (this.pending.get(nonce)?.timer !== timer) return;
         this.pending.delete(nonce);
         reject(new OutcomeUnknown('Coinut login: no reply in time', 'TIMEOUT'));
@@ -250,7 +276,7 @@ export class CoinutWsClient {
         timer,
       });
       if (!link.send(JSON.stringify(body))) {
-        clearTimeout(timer);
+        timer.clear();
         this.pending.delete(nonce);
         this.nonces.release(nonce);
         reject(new CoinutNotConnected('Coinut login: the WebSocket closed'));
@@ -288,7 +314,7 @@ export class CoinutWsClient {
       }
     }
     for (const [p, list] of replies) {
-      clearTimeout(p.timer);
+      p.timer.clear();
       this.pending.delete(p.nonce);
       this.nonces.release(p.nonce);
       p.resolve(list);
@@ -313,7 +339,7 @@ export class CoinutWsClient {
     this.link = undefined;
     this.heartbeatOutstanding = false;
     for (const p of old) {
-      clearTimeout(p.timer);
+      p.timer.clear();
       p.reject(new OutcomeUnknown(`Coinut ${p.request}: ${why}`, 'DISCONNECTED'));
     }
   }

@@ -10,6 +10,7 @@
 import WebSocket from 'ws';
 import type { StreamState } from '../venue';
 import { Backoff, BackoffOptions } from './backoff';
+import { StallTolerantTimeout, stallTolerantTimeout } from './stall-tolerant-timeout';
 
 /** The logger methods used here; pino loggers satisfy it. */
 export interface WsLogger {
@@ -85,7 +86,7 @@ export class ReconnectingWebSocket {
   private awaitingPongSince: number | undefined;
   private pingTimer: NodeJS.Timeout | undefined;
   /** Fires pongTimeoutMs after the first unanswered ping unless a frame arrives first. */
-  private pongDeadline: NodeJS.Timeout | undefined;
+  private pongDeadline: StallTolerantTimeout | undefined;
   private reconnectTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly opts: ReconnectingWebSocketOptions) {
@@ -269,10 +270,11 @@ export class ReconnectingWebSocket {
   private pingTick(ws: WebSocket): void {
     // The deadline is a timer of its own: checked only on the next tick, a deadline missed by a
     // millisecond (timers and Date.now() disagree) waits a whole interval more, and a frame in
-    // that interval revives a link that was silent past the timeout.
+    // that interval revives a link that was silent past the timeout. Stall-tolerant: time this
+    // process could not run (a saturated machine) is not the peer's silence.
     if (this.awaitingPongSince === undefined) {
       this.awaitingPongSince = Date.now();
-      this.pongDeadline = setTimeout(() => {
+      this.pongDeadline = stallTolerantTimeout(() => {
         if (this.ws !== ws || this.awaitingPongSince === undefined) return;
         this.log.warn({ silentMs: Date.now() - this.awaitingPongSince }, `${this.opts.name} missed pong: dropping the connection`);
         ws.terminate();
@@ -283,7 +285,7 @@ export class ReconnectingWebSocket {
   }
 
   private clearPongDeadline(): void {
-    clearTimeout(this.pongDeadline);
+    this.pongDeadline?.clear();
     this.pongDeadline = undefined;
     this.awaitingPongSince = undefined;
   }

@@ -159,6 +159,42 @@ describe('ReconnectingWebSocket', () => {
     }
   });
 
+  it('a stalled event loop is not a silent link: the pong that came while this process could not run is read before the deadline counts', async () => {
+    // A saturated VM: the process gets no CPU for several pong timeouts right after a ping. The
+    // server answered in time, but the deadline's timer runs before the socket is read. Seen in
+    // the soak: Coinut's link dropped for "missed heartbeats" with creates in flight.
+    const s = await server((ws) => ws.on('message', () => ws.send('pong')));
+    servers.push(s);
+    const states: StreamState[] = [];
+    let stalled = false;
+    const c = new ReconnectingWebSocket({
+      name: 'test',
+      target: () => ({ url: `ws://127.0.0.1:${s.port}` }),
+      pingIntervalMs: 100,
+      pongTimeoutMs: 200,
+      ping: () => {
+        if (!stalled) {
+          stalled = true;
+          // The ping goes out right after the deadline is armed, then nothing runs for 800 ms.
+          setImmediate(() => {
+            const end = Date.now() + 800;
+            while (Date.now() < end) {
+              /* busy */
+            }
+          });
+        }
+        return 'ping';
+      },
+      backoff: { initialMs: 10, maxMs: 20 },
+    });
+    open.push(c);
+    c.onState((st) => states.push(st));
+    await c.start();
+    await waitFor('the stall', () => stalled);
+    await new Promise((r) => setTimeout(r, 500));
+    expect(states).toEqual(['connected']);
+  });
+
   it('a link that answers stays up across many ping intervals', async () => {
     const s = await server((ws) => ws.on('message', () => ws.send('pong')));
     servers.push(s);
