@@ -132,8 +132,10 @@ export class OrderUpdater {
     this.logIncident(t);
     // A refresh finds the order by its ClOrdID, which an earlier period's order no longer has.
     const clOrdId = order.clOrdId;
+    // Until the venue answers: a poller that emitted this event has recorded it as delivered and
+    // will not emit it again, so a query refused now (a rate-limit pause, a ban) would lose the fills.
     if (t.fillsMissing && this.committer.current(clOrdId)?.venueClientOrderId === key) this.scheduler.run('fill query', async () => {
-        await this.refreshOrder(clOrdId, false);
+        await this.refreshOrder(clOrdId, true);
       });
   }
 

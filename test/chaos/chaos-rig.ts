@@ -112,7 +112,10 @@ export class VenueLane {
 
   async connect(port: number): Promise<void> {
     if (this.client === undefined) {
-      this.client = await FixTestClient.connect({ port, senderCompId: this.compId, targetCompId: GATEWAY_COMP_ID });
+      // A desk's engine answers the gateway's TestRequest: a lane left silent longer than HeartBtInt
+      // (e.g. settling while a venue bans us for 120 s) must keep its session, or the reports made
+      // meanwhile are stored for a resend nobody asks for and read as lost.
+      this.client = await FixTestClient.connect({ port, senderCompId: this.compId, targetCompId: GATEWAY_COMP_ID, autoAnswerTestRequest: true });
       this.rec = new FixRecorder(this.client);
       autoAnswerResendRequests(this.client);
     } else {

@@ -1,0 +1,34 @@
+// A venue event that proves executions we could not report (its cumulative quantity is above ours
+// and it lists no fill we can use): the gateway asks the venue for the order's fills. A poller has
+// by then recorded the order as delivered and will not emit it again, so a query refused meanwhile
+// (a rate-limit pause, a ban) must be retried until the venue answers: the fill is reported once.
+import { RateLimited, VenueOrder } from '../../src/venues/venue';
+import { Harness, nos, startHarness } from '../support/gateway-harness';
+import { FakeVenueAdapter } from '../support/fake-venue-adapter';
+
+describe('fill query after an event that proves missing fills', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('the query is refused (rate-limit pause) and the event is not repeated: asked again until answered, the fill reported exactly once', async () => {
+    const venue = new FakeVenueAdapter();
+    h = await startHarness({ venue });
+    await h.deliver(nos('Q1', { qty: '1', price: '100' }));
+    await h.session.until((s) => s.some((m) => m.get(150) === '0'), 3000, 'the ack');
+    const cl = [...venue.orders.keys()][0];
+    const resting = venue.orders.get(cl)!;
+    // The venue fills it; what a poller emits lists no fill (its trade list lagged) and no average price.
+    const filled: VenueOrder = { ...resting, status: 'filled', rawStatus: 'FILLED', filledQty: '1', avgPrice: undefined, fills: [], updateTime: Date.now() };
+    venue.orders.set(cl, { ...filled, avgPrice: '100', fills: [{ fillId: 'T1', qty: '1', price: '100', time: Date.now() }] });
+    venue.script('getOrder', { fail: new RateLimited('rate limit pause: venue asked to wait, 300 ms left (queries)', 300) });
+    venue.emit({ kind: 'snapshot', order: filled, clientOrderId: cl, venueOrderId: resting.venueOrderId, rawStatus: 'FILLED', time: Date.now(), cumQty: '1', source: 'rest' });
+    await h.session.until((s) => s.some((m) => m.get(150) === '2'), 8000, 'the fill');
+    await new Promise((r) => setTimeout(r, 300));
+    const fills = h.session.about('Q1').filter((m) => m.get(150) === '1' || m.get(150) === '2');
+    expect(fills.map((m) => `${m.get(32)}@${m.get(31)} cum ${m.get(14)}`)).toEqual(['1@100 cum 1']);
+    expect(venue.calledTimes('getOrder')).toBeGreaterThanOrEqual(2);
+  });
+});
