@@ -165,7 +165,8 @@ export class DzengiRestClient {
   // ------------------------------------------------------------------------------------ transport
 
   private request(method: HttpMethod, path: string, params: DzengiParams, cls: DzengiLimitClass, signed: boolean): Promise<unknown> {
-    return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
+    // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
+    return this.limiter.schedule(cls, () => this.send(method, path, params, signed), { urgent: method === 'DELETE' && path === DZENGI_PATHS.order });
   }
 
   private async send(method: HttpMethod, path: string, params: DzengiParams, signed: boolean): Promise<unknown> {

@@ -191,7 +191,8 @@ export class HashKeyRestClient {
   // ------------------------------------------------------------------------------------ transport
 
   private request(method: HttpMethod, path: string, params: HashKeyParams, cls: HashKeyLimitClass, signed: boolean): Promise<unknown> {
-    return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
+    // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
+    return this.limiter.schedule(cls, () => this.send(method, path, params, signed), { urgent: path === HASHKEY_PATHS.cancelOrder });
   }
 
   private async send(method: HttpMethod, path: string, params: HashKeyParams, signed: boolean): Promise<unknown> {
