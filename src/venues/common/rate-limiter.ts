@@ -357,7 +357,7 @@ export class RateLimiter<C extends string = string> {
   private pauseRefusal(cls: string, leftMs: number): RateLimited {
     const left = Math.ceil(leftMs);
     return new RateLimited(
-      `venue rate limited us and asked to pause ${seconds(left)} s, longer than the ${seconds(this.maxQueueWaitMs)} s an order may wait; not sent, retry after ${seconds(left)} s (${cls})`,
+      `venue rate limited us and asked to pause ${seconds(left)} s, longer than the ${this.maxQueueWaitMs / 1000} s a request may wait; not sent, retry after ${seconds(left)} s (${cls})`,
       left,
     );
   }
