@@ -41,6 +41,28 @@ export class ServerClock {
     return this.inFlight;
   }
 
+  /**
+   * Runs a signed request: starts a periodic resync when due (in the background; a failure is
+   * passed to onSyncFailed), and when the venue refuses the timestamp (`isRefusal`: a refusal that
+   * did nothing) resynchronises and tries once more; a second refusal is the answer.
+   */
+  async signed<T>(
+    attempt: () => Promise<T>,
+    isRefusal: (err: unknown) => boolean,
+    on: { resynced?: (offsetMs: number, previousMs: number) => void; syncFailed?: (err: unknown) => void } = {},
+  ): Promise<T> {
+    if (this.due()) this.sync().catch((err) => on.syncFailed?.(err));
+    try {
+      return await attempt();
+    } catch (err) {
+      if (!isRefusal(err)) throw err;
+      const before = this.offsetMs;
+      await this.sync();
+      on.resynced?.(this.offsetMs, before);
+      return attempt();
+    }
+  }
+
   private async measure(): Promise<number> {
     const sent = this.local();
     this.lastSyncAt = sent; // a failed attempt also waits for the interval (no hammering a venue that is down)

@@ -200,19 +200,13 @@ export class HashKeyRestClient {
     // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
     const attempt = () => this.limiter.schedule(cls, () => this.send(method, path, params, signed), { urgent: path === HASHKEY_PATHS.cancelOrder });
     if (!signed) return attempt();
-    if (this.clock.due()) this.clock.sync().catch((err) => this.log.warn({ err: errorCode(err) }, 'hashkey server time: resync failed'));
-    try {
-      return await attempt();
-    } catch (err) {
-      if (!isTimestampRefusal(err)) throw err;
-      // -1021: our timestamp is outside recvWindow by the venue's clock, and nothing was done
-      // (hashkey.md: "resync clock"; a refused create was not placed). Measure the offset and
-      // try once more; a second refusal is the answer.
-      const before = this.clock.offsetMs;
-      await this.clock.sync();
-      this.log.warn({ method, path, offsetMs: this.clock.offsetMs, previousOffsetMs: before }, 'hashkey timestamp outside recvWindow: clock resynchronised, retrying once');
-      return attempt();
-    }
+    // -1021: our timestamp is outside recvWindow by the venue's clock, and nothing was done
+    // (hashkey.md: "resync clock"; a refused create was not placed): resync, try once more.
+    return this.clock.signed(attempt, isTimestampRefusal, {
+      resynced: (offsetMs, previousOffsetMs) =>
+        this.log.warn({ method, path, offsetMs, previousOffsetMs }, 'hashkey timestamp outside recvWindow: clock resynchronised, retrying once'),
+      syncFailed: (err) => this.log.warn({ err: errorCode(err) }, 'hashkey server time: resync failed'),
+    });
   }
 
   /** GET /api/v1/time: the venue's time, ms. */
