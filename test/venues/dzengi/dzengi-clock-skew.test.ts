@@ -9,7 +9,6 @@ import { RunningSimulator } from '../../../src/venues/sim/simulator';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
-let skewMs = 0;
 let sim: RunningSimulator;
 let proxy: http.Server;
 let restUrl: string;
@@ -20,7 +19,6 @@ beforeAll(async () => {
   sim = await startDzengiSimulator({
     credentials: [{ apiKey: KEY, apiSecret: SECRET }],
     rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 },
-    clock: () => Date.now() + skewMs,
   });
   const target = new URL(sim.restUrl);
   proxy = http.createServer((req, res) => {
@@ -49,7 +47,7 @@ describe.each([
   ['behind', -20_000],
 ])('Dzengi with the venue clock %s of ours by more than recvWindow', (_name, skew) => {
   it('a create refused for its timestamp is resynchronised and retried once: placed exactly once; the next goes straight through', async () => {
-    skewMs = skew;
+    sim.faults.arm({ kind: 'clockSkew', ms: skew }); // the simulator's clock fault
     seen.length = 0;
     const c = new DzengiRestClient({ restUrl, apiKey: KEY, apiSecret: SECRET, rateLimits: { budgets: [], maxQueue: 100 } });
     clients.push(c);
@@ -62,6 +60,6 @@ describe.each([
     await c.createOrder(order());
     expect(sim.engine.allOrders().length).toBe(before + 2);
     expect(seen.filter((s) => s.startsWith('POST /api/v2/order'))).toHaveLength(1);
-    skewMs = 0;
+    sim.faults.clear();
   });
 });

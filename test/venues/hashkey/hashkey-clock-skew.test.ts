@@ -10,7 +10,6 @@ import { OrderRejected } from '../../../src/venues/venue';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
-let skewMs = 0;
 let sim: RunningSimulator;
 let proxy: http.Server;
 let restUrl: string;
@@ -22,7 +21,6 @@ beforeAll(async () => {
   sim = await startHashKeySimulator({
     credentials: [{ apiKey: KEY, apiSecret: SECRET }],
     rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 },
-    clock: () => Date.now() + skewMs,
   });
   const target = new URL(sim.restUrl);
   proxy = http.createServer((req, res) => {
@@ -59,10 +57,10 @@ describe.each([
   ['behind', -20_000],
 ])('HashKey with the venue clock %s of ours by more than recvWindow', (_name, skew) => {
   beforeEach(() => {
-    skewMs = skew;
+    sim.faults.arm({ kind: 'clockSkew', ms: skew }); // the simulator's clock fault
     seen.length = 0;
   });
-  afterAll(() => (skewMs = 0));
+  afterAll(() => sim.faults.clear());
 
   it('a create refused for its timestamp is resynchronised and retried once: placed exactly once; later ones go straight through', async () => {
     const c = client();
@@ -85,7 +83,7 @@ describe.each([
     const realSync = (c as any).clock.sync.bind((c as any).clock);
     (c as any).clock.sync = async () => {
       const r = await realSync();
-      skewMs += 60_000;
+      sim.faults.arm({ kind: 'clockSkew', ms: sim.faults.clockOffsetMs + 60_000 });
       return r;
     };
     const o = order();
