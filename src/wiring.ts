@@ -186,7 +186,8 @@ export function resolveVenue(cfg: SessionConfig): ResolvedVenue {
 
   // Rate limits: the venue's (or, on a simulator, the simulator's higher ones), then the overrides.
   const base = simulated ? perSecondLimits({ ...SIMULATOR_RATE_LIMITS, maxQueue: mod.rateLimits.maxQueue }) : mod.rateLimits;
-  const rateLimits = applyRateLimitOverrides(base, { ordersPerSecond: v.rateLimitOrders, queriesPerSecond: v.rateLimitQueries });
+  const overridden = applyRateLimitOverrides(base, { ordersPerSecond: v.rateLimitOrders, queriesPerSecond: v.rateLimitQueries });
+  const rateLimits = v.maxQueueWaitSeconds === undefined ? overridden : { ...overridden, maxQueueWaitMs: v.maxQueueWaitSeconds * 1000 };
   return { mod, urls, apiKey, apiSecret, account, exDestination, rateLimits };
 }
 

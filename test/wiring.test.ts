@@ -206,6 +206,11 @@ describe('rate limits', () => {
     expect(dz.budgets.map((b) => `${b.name}:${b.limit}/${b.windowMs}`)).toEqual(['weight:1200/60000', 'orders:5/1000', 'queries:2/1000']);
   });
 
+  it('VenueMaxQueueWait (seconds) becomes the limits\' maxQueueWaitMs; absent, the limiter\'s default applies', () => {
+    expect(resolve('apifiny', ['VenueMaxQueueWait=2.5']).rateLimits.maxQueueWaitMs).toBe(2500);
+    expect(resolve('apifiny', []).rateLimits.maxQueueWaitMs).toBeUndefined();
+  });
+
   it('a simulator session gets the simulator\'s high limits, then the overrides', () => {
     const r = resolve('apifiny', ['VenueRateLimitOrders=7']).rateLimits;
     expect(r.budgets.map((b) => `${b.name}:${b.limit}`)).toEqual(['orders:7', 'queries:20000']);

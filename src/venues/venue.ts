@@ -153,6 +153,11 @@ export interface RateLimits {
   /** Requests allowed to wait (per class) in the adapter's queue before new ones are refused with RateLimited. */
   maxQueue: number;
   /**
+   * Longest a request may wait for a pause the venue imposed (429/418 with its wait) before it is
+   * refused with RateLimited (sessions.cfg VenueMaxQueueWait). Absent: DEFAULT_MAX_QUEUE_WAIT_MS.
+   */
+  maxQueueWaitMs?: number;
+  /**
    * Called once with each limiter built from these limits, so an onlooker (the admin endpoint) can
    * read its queue when asked, at no cost per request. Absent: nobody watches.
    */

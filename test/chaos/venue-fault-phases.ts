@@ -83,6 +83,12 @@ export const VENUE_FAULTS: FaultPhase[] = [
     settleMs: 100_000,
   },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
+  // The venue's clock 20 s ahead / behind ours (recvWindow is 5 s): HashKey and Dzengi refuse the
+  // timestamp (-1021); the adapter resynchronises on the venue's time endpoint and retries once.
+  // The other simulators do not check timestamps against a skewable clock (faults fired says 1
+  // for every venue: the skew is a state, not a counted rule).
+  { name: 'venue clock skew +20 s', rules: [{ kind: 'clockSkew', ms: 20_000 }], holdMs: 3000 },
+  { name: 'venue clock skew -20 s', rules: [{ kind: 'clockSkew', ms: -20_000 }], holdMs: 3000 },
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },
   // A ban pauses the venue for as long as it says (Dzengi's Retry-After: 120 s).
   { name: '418 ban', rules: [{ kind: 'ban418', operation: 'any', count: 2 }], holdMs: 3000, settleMs: 200_000 },

@@ -38,6 +38,8 @@ export interface VenueSettings {
   exDestination?: string;
   rateLimitOrders?: number;
   rateLimitQueries?: number;
+  /** Seconds a request may wait for a venue-imposed pause (429/418) before it is refused (VenueMaxQueueWait). */
+  maxQueueWaitSeconds?: number;
   /** What a FIX Day order (59=0) becomes on a venue without Day orders; absent = rejected. */
   dayOrderTimeInForce?: 'GTC' | 'IOC' | 'FOK';
   /** 0 or undefined: ephemeral. Only with environment 'simulator'. */
@@ -163,6 +165,9 @@ const rotateBytes: Check = (v) => {
 const positiveNumber: Check = (v) =>
   /^\d+(\.\d+)?$/.test(v) && Number(v) > 0 ? undefined : `expected a positive number, got ${shown(v)}`;
 
+const nonNegativeNumber: Check = (v) =>
+  /^\d+(\.\d+)?$/.test(v) && Number(v) <= 3600 ? undefined : `expected a number of seconds 0-3600, got ${shown(v)}`;
+
 const TIME = /^([01]\d|2[0-3]):([0-5]\d):([0-5]\d)$/;
 const timeOfDay: Check = (v) => (TIME.test(v) ? undefined : `expected HH:MM:SS (UTC), got ${shown(v)}`);
 
@@ -250,6 +255,7 @@ const KEYS: ReadonlyMap<string, KeySpec> = new Map<string, KeySpec>([
   ['VenueExDestination', { check: exchangeName, venue: true }],
   ['VenueRateLimitOrders', { check: positiveNumber, venue: true }],
   ['VenueRateLimitQueries', { check: positiveNumber, venue: true }],
+  ['VenueMaxQueueWait', { check: nonNegativeNumber, venue: true }],
   ['VenueSimulatorPort', { check: intIn(0, 65535, 'a port 0-65535 (0 = ephemeral)'), venue: true }],
   ['DayOrderTimeInForce', { check: oneOf('reject', 'GTC', 'IOC', 'FOK'), venue: true }],
   // The admin HTTP endpoint (/metrics, /health, /ready, status page), as QuickFIX C++ names it.
@@ -571,6 +577,8 @@ function buildVenue(
   const queries = r.optional('VenueRateLimitQueries');
   if (orders !== undefined) venue.rateLimitOrders = Number(orders);
   if (queries !== undefined) venue.rateLimitQueries = Number(queries);
+  const maxQueueWait = r.optional('VenueMaxQueueWait');
+  if (maxQueueWait !== undefined) venue.maxQueueWaitSeconds = Number(maxQueueWait);
   const simulatorPort = r.int('VenueSimulatorPort');
   if (simulatorPort !== undefined) venue.simulatorPort = simulatorPort;
   const day = r.optional('DayOrderTimeInForce');

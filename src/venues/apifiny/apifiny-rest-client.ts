@@ -137,7 +137,8 @@ export class ApifinyRestClient {
 
   private post(path: string, body: object): Promise<unknown> {
     // Every POST is an order request (newOrder, cancelOrder, cancel all); every GET a query.
-    return this.limiter.schedule('orders', () => this.send('POST', path, JSON.stringify(body)));
+    // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
+    return this.limiter.schedule('orders', () => this.send('POST', path, JSON.stringify(body)), { urgent: path === APIFINY_PATHS.cancelOrder });
   }
 
   private get(path: string, params: ApifinyParams): Promise<unknown> {

@@ -10,7 +10,13 @@
 // schedule(fn) calls fn synchronously when every budget has room and nothing that shares a budget
 // with it is already waiting (no added latency, no overtaking), otherwise queues it in FIFO order;
 // a full queue refuses at once with RateLimited. pause(ms) stops every class (used on a venue
-// 429/418 with the venue's wait).
+// 429/418 with the venue's wait): nothing starts until it ends, since a request sent during the
+// venue's pause is what turns a 429 into a 418 ban (hashkey.md, dzengi.md). Work that arrives
+// during a pause queues and starts when it ends, unless it would wait longer than maxQueueWaitMs:
+// then it is refused with RateLimited naming the venue's wait (an order minutes late is a stale
+// order; the client had better decide). Urgent work (cancels) goes ahead of queued work of its
+// class: it costs the same budget, so the venue sees no more requests, and pulling a resting order
+// sooner only lowers the client's exposure.
 //
 // The older per-class form, `{orders: {ratePerSecond, burst?, maxQueue}}`, is still accepted: each
 // class becomes a budget of its own (`burst` units per `burst / ratePerSecond` seconds).
@@ -27,13 +33,26 @@ export interface LimitClassOptions {
   maxQueue: number;
 }
 
+/**
+ * Default longest wait for a venue-imposed pause (VenueMaxQueueWait). A FIX client typically gives
+ * up on an order ack after a few seconds and may resend or cancel: longer than that, a queued order
+ * is stale and an answer (rejected, retry after N s) serves it better. Short 429 waits (Zerocap's
+ * and Apifiny's 1 s, Retry-After of a second or two) are waited out; HashKey's minute is not.
+ */
+export const DEFAULT_MAX_QUEUE_WAIT_MS = 5000;
+
+export interface ScheduleOptions {
+  /** Goes ahead of queued non-urgent work of its class (a cancel); still never during a pause. */
+  urgent?: boolean;
+}
+
 export interface RateLimiterOptions {
   /**
-   * While paused, refuse new work and fail what is queued with RateLimited (default true): for
-   * orders, an answer now beats a stale order a minute later. False: hold the queue until the
-   * pause ends.
+   * Longest a request may wait for a venue-imposed pause (pause()) to end; one that would wait
+   * longer is refused with RateLimited. Default: the limits' maxQueueWaitMs, else
+   * DEFAULT_MAX_QUEUE_WAIT_MS. 0 refuses everything during a pause.
    */
-  rejectWhilePaused?: boolean;
+  maxQueueWaitMs?: number;
   /** Clock, ms. Default Date.now (jest modern fake timers fake it too). */
   now?: () => number;
   /** Request classes accepted with the budget form (default orders, queries, and every class a budget names). */
@@ -90,6 +109,9 @@ export function applyRateLimitOverrides(limits: RateLimits, overrides: { ordersP
 }
 
 interface Waiter {
+  /** Latest time the request may start and still meet maxQueueWaitMs. */
+  deadline: number;
+  urgent: boolean;
   fn: () => unknown;
   resolve: (value: any) => void;
   reject: (err: unknown) => void;
@@ -141,6 +163,8 @@ class Window {
 class ClassQueue {
   private queue: Waiter[] = [];
   private head = 0;
+  /** Urgent waiters (cancels), FIFO among themselves, served before `queue`. */
+  private urgent: Waiter[] = [];
   /** The windows this class counts against, with its weight in each. */
   readonly costs: { window: Window; weight: number }[] = [];
   /** Classes sharing a budget with this one (itself included). */
@@ -152,7 +176,7 @@ class ClassQueue {
   ) {}
 
   get length(): number {
-    return this.queue.length - this.head;
+    return this.queue.length - this.head + this.urgent.length;
   }
 
   waitMs(now: number): number {
@@ -166,10 +190,12 @@ class ClassQueue {
   }
 
   push(w: Waiter): void {
-    this.queue.push(w);
+    if (w.urgent) this.urgent.push(w);
+    else this.queue.push(w);
   }
 
   shift(): Waiter | undefined {
+    if (this.urgent.length > 0) return this.urgent.shift();
     if (this.head >= this.queue.length) return undefined;
     const w = this.queue[this.head];
     this.queue[this.head++] = undefined as unknown as Waiter;
@@ -181,10 +207,22 @@ class ClassQueue {
   }
 
   drainAll(): Waiter[] {
-    const rest = this.queue.slice(this.head);
+    const rest = [...this.urgent, ...this.queue.slice(this.head)];
+    this.urgent = [];
     this.queue = [];
     this.head = 0;
     return rest;
+  }
+
+  /** Removes and returns the waiters whose deadline is before `t`, keeping the others in order. */
+  takeExpiring(t: number): Waiter[] {
+    const all = this.drainAll();
+    const out: Waiter[] = [];
+    for (const w of all) {
+      if (w.deadline < t) out.push(w);
+      else this.push(w);
+    }
+    return out;
   }
 }
 
@@ -197,11 +235,12 @@ export class RateLimiter<C extends string = string> {
   private pausedUntil = 0;
   private closed = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly rejectWhilePaused: boolean;
+  private readonly maxQueueWaitMs: number;
   private readonly now: () => number;
 
   constructor(limits: RateLimits | Record<C, LimitClassOptions>, opts: RateLimiterOptions = {}) {
-    this.rejectWhilePaused = opts.rejectWhilePaused ?? true;
+    this.maxQueueWaitMs = opts.maxQueueWaitMs ?? (isRateLimits(limits) ? limits.maxQueueWaitMs : undefined) ?? DEFAULT_MAX_QUEUE_WAIT_MS;
+    if (!(this.maxQueueWaitMs >= 0 && Number.isFinite(this.maxQueueWaitMs))) throw new Error(`rate limiter: maxQueueWaitMs must be >= 0, got ${this.maxQueueWaitMs}`);
     this.now = opts.now ?? Date.now;
     let budgets: RateBudget[];
     const maxQueues = new Map<string, number>();
@@ -240,48 +279,49 @@ export class RateLimiter<C extends string = string> {
     if (isRateLimits(limits)) limits.watch?.({ queued: (cls) => this.queuedOf(cls) });
   }
 
-  /** Runs fn when `cls` may start (synchronously if it may now) and settles with its result. */
-  schedule<T>(cls: C, fn: () => T | Promise<T>): Promise<T> {
+  /**
+   * Runs fn when `cls` may start (synchronously if it may now) and settles with its result. During
+   * a venue-imposed pause it waits for the pause to end, or is refused if that is longer than
+   * maxQueueWaitMs; a full queue refuses at once.
+   */
+  schedule<T>(cls: C, fn: () => T | Promise<T>, opts: ScheduleOptions = {}): Promise<T> {
     const c = this.cls(cls);
     if (this.closed) return Promise.reject(new RateLimited(`rate limiter closed (${cls})`, 0));
     const now = this.now();
     const pausedMs = this.pausedUntil - now;
-    if (pausedMs > 0 && this.rejectWhilePaused) {
-      return Promise.reject(
-        new RateLimited(`rate limit pause: venue asked to wait, ${Math.ceil(pausedMs)} ms left (${cls})`, Math.ceil(pausedMs)),
-      );
-    }
     if (pausedMs <= 0 && !this.waiting(c) && c.waitMs(now) === 0) {
       c.take(now);
       return invoke(fn);
     }
+    if (pausedMs > this.maxQueueWaitMs) return Promise.reject(this.pauseRefusal(cls, pausedMs));
     const maxQueue = c.maxQueue;
     if (c.length >= maxQueue) {
       const retryAfterMs = Math.ceil(Math.max(pausedMs, 0) + Math.max(c.waitMs(now), 1));
-      return Promise.reject(new RateLimited(`rate limit queue full (${cls}: ${c.length} waiting, max ${maxQueue})`, retryAfterMs));
+      return Promise.reject(
+        new RateLimited(
+          `rate limit queue full (${cls}: ${c.length} waiting, max ${maxQueue}); not sent, retry after ${seconds(retryAfterMs)} s`,
+          retryAfterMs,
+        ),
+      );
     }
     return new Promise<T>((resolve, reject) => {
-      c.push({ fn, resolve, reject });
+      c.push({ deadline: now + this.maxQueueWaitMs, urgent: opts.urgent === true, fn, resolve, reject });
       this.arm(now);
     });
   }
 
-  /** Stops every class for `ms` (extends, never shortens, a pause already running). */
+  /**
+   * Stops every class for `ms` (extends, never shortens, a pause already running): nothing starts
+   * before it ends. Queued work that would now wait past its maxQueueWaitMs is refused.
+   */
   pause(ms: number): void {
     const now = this.now();
     this.pausedUntil = Math.max(this.pausedUntil, now + ms);
-    if (this.rejectWhilePaused) {
-      if (this.timer) clearTimeout(this.timer);
-      this.timer = undefined;
-      const left = Math.ceil(this.pausedUntil - now);
-      for (const c of this.classes.values()) {
-        for (const w of c.drainAll()) {
-          w.reject(new RateLimited(`rate limit pause: venue asked to wait, ${left} ms left (${c.name})`, left));
-        }
-      }
-    } else {
-      this.arm(now);
+    const left = this.pausedUntil - now;
+    for (const c of this.classes.values()) {
+      for (const w of c.takeExpiring(this.pausedUntil)) w.reject(this.pauseRefusal(c.name, left));
     }
+    this.arm(now);
   }
 
   /** Ends a pause early (an operator's decision, or a test). */
@@ -312,6 +352,14 @@ export class RateLimiter<C extends string = string> {
     for (const c of this.classes.values()) {
       for (const w of c.drainAll()) w.reject(new RateLimited(`rate limiter closed (${c.name})`, 0));
     }
+  }
+
+  private pauseRefusal(cls: string, leftMs: number): RateLimited {
+    const left = Math.ceil(leftMs);
+    return new RateLimited(
+      `venue rate limited us and asked to pause ${seconds(left)} s, longer than the ${this.maxQueueWaitMs / 1000} s a request may wait; not sent, retry after ${seconds(left)} s (${cls})`,
+      left,
+    );
   }
 
   private cls(name: string): ClassQueue {
@@ -361,6 +409,11 @@ export class RateLimiter<C extends string = string> {
     }
     this.arm(now);
   }
+}
+
+/** ms as whole seconds, rounded up (a retry sooner would hit the pause). */
+function seconds(ms: number): number {
+  return Math.ceil(ms / 1000);
 }
 
 function invoke<T>(fn: () => T | Promise<T>): Promise<T> {

@@ -5,6 +5,7 @@
 
 import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
 import { RateLimiter } from '../common/rate-limiter';
+import { ServerClock } from '../common/server-clock';
 import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, VenueError, VenueOrder } from '../venue';
 import { buildDzengiSignedParams, DzengiParams, encodeDzengiParams } from './dzengi-auth';
 import { DZENGI_DEFAULTS, DZENGI_HEADERS, DZENGI_PATHS, DZENGI_RATE_LIMITS, DzengiPublishedLimits } from './dzengi-constants';
@@ -80,6 +81,8 @@ export class DzengiRestClient {
   private readonly timeoutMs: number;
   private readonly apiKey: string;
   private readonly apiSecret: string;
+  /** The venue's time for signed timestamps (our clock plus the measured offset). */
+  private readonly clock: ServerClock;
 
   constructor(opts: DzengiRestClientOptions) {
     this.apiKey = opts.apiKey;
@@ -89,6 +92,7 @@ export class DzengiRestClient {
     this.recvWindowMs = opts.recvWindowMs ?? DZENGI_DEFAULTS.recvWindowMs;
     this.timeoutMs = opts.requestTimeoutMs ?? DZENGI_DEFAULTS.requestTimeoutMs;
     this.limiter = new RateLimiter<DzengiLimitClass>(opts.rateLimits ?? DZENGI_RATE_LIMITS);
+    this.clock = new ServerClock(this.now, () => this.serverTime());
     this.http = new HttpJsonClient({
       baseUrl: opts.restUrl,
       maxSockets: opts.maxSockets ?? DZENGI_DEFAULTS.maxSockets,
@@ -165,13 +169,22 @@ export class DzengiRestClient {
   // ------------------------------------------------------------------------------------ transport
 
   private request(method: HttpMethod, path: string, params: DzengiParams, cls: DzengiLimitClass, signed: boolean): Promise<unknown> {
-    return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
+    // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
+    const attempt = () => this.limiter.schedule(cls, () => this.send(method, path, params, signed), { urgent: method === 'DELETE' && path === DZENGI_PATHS.order });
+    if (!signed) return attempt();
+    // -1021 "timestamp outside recvWindow" / "your time is ahead of server": nothing was done
+    // (dzengi.md: "resync clock, retry"): resync on GET /api/v2/time, try once more.
+    return this.clock.signed(attempt, (err) => err instanceof VenueError && err.code === '-1021', {
+      resynced: (offsetMs, previousOffsetMs) =>
+        this.log.warn({ method, path, offsetMs, previousOffsetMs }, 'dzengi timestamp outside recvWindow: clock resynchronised, retrying once'),
+      syncFailed: (err) => this.log.warn({ err: (err as Error).message }, 'dzengi server time: resync failed'),
+    });
   }
 
   private async send(method: HttpMethod, path: string, params: DzengiParams, signed: boolean): Promise<unknown> {
     const started = this.now();
     // Fresh timestamp + signature per attempt; the signed string never goes to a log.
-    const encoded = signed ? buildDzengiSignedParams(this.apiSecret, params, started, this.recvWindowMs).query : encodeDzengiParams(params);
+    const encoded = signed ? buildDzengiSignedParams(this.apiSecret, params, this.clock.now(), this.recvWindowMs).query : encodeDzengiParams(params);
     const inBody = method === 'POST';
     const headers: Record<string, string> = {};
     if (signed) headers[DZENGI_HEADERS.apiKey] = this.apiKey;

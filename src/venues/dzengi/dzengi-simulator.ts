@@ -275,7 +275,9 @@ class DzengiSimulator {
   private readonly sockets = new Map<WebSocket, NodeJS.Timeout>();
 
   constructor(opts: SimulatorOptions) {
-    this.clock = opts.clock ?? Date.now;
+    const hostClock = opts.clock ?? Date.now;
+    // The clockSkew fault moves the venue's clock (timestamp checks, the time endpoint).
+    this.clock = () => hostClock() + this.faults.clockOffsetMs;
     this.log = opts.logger ?? NOOP_LOGGER;
     this.engine = new MatchingEngine({ instruments: opts.instruments ?? DEFAULT_DZENGI_SIM_INSTRUMENTS, clock: this.clock });
     this.limits = opts.rateLimits ?? PUBLISHED;

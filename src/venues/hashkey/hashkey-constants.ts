@@ -35,6 +35,8 @@ export const HASHKEY_PATHS = {
   accountTrades: '/api/v1/account/trades',
   exchangeInfo: '/api/v1/exchangeInfo',
   userDataStream: '/api/v1/userDataStream',
+  /** Unsigned; {serverTime} in ms, for the clock offset (-1021 "resync clock"). */
+  serverTime: '/api/v1/time',
   /** The private stream's path: the configured wsUrl ends in it, the listenKey follows. */
   privateStream: '/api/v1/ws',
 } as const;

@@ -18,6 +18,7 @@ import {
   VenueOrder,
 } from '../venue';
 import { RateLimiter } from '../common/rate-limiter';
+import { ServerClock } from '../common/server-clock';
 import { buildSignedQuery, encodeHashKeyParams, HashKeyParams } from './hashkey-auth';
 import {
   HASHKEY_DEFAULTS,
@@ -62,8 +63,10 @@ export interface HashKeyRestClientOptions {
   maxSockets?: number;
   logger?: HashKeyLogger;
   mapping?: HashKeyMappingOptions;
-  /** Clock for `timestamp`, ms. */
+  /** Clock for `timestamp`, ms (the venue's offset is added to it). */
   now?: () => number;
+  /** How often the offset to the venue's time is measured again, ms (default 10 min). */
+  clockResyncMs?: number;
 }
 
 /** Identifies an order for cancel / query: the venue id when known, else our client id. */
@@ -85,6 +88,8 @@ export class HashKeyRestClient {
   private readonly mapping: HashKeyMappingOptions;
   private readonly apiKey: string;
   private readonly apiSecret: string;
+  /** The venue's time for signed timestamps (our clock plus the measured offset). */
+  private readonly clock: ServerClock;
 
   constructor(opts: HashKeyRestClientOptions) {
     this.apiKey = opts.apiKey;
@@ -95,6 +100,7 @@ export class HashKeyRestClient {
     this.timeoutMs = opts.requestTimeoutMs ?? HASHKEY_DEFAULTS.requestTimeoutMs;
     this.mapping = opts.mapping ?? {};
     this.limiter = new RateLimiter<HashKeyLimitClass>(opts.rateLimits ?? HASHKEY_RATE_LIMITS);
+    this.clock = new ServerClock(this.now, () => this.serverTime(), { resyncEveryMs: opts.clockResyncMs });
     this.http = new HttpJsonClient({
       baseUrl: opts.restUrl,
       maxSockets: opts.maxSockets ?? HASHKEY_DEFAULTS.maxSockets,
@@ -190,15 +196,32 @@ export class HashKeyRestClient {
 
   // ------------------------------------------------------------------------------------ transport
 
-  private request(method: HttpMethod, path: string, params: HashKeyParams, cls: HashKeyLimitClass, signed: boolean): Promise<unknown> {
-    return this.limiter.schedule(cls, () => this.send(method, path, params, signed));
+  private async request(method: HttpMethod, path: string, params: HashKeyParams, cls: HashKeyLimitClass, signed: boolean): Promise<unknown> {
+    // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
+    const attempt = () => this.limiter.schedule(cls, () => this.send(method, path, params, signed), { urgent: path === HASHKEY_PATHS.cancelOrder });
+    if (!signed) return attempt();
+    // -1021: our timestamp is outside recvWindow by the venue's clock, and nothing was done
+    // (hashkey.md: "resync clock"; a refused create was not placed): resync, try once more.
+    return this.clock.signed(attempt, isTimestampRefusal, {
+      resynced: (offsetMs, previousOffsetMs) =>
+        this.log.warn({ method, path, offsetMs, previousOffsetMs }, 'hashkey timestamp outside recvWindow: clock resynchronised, retrying once'),
+      syncFailed: (err) => this.log.warn({ err: errorCode(err) }, 'hashkey server time: resync failed'),
+    });
+  }
+
+  /** GET /api/v1/time: the venue's time, ms. */
+  private async serverTime(): Promise<number> {
+    const body = asObject(await this.limiter.schedule('queries', () => this.send('GET', HASHKEY_PATHS.serverTime, {}, false)), 'server time');
+    const t = Number(body.serverTime);
+    if (!Number.isFinite(t)) throw new VenueError(`HashKey server time: no serverTime in the reply`);
+    return t;
   }
 
   private async send(method: HttpMethod, path: string, params: HashKeyParams, signed: boolean): Promise<unknown> {
     const started = this.now();
     // Fresh timestamp + signature per attempt; the query never goes to a log (it holds the signature).
     const query = signed
-      ? buildSignedQuery(this.apiSecret, params, started, this.recvWindowMs).query
+      ? buildSignedQuery(this.apiSecret, params, this.clock.now(), this.recvWindowMs).query
       : encodeHashKeyParams(params);
     let res: HttpJsonResponse;
     try {
@@ -280,4 +303,9 @@ function asObject(body: unknown, what: string): Record<string, unknown> {
 function requireId(ref: HashKeyOrderRef): string {
   if (!ref.clientOrderId) throw new OrderRejected('invalid_order', 'order reference has neither venueOrderId nor clientOrderId');
   return ref.clientOrderId;
+}
+
+/** The venue's "timestamp outside recvWindow" (-1021): a refusal of ours, nothing done. */
+function isTimestampRefusal(err: unknown): boolean {
+  return err instanceof VenueError && err.code === '-1021';
 }

@@ -242,7 +242,9 @@ class HashKeySimulator {
   readonly control: SimControlTarget;
 
   constructor(opts: SimulatorOptions) {
-    this.clock = opts.clock ?? Date.now;
+    const hostClock = opts.clock ?? Date.now;
+    // The clockSkew fault moves the venue's clock (timestamp checks, the time endpoint).
+    this.clock = () => hostClock() + this.faults.clockOffsetMs;
     this.log = opts.logger ?? NOOP_LOGGER;
     this.engine = new MatchingEngine({ instruments: opts.instruments ?? DEFAULT_SIM_INSTRUMENTS, clock: this.clock });
     this.symbols = new Set(this.engine.instruments().map((i) => i.symbol));

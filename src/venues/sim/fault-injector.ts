@@ -56,7 +56,17 @@ export interface SilenceStreamsFault {
   ms: number;
 }
 
-export type FaultRule = RequestFault | StreamDelayFault | StreamSuppressFault | DropStreamsFault | SilenceStreamsFault;
+/**
+ * The venue's clock runs `ms` ahead (negative: behind) of the host's from now until cleared: signed
+ * timestamps are checked against it and its time endpoint reports it (simulators that check
+ * timestamps: HashKey, Dzengi). Not counted: it is a state, not a rule.
+ */
+export interface ClockSkewFault {
+  kind: 'clockSkew';
+  ms: number;
+}
+
+export type FaultRule = RequestFault | StreamDelayFault | StreamSuppressFault | DropStreamsFault | SilenceStreamsFault | ClockSkewFault;
 
 export type StreamVerdict = { action: 'deliver' } | { action: 'suppress' } | { action: 'delay'; ms: number };
 
@@ -94,6 +104,9 @@ export function parseFaultRule(raw: unknown): FaultRule {
       return { kind: 'silenceStreams', ms: r.ms };
     case 'suppressStreamEvents':
       return { kind: 'suppressStreamEvents', count };
+    case 'clockSkew':
+      if (!(typeof r.ms === 'number' && Number.isFinite(r.ms))) throw new Error(`clockSkew needs ms (a number, negative = behind), got ${JSON.stringify(r.ms)}`);
+      return { kind: 'clockSkew', ms: r.ms };
     case 'delayStreamMs':
       if (!isMs(r.ms)) throw new Error(`delayStreamMs needs ms >= 0, got ${JSON.stringify(r.ms)}`);
       return { kind: 'delayStreamMs', ms: r.ms, count };
@@ -122,12 +135,15 @@ export class FaultInjector {
   private streamRules: Armed<StreamDelayFault | StreamSuppressFault>[] = [];
   private dropHandlers: (() => number)[] = [];
   private silenceHandlers: ((ms: number) => number)[] = [];
+  /** How far the venue's clock is ahead of the host's (clockSkew), ms. */
+  clockOffsetMs = 0;
 
   /** Arm one rule or several (all are checked before any is armed). */
   arm(rules: FaultRule | FaultRule[]): void {
     const parsed = (Array.isArray(rules) ? rules : [rules]).map(parseFaultRule);
     for (const r of parsed) {
-      if (r.kind === 'dropStreams') this.dropStreams();
+      if (r.kind === 'clockSkew') this.clockOffsetMs = r.ms;
+      else if (r.kind === 'dropStreams') this.dropStreams();
       else if (r.kind === 'silenceStreams') this.silenceStreams(r.ms);
       else if (r.kind === 'delayStreamMs' || r.kind === 'suppressStreamEvents') this.streamRules.push({ ...r, count: r.count ?? 1 });
       else this.requestRules.push({ ...r, count: r.count ?? 1 });
@@ -137,6 +153,7 @@ export class FaultInjector {
   clear(): void {
     this.requestRules = [];
     this.streamRules = [];
+    this.clockOffsetMs = 0;
   }
 
   /** Rules still armed, with their remaining counts. */

@@ -5,7 +5,7 @@ describe('RateLimiter', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
 
-  const make = (opts: { rejectWhilePaused?: boolean } = {}) =>
+  const make = (opts: { maxQueueWaitMs?: number } = {}) =>
     new RateLimiter(
       {
         orders: { ratePerSecond: 10, maxQueue: 5 },
@@ -83,31 +83,36 @@ describe('RateLimiter', () => {
     rl.close();
   });
 
-  it('pause() refuses new work and fails queued work with the time left (default)', async () => {
-    const rl = make();
+  it('pause() holds new and queued work until the pause ends, then sends it all in order; nothing starts during it', async () => {
+    const rl = make({ maxQueueWaitMs: 5000 });
     for (let i = 0; i < 2; i++) await rl.schedule('queries', () => i);
-    const queued = rl.schedule('queries', () => 'late').catch((e) => e);
-    rl.pause(60_000);
-    const q = await queued;
-    expect(q).toBeInstanceOf(RateLimited);
-    expect(q.retryAfterMs).toBe(60_000);
-    await jest.advanceTimersByTimeAsync(10_000);
-    const e = await rl.schedule('orders', () => 'x').catch((err) => err);
-    expect(e).toBeInstanceOf(RateLimited);
-    expect(e.retryAfterMs).toBe(50_000);
-    expect(rl.pausedForMs()).toBe(50_000);
-    await jest.advanceTimersByTimeAsync(50_000);
-    expect(rl.pausedForMs()).toBe(0);
-    await expect(rl.schedule('orders', () => 'after')).resolves.toBe('after');
+    const started: string[] = [];
+    const queued = rl.schedule('queries', () => started.push('q-queued'));
+    rl.pause(3000);
+    const during = [rl.schedule('orders', () => started.push('o1')), rl.schedule('orders', () => started.push('o2'))];
+    await jest.advanceTimersByTimeAsync(2999);
+    expect(started).toEqual([]);
+    expect(rl.queued('orders')).toBe(2);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(started.filter((x) => x.startsWith('o'))).toEqual(['o1', 'o2']);
+    expect(started).toHaveLength(3);
+    await Promise.all([queued, ...during]);
     rl.close();
   });
 
-  it('pause() holds the queue until the pause ends when rejectWhilePaused is false', async () => {
-    const rl = make({ rejectWhilePaused: false });
-    rl.pause(2000);
+  it('refuses at once, naming the venue\'s wait, work that would wait longer than maxQueueWaitMs', async () => {
+    const rl = make({ maxQueueWaitMs: 5000 });
+    rl.pause(60_000);
     let ran = false;
+    const e = await rl.schedule('orders', () => (ran = true)).catch((err) => err);
+    expect(ran).toBe(false);
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.retryAfterMs).toBe(60_000);
+    expect(e.message).toMatch(/venue rate limited us .*pause 60 s.*longer than the 5 s a request may wait.*retry after 60 s/);
+    await jest.advanceTimersByTimeAsync(56_000);
+    // 4 s left: within the bound, so it waits and is sent when the pause ends.
     const p = rl.schedule('orders', () => (ran = true));
-    await jest.advanceTimersByTimeAsync(1999);
+    await jest.advanceTimersByTimeAsync(3999);
     expect(ran).toBe(false);
     await jest.advanceTimersByTimeAsync(1);
     expect(ran).toBe(true);
@@ -115,9 +120,69 @@ describe('RateLimiter', () => {
     rl.close();
   });
 
+  it('a pause that grows past a queued request\'s bound refuses it; the others still go when it ends', async () => {
+    const rl = make({ maxQueueWaitMs: 5000 });
+    rl.pause(1000);
+    const started: string[] = [];
+    const early = rl.schedule('orders', () => started.push('early')).catch((e) => e);
+    await jest.advanceTimersByTimeAsync(500);
+    const late = rl.schedule('orders', () => started.push('late'));
+    await jest.advanceTimersByTimeAsync(200);
+    rl.pause(4700); // now paused until t=5400 from the first request's t=0: past its 5 s bound, within the second's
+    const e = await early;
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.retryAfterMs).toBe(4700);
+    await jest.advanceTimersByTimeAsync(4699);
+    expect(started).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(started).toEqual(['late']);
+    await late;
+    rl.close();
+  });
+
+  it('a full queue refuses at once during a pause with a Text saying so', async () => {
+    const rl = make({ maxQueueWaitMs: 5000 });
+    rl.pause(2000);
+    const held = Array.from({ length: 5 }, (_, i) => rl.schedule('orders', () => i));
+    const e = await rl.schedule('orders', () => 'never').catch((err) => err);
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.message).toMatch(/rate limit queue full \(orders: 5 waiting, max 5\); not sent, retry after [23] s/);
+    expect(e.retryAfterMs).toBeGreaterThanOrEqual(2000);
+    await jest.advanceTimersByTimeAsync(2000);
+    await expect(Promise.all(held)).resolves.toEqual([0, 1, 2, 3, 4]);
+    rl.close();
+  });
+
+  it('urgent work (a cancel) goes ahead of queued work of its class, never before the pause ends', async () => {
+    const rl = make({ maxQueueWaitMs: 5000 });
+    rl.pause(1000);
+    const started: string[] = [];
+    const ps = [
+      rl.schedule('orders', () => started.push('new1')),
+      rl.schedule('orders', () => started.push('new2')),
+      rl.schedule('orders', () => started.push('cancel1'), { urgent: true }),
+      rl.schedule('orders', () => started.push('cancel2'), { urgent: true }),
+    ];
+    await jest.advanceTimersByTimeAsync(999);
+    expect(started).toEqual([]);
+    await jest.advanceTimersByTimeAsync(1);
+    expect(started).toEqual(['cancel1', 'cancel2', 'new1', 'new2']);
+    await Promise.all(ps);
+    rl.close();
+  });
+
+  it('maxQueueWaitMs 0 refuses everything during a pause; it comes from the venue limits when not given', async () => {
+    const rl = new RateLimiter({ budgets: [], maxQueue: 10, maxQueueWaitMs: 0 });
+    rl.pause(100);
+    await expect(rl.schedule('orders', () => 1)).rejects.toBeInstanceOf(RateLimited);
+    await jest.advanceTimersByTimeAsync(100);
+    await expect(rl.schedule('orders', () => 2)).resolves.toBe(2);
+    rl.close();
+  });
+
   it('resume() ends a pause early and releases held work', async () => {
-    const rl = make({ rejectWhilePaused: false });
-    rl.pause(60_000);
+    const rl = make();
+    rl.pause(3000);
     const p = rl.schedule('orders', () => 'held');
     rl.resume();
     expect(rl.pausedForMs()).toBe(0);
