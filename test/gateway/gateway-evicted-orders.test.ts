@@ -51,3 +51,24 @@ test('an evicted order: H answered with its final state, its ClOrdID refused as 
   expect(h.session.sent.slice(before).map(String)).toEqual([]);
   expect(h.book.byVenueClientOrderId(e1.venueClientOrderId)?.status).toBe('4');
 });
+
+test("a new order's venue order id whose 32-bit hash is an evicted order's ClOrdID's: its ack is applied, not refused as another order's", async () => {
+  // 'EahJAvmq' (ClOrdID) and '1002' (the fake venue's third order id) have one 32-bit idHash (found by
+  // inverting the hash): a chance of about one in a thousand per new order once a few million ids
+  // lie in the index (a week of evicted orders).
+  h = await startHarness({ wrapBook: (b) => new FileOrderBook(b.dir, b.sessionKey, { evictAfterMs: 0 }) });
+  await h.deliver(nos('EahJAvmq'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'EahJAvmq' && m.get(150) === '0'), 2000, '150=0 for EahJAvmq');
+  const first = h.book.get('EahJAvmq')!;
+  expect(first.venueOrderId).toBe('1000');
+  await h.deliver(cancelReq('EahJAvmq-X', 'EahJAvmq'));
+  await h.session.until((s) => s.some((m) => m.get(11) === 'EahJAvmq-X' && m.get(150) === '4'), 2000, '150=4 for EahJAvmq-X');
+  await h.deliver(nos('E2')); // venue order id 1001; its saves sweep the canceled order out of memory
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E2' && m.get(150) === '0'), 2000, '150=0 for E2');
+  await tick(20);
+  expect(h.book.byVenueClientOrderId(first.venueClientOrderId)).toBeUndefined();
+
+  await h.deliver(nos('E3')); // venue order id 1002
+  await h.session.until((s) => s.some((m) => m.get(11) === 'E3' && m.get(150) === '0'), 2000, '150=0 for E3');
+  expect(h.book.get('E3')?.venueOrderId).toBe('1002');
+});
