@@ -6,7 +6,14 @@
 // hands every record to its owner. A compaction (an owner's, or a session reset) rewrites the file
 // from every owner's live records, so no owner loses the other's state. Owners release the journal
 // when they close; the file is closed when the last one has. Knows nothing of what owners store.
+import * as fs from 'fs';
+import * as path from 'path';
 import { CopyRun, Journal, JournalRecord, LiveRecord, RecordLocation } from './journal';
+
+/** After a check found no room for a compaction while running, the next check waits this long. */
+const ROOM_RECHECK_MS = 1_000;
+/** Room wanted beyond the compacted copy (at most the file's size): appends made meanwhile, and some slack. */
+const ROOM_MARGIN_BYTES = 16 * 1024 * 1024;
 
 export interface JournalOwner {
   /** The record types this owner writes (disjoint from the other owners'). */
@@ -57,6 +64,8 @@ export class SharedJournal {
   // reports), so such a ratio is never reached again after a first compaction.
   private policy: CompactionPolicy = { minRecords: 10_000, ratio: 1.5 };
   private background: Promise<void> | undefined;
+  /** Until when a compaction while running is not tried (the file system had no room for one). */
+  private noRoomUntil = 0;
   /** Compactions done or under way (metrics, benchmarks). */
   compactions = 0;
 
@@ -141,16 +150,35 @@ export class SharedJournal {
    * so a session's sequence-number records and an order book's superseded states go alike.
    */
   compactIfDue(): void {
-    if (this.background || this.closing || !this.compactionDue()) return;
+    if (this.background || this.closing || Date.now() < this.noRoomUntil || !this.compactionDue()) return;
     this.background = (async () => {
       try {
-        while (!this.closing && this.compactionDue()) await this.compact();
+        // The room is checked synchronously, so the compaction's snapshot is still taken right after
+        // the append that made it due, as before.
+        while (!this.closing && this.compactionDue() && this.roomForCompaction()) await this.compact();
       } catch {
         // A failed compaction leaves the journal refusing writes (the appends report it).
-      } finally {
-        this.background = undefined;
       }
-    })();
+    })().finally(() => {
+      this.background = undefined;
+    });
+  }
+
+  /**
+   * Whether the file system has room for the compacted copy (at most the file's size), which is
+   * written whole before the old file goes: a compaction that meets ENOSPC stops the journal (the
+   * owners' locations already point into the new file), where a full disk otherwise only refuses new
+   * orders (see SpaceReserve). Not a guarantee (others write too), but a full disk waits instead.
+   */
+  private roomForCompaction(): boolean {
+    try {
+      const s = fs.statfsSync(path.dirname(this.journal.file));
+      if (s.bavail * s.bsize >= this.journal.size + ROOM_MARGIN_BYTES) return true;
+      this.noRoomUntil = Date.now() + ROOM_RECHECK_MS;
+      return false;
+    } catch {
+      return true; // no statfs here: as before
+    }
   }
 
   /** An owner is done with the journal; the file closes once every owner is. */

@@ -4,10 +4,13 @@
 // Each evicted order is a slot: the location of its last record (self-contained: every fill id) and
 // its createdAt/updatedAt (what ClOrdID reuse and retention decide on without reading it back). Its
 // ids (gateway key, ClOrdID, cancel ClOrdIDs, venue order id, wire client order id) are entries of one
-// open-addressing hash table: a 32-bit hash of (kind, id) and the slot, 8 bytes each. The id itself is
-// not kept, so a hit may be another id with the same hash (about 1 in 4 billion per comparison): the
-// owner reads the record back and checks before it uses the order, and a bare "is it held" answer
-// errs on the side of "held".
+// open-addressing hash table: a 64-bit hash of (kind, id) (two independent 32-bit ones) and the slot,
+// 12 bytes each. The id itself is not kept, so a hit may be another id with the same hash: the owner
+// reads the record back and checks before it uses the order, and a bare "is it held" answer errs on
+// the side of "held". 64 bits, not 32: a bare answer is compared against every entry's hash in effect,
+// so with 32 bits and a few million ids in the table (a week of evicted orders) about one lookup in a
+// thousand found a false "held", and a false "held" venue order id refuses a new order's ack (see
+// OrderUpdater.bindsElsewhere). With 64 bits: about 1 in 10^12 per lookup at 20 million ids.
 
 import type { RecordLocation } from '../durable/journal';
 
@@ -41,6 +44,22 @@ export function idHash(kind: IdKind, id: string): number {
   return h >>> 0;
 }
 
+/** A second hash of (kind, id), independent of idHash (another mixing step and finalizer): the high 32 bits of the key. */
+export function idHash2(kind: IdKind, id: string): number {
+  let h = (0x6a09e667 ^ Math.imul(kind + 1, 0x85ebca77)) >>> 0;
+  for (let i = 0; i < id.length; i++) {
+    h = Math.imul(h ^ id.charCodeAt(i), 0x5bd1e995);
+    h ^= h >>> 15;
+  }
+  h ^= id.length;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x7feb352d);
+  h ^= h >>> 15;
+  h = Math.imul(h, 0x846ca68b);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
+
 export class EvictedIndex {
   private offsets = new Float64Array(256);
   /** 0: the slot is dead (its order came back to memory, or was dropped). */
@@ -50,6 +69,7 @@ export class EvictedIndex {
   private slotCount = 0;
   private liveCount = 0;
   private hashes = new Uint32Array(1024);
+  private hashes2 = new Uint32Array(1024);
   /** slot + 1; 0 = empty bucket. */
   private refs = new Uint32Array(1024);
   private entries = 0;
@@ -61,7 +81,9 @@ export class EvictedIndex {
 
   /** Bytes held by the typed arrays. */
   get bytes(): number {
-    return this.offsets.byteLength + this.lengths.byteLength + this.created.byteLength + this.updated.byteLength + this.hashes.byteLength + this.refs.byteLength;
+    return (
+      this.offsets.byteLength + this.lengths.byteLength + this.created.byteLength + this.updated.byteLength + this.hashes.byteLength + this.hashes2.byteLength + this.refs.byteLength
+    );
   }
 
   add(loc: RecordLocation, createdAt: number, updatedAt: number, ids: readonly (readonly [IdKind, string])[]): number {
@@ -73,28 +95,30 @@ export class EvictedIndex {
     this.created[slot] = createdAt;
     this.updated[slot] = updatedAt;
     this.liveCount++;
-    for (const [kind, id] of ids) this.insert(idHash(kind, id), slot);
+    for (const [kind, id] of ids) this.insert(idHash(kind, id), idHash2(kind, id), slot);
     return slot;
   }
 
   /** Live slots that may hold this id, newest first. */
   find(kind: IdKind, id: string): number[] {
     const h = idHash(kind, id);
+    const h2 = idHash2(kind, id);
     const mask = this.hashes.length - 1;
     const out: number[] = [];
     for (let i = h & mask; this.refs[i] !== 0; i = (i + 1) & mask) {
       const slot = this.refs[i] - 1;
-      if (this.hashes[i] === h && this.lengths[slot] !== 0 && !out.includes(slot)) out.push(slot);
+      if (this.hashes[i] === h && this.hashes2[i] === h2 && this.lengths[slot] !== 0 && !out.includes(slot)) out.push(slot);
     }
     return out.sort((a, b) => b - a);
   }
 
-  /** Whether a live slot may hold this id (no false "no"; a false "yes" about 1 in 4 billion). */
+  /** Whether a live slot may hold this id (no false "no"; a false "yes" about (ids in the table) / 2^64). */
   has(kind: IdKind, id: string): boolean {
     const h = idHash(kind, id);
     const mask = this.hashes.length - 1;
+    let h2: number | undefined;
     for (let i = h & mask; this.refs[i] !== 0; i = (i + 1) & mask) {
-      if (this.hashes[i] === h && this.lengths[this.refs[i] - 1] !== 0) return true;
+      if (this.hashes[i] === h && this.hashes2[i] === (h2 ??= idHash2(kind, id)) && this.lengths[this.refs[i] - 1] !== 0) return true;
     }
     return false;
   }
@@ -161,6 +185,7 @@ export class EvictedIndex {
       updated[i] = this.updated[s];
     }
     const oldHashes = this.hashes;
+    const oldHashes2 = this.hashes2;
     const oldRefs = this.refs;
     this.offsets = offsets;
     this.lengths = lengths;
@@ -168,25 +193,27 @@ export class EvictedIndex {
     this.updated = updated;
     this.slotCount = n;
     this.liveCount = n;
-    this.rehash(oldHashes, oldRefs, (slot) => remap[slot]);
+    this.rehash(oldHashes, oldHashes2, oldRefs, (slot) => remap[slot]);
   }
 
-  private insert(h: number, slot: number): void {
-    if (this.entries + 1 > this.hashes.length * MAX_LOAD) this.rehash(this.hashes, this.refs, (s) => (this.lengths[s] !== 0 ? s : -1));
+  private insert(h: number, h2: number, slot: number): void {
+    if (this.entries + 1 > this.hashes.length * MAX_LOAD) this.rehash(this.hashes, this.hashes2, this.refs, (s) => (this.lengths[s] !== 0 ? s : -1));
     const mask = this.hashes.length - 1;
     let i = h & mask;
     while (this.refs[i] !== 0) i = (i + 1) & mask;
     this.hashes[i] = h;
+    this.hashes2[i] = h2;
     this.refs[i] = slot + 1;
     this.entries++;
   }
 
-  /** Rebuilds the table from `hashes`/`refs`, keeping the entries whose slot `map` gives (>= 0), under the new slot. */
-  private rehash(hashes: Uint32Array, refs: Uint32Array, map: (slot: number) => number): void {
+  /** Rebuilds the table from `hashes`/`hashes2`/`refs`, keeping the entries whose slot `map` gives (>= 0), under the new slot. */
+  private rehash(hashes: Uint32Array, hashes2: Uint32Array, refs: Uint32Array, map: (slot: number) => number): void {
     let keep = 0;
     for (let i = 0; i < refs.length; i++) if (refs[i] !== 0 && map(refs[i] - 1) >= 0) keep++;
     const cap = Math.max(1024, 1 << Math.ceil(Math.log2((keep + 1) / REBUILT_LOAD)));
     const nh = new Uint32Array(cap);
+    const nh2 = new Uint32Array(cap);
     const nr = new Uint32Array(cap);
     const mask = cap - 1;
     for (let i = 0; i < refs.length; i++) {
@@ -196,9 +223,11 @@ export class EvictedIndex {
       let j = hashes[i] & mask;
       while (nr[j] !== 0) j = (j + 1) & mask;
       nh[j] = hashes[i];
+      nh2[j] = hashes2[i];
       nr[j] = slot + 1;
     }
     this.hashes = nh;
+    this.hashes2 = nh2;
     this.refs = nr;
     this.entries = keep;
   }

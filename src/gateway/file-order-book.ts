@@ -891,7 +891,7 @@ export class FileOrderBook implements JournalOwner {
     return p;
   }
 
-  /** Whether an evicted order may hold this venue order id (errs on "yes", about 1 in 4 billion). */
+  /** Whether an evicted order may hold this venue order id (errs on "yes": about (ids in the index) / 2^64, see evicted-index.ts). */
   venueOrderIdEvicted(id: string): boolean {
     return this.evicted.has(IdKind.VenueOrderId, id);
   }

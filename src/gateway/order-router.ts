@@ -129,7 +129,12 @@ export class OrderRouter {
   // an old ClOrdID is still known; the gate keeps the messages in arrival order meanwhile.
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
-    return this.gate.run(this.book.recall({ clOrdIds: [msg.get(11)] }), () => this.newOrder(msg, session));
+    return this.gate.run(
+      this.book.recall({ clOrdIds: [msg.get(11)] }),
+      () => this.newOrder(msg, session),
+      // Its ClOrdID may name an order we cannot read (a resend of a filled order): never placed blind.
+      () => this.rejectUnreadable(msg),
+    );
   }
 
   onCancel(msg: FixMessage): Promise<void> {
@@ -165,6 +170,14 @@ export class OrderRouter {
       return this.sendStatus(order, clOrdId);
     }
     return this.rejectDuplicate(msg, `Duplicate ClOrdID ${clOrdId}`);
+  }
+
+  /** 150=8 103=0 when an order that may have this ClOrdID could not be read back: sent as is, no book change. */
+  private rejectUnreadable(msg: FixMessage): Promise<void> {
+    const clOrdId = msg.get(11) ?? '';
+    // The cause (a file and offset) is in the gateway's log (the gate's onRecallError), not for the client.
+    const text = `Order state for ClOrdID ${clOrdId} could not be read back from the order book; not placed`;
+    return this.committer.send(newOrderRejectFor(msg, `R-${this.book.nextCounter()}`, '0', text, new Date())).then(() => undefined);
   }
 
   /** 150=8 103=6 for a NewOrderSingle reusing a ClOrdID: sent as is, the existing order untouched. */

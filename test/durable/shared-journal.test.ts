@@ -246,3 +246,38 @@ test('journal: its owner is told once when the journal stops (onBroken), so the 
   expect(broken[0]).toMatch(/k\.journal.*flush failed.*refusing every later write/);
   await j.close();
 });
+
+test('a compaction while running waits for room: on a file system that cannot hold the compacted copy, the journal goes on (no ENOSPC stop)', async () => {
+  // A compaction writes a whole new file before it drops the old one; its ENOSPC stops the journal
+  // (every write refused; the gateway exits 70), where a full disk otherwise only refuses new orders.
+  let broken: Error | undefined;
+  const journal = sessionJournalFor(dir, KEY, { onBroken: (e) => (broken = e) });
+  const store = new FileSessionStore(dir, KEY, { journal });
+  const book = new FileOrderBook(path.join(dir, 'orders'), KEY, { journal, compactMinRecords: 50, compactRatio: 2 });
+  await store.open();
+  await book.open();
+  // The file system has 4 KB left (statfs), and writing the compacted copy fails as it then would.
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const nodeFs = require('fs') as typeof fs; // the module object itself (the import above is a read-only view of it)
+  const realStatfs = nodeFs.statfsSync;
+  (nodeFs as { statfsSync: unknown }).statfsSync = (p: fs.PathLike) => ({ ...realStatfs(p), bavail: 1, bsize: 4096 });
+  spy = await spyOnFs();
+  spy.failNext('write', journal.file + '.tmp', 'ENOSPC', 1_000_000);
+  try {
+    for (let i = 0; i < 200; i++) await book.save({ ...order(1, '0'), execSeq: i });
+  } finally {
+    (nodeFs as { statfsSync: unknown }).statfsSync = realStatfs;
+    spy.restore();
+    spy = undefined;
+  }
+  expect(broken).toBeUndefined();
+  expect(journal.compactions).toBe(0);
+  // Room again: the next append's check compacts (at most once a second while there was none).
+  await new Promise((r) => setTimeout(r, 1_100));
+  await book.save({ ...order(1, '0'), execSeq: 200 });
+  for (let t = 0; t < 100 && journal.compactions === 0; t++) await new Promise((r) => setTimeout(r, 10));
+  expect(journal.compactions).toBeGreaterThan(0);
+  await book.save({ ...order(1, '0'), execSeq: 201 });
+  expect(broken).toBeUndefined();
+  await closePair({ journal, store, book });
+});

@@ -1,5 +1,5 @@
 // The evicted-order index: pure logic, collisions included.
-import { EvictedIndex, IdKind, idHash } from '../../src/gateway/evicted-index';
+import { EvictedIndex, IdKind, idHash, idHash2 } from '../../src/gateway/evicted-index';
 
 const loc = (i: number) => ({ offset: 1000 + i * 100, length: 90 });
 
@@ -32,8 +32,8 @@ test('an id held by several slots lists them newest first; dead slots are not fo
   expect(x.has(IdKind.ClOrdId, 'same')).toBe(false);
 });
 
-test('hash collisions: ids with the same hash are all candidates (the owner checks the record)', () => {
-  // Find two different ids of one kind whose 32-bit hashes agree (birthday search over a small space).
+test('hash collisions: two ids with one 32-bit hash are told apart by the second hash (the owner still checks the record)', () => {
+  // Find two different ids of one kind whose first 32-bit hashes agree (birthday search over a small space).
   const seen = new Map<number, string>();
   let pair: [string, string] | undefined;
   for (let i = 0; !pair; i++) {
@@ -43,10 +43,20 @@ test('hash collisions: ids with the same hash are all candidates (the owner chec
     if (other !== undefined) pair = [other, id];
     else seen.set(h, id);
   }
+  expect(idHash2(IdKind.ClOrdId, pair[0])).not.toBe(idHash2(IdKind.ClOrdId, pair[1]));
   const x = new EvictedIndex();
   const s = x.add(loc(0), 1, 1, [[IdKind.ClOrdId, pair[0]]]);
-  expect(x.find(IdKind.ClOrdId, pair[1])).toEqual([s]); // a false hit, to be rejected by reading back
-  expect(x.has(IdKind.ClOrdId, pair[1])).toBe(true); // "held" errs on the safe side
+  const t = x.add(loc(1), 1, 1, [[IdKind.ClOrdId, pair[1]]]);
+  // Both sit in one probe chain, each found only by its own id.
+  expect(x.find(IdKind.ClOrdId, pair[0])).toEqual([s]);
+  expect(x.find(IdKind.ClOrdId, pair[1])).toEqual([t]);
+  x.kill(t);
+  expect(x.has(IdKind.ClOrdId, pair[1])).toBe(false);
+  expect(x.has(IdKind.ClOrdId, pair[0])).toBe(true);
+  // Across kinds too: 'EahJAvmq' as a ClOrdID and '1002' as a venue order id share the first hash.
+  expect(idHash(IdKind.ClOrdId, 'EahJAvmq')).toBe(idHash(IdKind.VenueOrderId, '1002'));
+  x.add(loc(2), 1, 1, [[IdKind.ClOrdId, 'EahJAvmq']]);
+  expect(x.has(IdKind.VenueOrderId, '1002')).toBe(false);
 }, 60_000);
 
 test('stays correct through growth: 200,000 slots, every id found, unknown ones mostly not', () => {

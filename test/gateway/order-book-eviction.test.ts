@@ -301,3 +301,21 @@ describe('SIGKILL during a compaction while running loses nothing', () => {
     }
   }, 120_000);
 });
+
+test("a venue order id no evicted order holds is not reported held, though its 32-bit hash is an evicted order's ClOrdID's", async () => {
+  // C138199 (a ClOrdID) and V24440 (a venue order id) have one 32-bit idHash (found by a birthday
+  // search): with a few million ids in the index (a week of evicted orders), about one new venue order
+  // id in a thousand meets such a hash. The create reply and every stream event binding a venue id
+  // ask venueOrderIdEvicted: a false "held" refuses the binding ("venue order already belongs to
+  // another order"), and the live order never gets its ack nor its fills.
+  const clock = { now: 1_000_000 };
+  const b = await openBook({ now: () => clock.now, evictAfterMs: 0 });
+  await b.save(order(1, clock.now, { clOrdId: 'C138199', status: '4' }));
+  await b.save(order(2, clock.now, { status: '0', venueOrderId: undefined }));
+  expect(b.byVenueClientOrderId('k1')).toBeUndefined(); // evicted
+  expect(b.venueOrderIdEvicted('V1')).toBe(true); // what it does hold
+  // The venue's reply for k2 brings V24440: the event path recalls first (as OrderUpdater does).
+  await b.recall({ venueOrderId: 'V24440', wireClientOrderId: 'k2' });
+  expect(b.byVenueOrderId('V24440')).toBeUndefined();
+  expect(b.venueOrderIdEvicted('V24440')).toBe(false);
+});
