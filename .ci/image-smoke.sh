@@ -60,7 +60,9 @@ if ! grep -q '"msg":"gateway started"' gateway.out; then
   exit 1
 fi
 # Piped stdout means JSON logs: the banner's facts are one "sessions" log line, not text.
-grep -q '"msg":"sessions".*"clientSenderCompId"' gateway.out || { echo "no start-up sessions line" >&2; exit 1; }
+# It is logged right after "gateway started": wait for it rather than race the write.
+for _ in $(seq 1 50); do grep -q '"clientSenderCompId".*"msg":"sessions"' gateway.out && break; sleep 0.1; done
+grep -q '"clientSenderCompId".*"msg":"sessions"' gateway.out || { echo "no start-up sessions line" >&2; tail -5 gateway.out >&2; exit 1; }
 kill -TERM "$gw_pid"
 status=0
 wait "$gw_pid" || status=$?
