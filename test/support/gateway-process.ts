@@ -258,7 +258,11 @@ export async function spawnGateway(opts: GatewayStartOptions): Promise<GatewayPr
   }
   const dir = opts.dir ?? fs.mkdtempSync(path.join(os.tmpdir(), 'gw-e2e-'));
   const ports = opts.ports ?? [];
-  while (ports.length < (opts.portCount ?? 1)) ports.push(await freePort());
+  // Each probe closes its port, so the kernel may hand the same one out twice: keep them distinct.
+  while (ports.length < (opts.portCount ?? 1)) {
+    const p = await freePort();
+    if (!ports.includes(p)) ports.push(p);
+  }
   let text = opts.config.replace(/\{\{DIR\}\}/g, dir).replace(/\{\{DICTIONARY\}\}/g, DICTIONARY).replace(/\{\{PORT\}\}/g, String(ports[0]));
   text = text.replace(/\{\{PORT(\d+)\}\}/g, (_, n: string) => {
     const p = ports[Number(n) - 1];
