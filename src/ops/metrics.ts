@@ -166,7 +166,7 @@ export class GatewayMetrics {
     this.reconciliations = new HotCounter('fixgw_venue_reconciliations_total', 'Reconciliations of open orders with the venue (after each stream connect).', ['session', 'venue'], r);
     this.storeFlushDuration = new HotHistogram(
       'fixgw_store_flush_duration_seconds',
-      'Durable journal writes (one write with O_DSYNC: write + sync), by store.',
+      'Durable journal writes (write + fdatasync of one batch), by store.',
       ['session', 'store'],
       FLUSH_LATENCY_BUCKETS,
       r,
