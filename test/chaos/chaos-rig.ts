@@ -436,7 +436,8 @@ export class ChaosRig {
         VenueWsUrl: l.sim.wsUrl,
         ...opts.session?.(l.venue),
       })),
-      { ResetOnLogon: 'N', ResetOnLogout: 'N', ResetOnDisconnect: 'N' },
+      // The admin endpoint on {{PORT2}}: the soak reads the process's heap and off-heap memory there.
+      { ResetOnLogon: 'N', ResetOnLogout: 'N', ResetOnDisconnect: 'N', HttpAcceptHost: '127.0.0.1', HttpAcceptPort: '{{PORT2}}' },
     );
     await rig.startGateway(opts.venuesDown ? 0 : undefined);
     return rig;
@@ -468,7 +469,7 @@ export class ChaosRig {
    */
   async startGateway(venuesReady = this.lanes.length): Promise<void> {
     const prev = this.gw as GatewayProcess | undefined;
-    this.gw = await startGatewayProcess({ config: this.configText, dir: prev?.dir, ports: prev ? [...prev.ports] : undefined, readyTimeoutMs: 30_000 });
+    this.gw = await startGatewayProcess({ config: this.configText, dir: prev?.dir, ports: prev ? [...prev.ports] : undefined, portCount: 2, readyTimeoutMs: 30_000 });
     if (venuesReady > 0) await this.waitVenuesReady(venuesReady, 30_000);
     await Promise.all(this.lanes.map((l) => l.connect(this.gw.port)));
   }
@@ -485,6 +486,18 @@ export class ChaosRig {
     const rssKb = Number(/VmRSS:\s+(\d+)/.exec(statusText)?.[1] ?? 0);
     const fds = fs.readdirSync(`/proc/${pid}/fd`).length;
     return { rssKb, fds };
+  }
+
+  /**
+   * Where the gateway's memory is, from its /metrics (prom-client's process and Node.js metrics): the
+   * JS heap in use, memory outside it held by JS objects (Buffers), and the rest of RSS (native:
+   * allocator, thread stacks, code).
+   */
+  async memoryStats(): Promise<{ heapUsedMb: number; externalMb: number }> {
+    const res = await fetch(`http://127.0.0.1:${this.gw.ports[1]}/metrics`);
+    const text = await res.text();
+    const metric = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? NaN) / 1048576;
+    return { heapUsedMb: metric('nodejs_heap_size_used_bytes'), externalMb: metric('nodejs_external_memory_bytes') };
   }
 
   /** Bytes under the gateway's store directory. */
