@@ -94,14 +94,36 @@ describe.each([
   });
 
   it('the adapter starts (instruments, then the stream upgrade signed with the venue time) and places an order', async () => {
-    const states: StreamState[] = [];
     const adapter = new ZerocapAdapter({ restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, { stream: { connectTimeoutMs: 2000 } });
-    adapter.onStreamState?.((s) => states.push(s));
     try {
       await adapter.start();
       const o = fokBuy();
       await adapter.placeOrder(o);
       expect(atVenue(o.clientOrderId)).toHaveLength(1);
+    } finally {
+      await adapter.stop();
+    }
+  });
+
+  it('a stream reconnect refused (401) after the venue clock jumped resynchronises and comes back up', async () => {
+    sim.faults.clear();
+    const states: StreamState[] = [];
+    const adapter = new ZerocapAdapter({ restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, {
+      stream: { connectTimeoutMs: 2000, backoff: { initialMs: 50, maxMs: 200, factor: 2, jitter: 0 } },
+    });
+    adapter.onStreamState((s) => states.push(s));
+    try {
+      await adapter.start();
+      sim.faults.arm({ kind: 'clockSkew', ms: skew });
+      seen.length = 0;
+      states.length = 0;
+      sim.faults.dropStreams();
+      const deadline = Date.now() + 5000;
+      while (!(states.includes('disconnected') && states[states.length - 1] === 'connected')) {
+        if (Date.now() > deadline) throw new Error(`stream not back: ${states.join(',')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(seen).toContain('GET /v2/systems/get_time');
     } finally {
       await adapter.stop();
     }
