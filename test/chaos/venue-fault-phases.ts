@@ -83,12 +83,29 @@ export const VENUE_FAULTS: FaultPhase[] = [
     settleMs: 100_000,
   },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
-  // The venue's clock 20 s ahead / behind ours (recvWindow is 5 s): HashKey and Dzengi refuse the
-  // timestamp (-1021); the adapter resynchronises on the venue's time endpoint and retries once.
-  // The other simulators do not check timestamps against a skewable clock (faults fired says 1
-  // for every venue: the skew is a state, not a counted rule).
+  // The venue's clock 20 s ahead / behind ours: past HashKey's and Dzengi's recvWindow (5 s), which
+  // refuse the timestamp (-1021; the adapter resynchronises on the venue's time endpoint and
+  // retries once); inside Zerocap's ±30 s, Apifiny's token life (30 s) and Coinut's login window
+  // (60 s in the simulator; unconfirmed), which accept it as the venues would. Faults fired says 1
+  // for every venue: the skew is a state, not a counted rule.
   { name: 'venue clock skew +20 s', rules: [{ kind: 'clockSkew', ms: 20_000 }], holdMs: 3000 },
   { name: 'venue clock skew -20 s', rules: [{ kind: 'clockSkew', ms: -20_000 }], holdMs: 3000 },
+  // 90 s: past every venue's window. Zerocap refuses "Request expired" (resync on get_time, retry
+  // once), Apifiny "token error" when its clock is ahead (resync on currentTimeMillis, retry once;
+  // behind, a token has only exp and is accepted), Coinut refuses the WebSocket login (resync on a
+  // REST reply's Date header, log in again). Each lane's streams are dropped once under the skew,
+  // so every stream signs its upgrade or login again with the venue's time.
+  ...[90_000, -90_000].map(
+    (ms): FaultPhase => ({
+      name: `venue clock skew ${ms > 0 ? '+' : '-'}${Math.abs(ms) / 1000} s, streams dropped`,
+      rules: [{ kind: 'clockSkew', ms }],
+      during: async (lane) => {
+        await lane.sim.control.dropStreams().catch(() => undefined);
+        await sleep(300);
+      },
+      holdMs: 3000,
+    }),
+  ),
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },
   // A ban pauses the venue for as long as it says (Dzengi's Retry-After: 120 s).
   { name: '418 ban', rules: [{ kind: 'ban418', operation: 'any', count: 2 }], holdMs: 3000, settleMs: 200_000 },
