@@ -16,7 +16,15 @@ export interface FaultPhase {
   holdMs?: number;
   /** How long settling may take (default 90 s: Zerocap's 60 s proof of absence and then some). */
   settleMs?: number;
+  /**
+   * Gateway log lines the fault must have caused on these venues (a message starting with the
+   * venue's name and matching `msg`), so a row cannot pass without the fault having bitten.
+   */
+  expectLog?: { msg: RegExp; venues: readonly string[] };
 }
+
+/** What every adapter logs when the venue refused its timestamp and it resynchronised. */
+const CLOCK_RESYNC = /clock resynchronised/;
 
 export const VENUE_FAULTS: FaultPhase[] = [
   { name: 'create 5xx, not executed', rules: [{ kind: 'error5xxBefore', operation: 'create', count: 3 }] },
@@ -83,12 +91,30 @@ export const VENUE_FAULTS: FaultPhase[] = [
     settleMs: 100_000,
   },
   { name: 'stream events delayed 3 s', rules: [{ kind: 'delayStreamMs', ms: 3000, count: 6 }], during: (lane) => lane.trade() },
-  // The venue's clock 20 s ahead / behind ours (recvWindow is 5 s): HashKey and Dzengi refuse the
-  // timestamp (-1021); the adapter resynchronises on the venue's time endpoint and retries once.
-  // The other simulators do not check timestamps against a skewable clock (faults fired says 1
-  // for every venue: the skew is a state, not a counted rule).
-  { name: 'venue clock skew +20 s', rules: [{ kind: 'clockSkew', ms: 20_000 }], holdMs: 3000 },
-  { name: 'venue clock skew -20 s', rules: [{ kind: 'clockSkew', ms: -20_000 }], holdMs: 3000 },
+  // The venue's clock 20 s ahead / behind ours: past HashKey's and Dzengi's recvWindow (5 s), which
+  // refuse the timestamp (-1021; the adapter resynchronises on the venue's time endpoint and
+  // retries once); inside Zerocap's ±30 s, Apifiny's token life (30 s) and Coinut's login window
+  // (60 s in the simulator; unconfirmed), which accept it as the venues would. Faults fired says 1
+  // for every venue: the skew is a state, not a counted rule.
+  { name: 'venue clock skew +20 s', rules: [{ kind: 'clockSkew', ms: 20_000 }], holdMs: 3000, expectLog: { msg: CLOCK_RESYNC, venues: ['hashkey', 'dzengi'] } },
+  { name: 'venue clock skew -20 s', rules: [{ kind: 'clockSkew', ms: -20_000 }], holdMs: 3000, expectLog: { msg: CLOCK_RESYNC, venues: ['hashkey', 'dzengi'] } },
+  // 90 s: past every venue's window. Zerocap refuses "Request expired" (resync on get_time, retry
+  // once), Apifiny "token error" when its clock is ahead (resync on currentTimeMillis, retry once;
+  // behind, a token has only exp and is accepted), Coinut refuses the WebSocket login (resync on a
+  // REST reply's Date header, log in again). Each lane's streams are dropped once under the skew,
+  // so every stream signs its upgrade or login again with the venue's time.
+  ...[90_000, -90_000].map(
+    (ms): FaultPhase => ({
+      name: `venue clock skew ${ms > 0 ? '+' : '-'}${Math.abs(ms) / 1000} s, streams dropped`,
+      rules: [{ kind: 'clockSkew', ms }],
+      during: async (lane) => {
+        await lane.sim.control.dropStreams().catch(() => undefined);
+        await sleep(300);
+      },
+      holdMs: 3000,
+      expectLog: { msg: CLOCK_RESYNC, venues: ms > 0 ? ['hashkey', 'dzengi', 'zerocap', 'apifiny', 'coinut'] : ['hashkey', 'dzengi', 'zerocap', 'coinut'] },
+    }),
+  ),
   { name: '429 storm', rules: [{ kind: 'rateLimit429', operation: 'any', count: 25 }], holdMs: 3000 },
   // A ban pauses the venue for as long as it says (Dzengi's Retry-After: 120 s).
   { name: '418 ban', rules: [{ kind: 'ban418', operation: 'any', count: 2 }], holdMs: 3000, settleMs: 200_000 },
@@ -99,6 +125,7 @@ export async function runFaultPhase(rig: ChaosRig, phase: FaultPhase, opts: { or
   const lanes = rig.lanes;
   const bases = await Promise.all(lanes.map((l) => rowBase(l)));
   const armed = phase.rules?.reduce((n, r) => n + Number(r.count ?? 1), 0) ?? 0;
+  const logsBefore = rig.gw.logs().length;
   if (phase.rules) await Promise.all(lanes.map((l) => l.sim.control.armFaults(phase.rules!)));
   const prefix = phase.name.replace(/[^A-Za-z0-9]+/g, '').slice(0, 12);
   const n = opts.orders ?? 6;
@@ -132,6 +159,11 @@ export async function runFaultPhase(rig: ChaosRig, phase: FaultPhase, opts: { or
   for (const [i, lane] of lanes.entries()) {
     const row = rowFrom(phase.name, lane, await audit(lane), bases[i], recovered.get(lane.venue) ?? null);
     row.faultsFired = phase.rules ? fired[i] : undefined;
+    if (phase.expectLog?.venues.includes(lane.venue)) {
+      const msg = phase.expectLog.msg;
+      const seen = rig.gw.logs().slice(logsBefore).filter((e) => typeof e.msg === 'string' && e.msg.startsWith(lane.venue) && msg.test(e.msg)).length;
+      if (seen === 0) row.problems.push(`expected a gateway log line matching ${msg} for ${lane.venue}, saw none`);
+    }
     rows.push(row);
   }
   return rows;

@@ -101,7 +101,16 @@ export class ApifinyAdapter implements VenueAdapter {
       mapping: this.mapping,
       logger: this.log,
     });
-    this.stream = new ApifinyStream({ ...(options.stream ?? {}), wsUrl: config.wsUrl, credentials, jwtLifetimeSeconds, logger: this.log });
+    this.stream = new ApifinyStream({
+      ...(options.stream ?? {}),
+      wsUrl: config.wsUrl,
+      credentials,
+      jwtLifetimeSeconds,
+      logger: this.log,
+      // The stream's token expires by the venue's clock, as the REST client measures it.
+      now: () => this.rest.venueNow(),
+      onAuthRefused: () => this.rest.resyncClock(),
+    });
     this.stream.onPush((frame) => this.onPush(frame));
   }
 
@@ -118,6 +127,9 @@ export class ApifinyAdapter implements VenueAdapter {
   async start(): Promise<void> {
     if (this.started) return;
     this.instrumentList = await this.rest.listSymbolInfo();
+    // The stream's upgrade is the first signed request: its token's exp must count from the
+    // venue's clock (a venue ahead of us by more than the token's life refuses it).
+    await this.rest.resyncClock().catch((err) => this.log.warn({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'apifiny server time: sync at start failed; signing with our clock'));
     await this.stream.start();
     this.started = true;
     this.log.info({ exchange: this.exchange, instruments: this.instrumentList.length }, 'apifiny adapter started');

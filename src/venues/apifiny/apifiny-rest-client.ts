@@ -5,9 +5,10 @@
 
 import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
 import { RateLimiter } from '../common/rate-limiter';
-import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, RequestClass, VenueError, VenueFill, VenueOrder } from '../venue';
+import { ServerClock } from '../common/server-clock';
+import { AuthenticationFailed, Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, RequestClass, VenueError, VenueFill, VenueOrder } from '../venue';
 import { apifinyExp, apifinyQueryString, ApifinyCredentials, ApifinyParams, signApifinyBody, signApifinyQuery } from './apifiny-auth';
-import { APIFINY_DEFAULTS, APIFINY_HEADERS, APIFINY_PATHS, APIFINY_RATE_LIMITS } from './apifiny-constants';
+import { APIFINY_CODES, APIFINY_DEFAULTS, APIFINY_HEADERS, APIFINY_PATHS, APIFINY_RATE_LIMITS } from './apifiny-constants';
 import {
   ApifinyMappingOptions,
   apifinyNewOrderBody,
@@ -43,7 +44,10 @@ export interface ApifinyRestClientOptions {
   maxSockets?: number;
   mapping?: ApifinyMappingOptions;
   logger?: ApifinyLogger;
+  /** Our clock, ms (the venue's measured offset is added to it for the JWT's exp). */
   now?: () => number;
+  /** Periodic clock resync, ms (default ServerClock's 10 min). */
+  clockResyncMs?: number;
 }
 
 
@@ -58,6 +62,8 @@ export class ApifinyRestClient {
   private readonly exchange: string;
   private readonly urlNamesExchange: boolean;
   private readonly mapping: ApifinyMappingOptions;
+  /** The venue's time for the JWT's exp (our clock plus the measured offset). */
+  private readonly clock: ServerClock;
 
   constructor(opts: ApifinyRestClientOptions) {
     this.creds = opts.credentials;
@@ -70,6 +76,19 @@ export class ApifinyRestClient {
     this.timeoutMs = opts.requestTimeoutMs ?? APIFINY_DEFAULTS.requestTimeoutMs;
     this.limiter = new RateLimiter<RequestClass>(opts.rateLimits ?? APIFINY_RATE_LIMITS);
     this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? APIFINY_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
+    this.clock = new ServerClock(this.now, () => this.currentTimeMillis(), { resyncEveryMs: opts.clockResyncMs });
+  }
+
+  /** The venue's time as we estimate it, ms: what every exp (the stream's too) counts from. */
+  venueNow(): number {
+    return this.clock.now();
+  }
+
+  /** Measures the offset to the venue's clock (start-up; a refused stream upgrade). */
+  async resyncClock(): Promise<void> {
+    const before = this.clock.offsetMs;
+    const offsetMs = await this.clock.sync();
+    if (offsetMs !== before) this.log.info({ offsetMs, previousOffsetMs: before }, 'apifiny clock synchronised');
   }
 
   // ----------------------------------------------------------------------------------------- orders
@@ -138,17 +157,35 @@ export class ApifinyRestClient {
   private post(path: string, body: object): Promise<unknown> {
     // Every POST is an order request (newOrder, cancelOrder, cancel all); every GET a query.
     // A cancel goes ahead of queued creates (same budget; rate-limiter.ts says why).
-    return this.limiter.schedule('orders', () => this.send('POST', path, JSON.stringify(body)), { urgent: path === APIFINY_PATHS.cancelOrder });
+    return this.signed('POST', path, () => this.limiter.schedule('orders', () => this.send('POST', path, JSON.stringify(body)), { urgent: path === APIFINY_PATHS.cancelOrder }));
   }
 
   private get(path: string, params: ApifinyParams): Promise<unknown> {
-    return this.limiter.schedule('queries', () => this.send('GET', path, apifinyQueryString(params)));
+    const attempt = () => this.limiter.schedule('queries', () => this.send('GET', path, apifinyQueryString(params)));
+    // The clock endpoint is public (and is what a resync calls): no token to refuse.
+    return path === APIFINY_PATHS.currentTimeMillis ? attempt() : this.signed('GET', path, attempt);
+  }
+
+  /**
+   * 196634 "token error": the token was refused before anything ran (apifiny.md error table), and
+   * the one claim that depends on the clock is exp: by a venue clock ahead of ours by more than the
+   * token's life it has expired. Resync on currentTimeMillis and try once more; a second refusal
+   * (a wrong key or secret also says "token error") is the answer. A venue clock behind ours is
+   * not refused at all: the token carries no iat/nbf, only exp.
+   */
+  private signed(method: HttpMethod, path: string, attempt: () => Promise<unknown>): Promise<unknown> {
+    return this.clock.signed(attempt, isTokenRefusal, {
+      resynced: (offsetMs, previousOffsetMs) =>
+        this.log.warn({ method, path, offsetMs, previousOffsetMs }, 'apifiny token refused: clock resynchronised, retrying once'),
+      syncFailed: (err) => this.log.warn({ err: errorCode(err), error: (err as Error)?.name }, 'apifiny server time: resync failed'),
+    });
   }
 
   /** POST: `payload` is the body; GET: the query string. Signed fresh per attempt. */
   private async send(method: HttpMethod, path: string, payload: string): Promise<unknown> {
     const started = this.now();
-    const exp = apifinyExp(started, this.jwtLifetimeSeconds);
+    // exp by the venue's clock: it is the venue that reads it.
+    const exp = apifinyExp(this.clock.now(), this.jwtLifetimeSeconds);
     const signed = method === 'POST' ? signApifinyBody(this.creds, payload, exp) : signApifinyQuery(this.creds, payload, exp);
     const headers: Record<string, string> = { [APIFINY_HEADERS.signature]: signed.signature };
     if (method === 'POST') headers['content-type'] = 'application/json';
@@ -192,6 +229,11 @@ export class ApifinyRestClient {
     if (code === 'ETIMEDOUT') return new OutcomeUnknown(`Apifiny request timed out after ${this.timeoutMs} ms: outcome unknown`, code);
     return new OutcomeUnknown(`Apifiny connection lost before the reply (${code}): outcome unknown`, code);
   }
+}
+
+/** The venue's "token error" (196634): the request was refused unread. */
+function isTokenRefusal(err: unknown): boolean {
+  return err instanceof AuthenticationFailed && err.code === String(APIFINY_CODES.tokenError);
 }
 
 function errorCode(err: unknown): string {

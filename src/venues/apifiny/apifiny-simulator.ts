@@ -147,7 +147,8 @@ class ApifinySimulator {
   private pingIntervalMs: number;
 
   constructor(opts: ApifinySimulatorOptions) {
-    this.clock = opts.clock ?? Date.now;
+    // The clockSkew fault moves the venue's clock: the token's exp check, currentTimeMillis, Date headers.
+    this.clock = this.faults.venueClock(opts.clock ?? Date.now);
     this.log = opts.logger ?? NOOP_LOGGER;
     this.exchange = (opts.exchange ?? 'BINANCE').toUpperCase();
     this.pendingSubmitMs = opts.pendingSubmitMs ?? DEFAULT_PENDING_SUBMIT_MS;
@@ -181,6 +182,7 @@ class ApifinySimulator {
       limiter: this.limiter,
       upgrade: (req, path) => this.upgrade(req, path),
       logger: this.log,
+      clock: this.clock,
     });
     this.restartPings();
   }

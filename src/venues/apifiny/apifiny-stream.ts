@@ -24,7 +24,10 @@ export interface ApifinyStreamOptions {
   stableAfterMs?: number;
   connectTimeoutMs?: number;
   logger?: ApifinyLogger;
+  /** Clock for the token's exp, ms: the venue's time as the REST client measured it. */
   now?: () => number;
+  /** The upgrade was refused (401): resynchronise the clock before the next attempt (exp may be stale by the venue's clock). */
+  onAuthRefused?: () => Promise<void>;
 }
 
 const PING_FRAME = /^\s*\{\s*"ping"\s*:\s*(-?\d+)\s*\}\s*$/;
@@ -51,6 +54,9 @@ export class ApifinyStream {
       backoff: opts.backoff,
       stableAfterMs: opts.stableAfterMs,
       connectTimeoutMs: opts.connectTimeoutMs,
+      onConnectFailure: (f) => {
+        if (f.httpStatus === 401) opts.onAuthRefused?.().catch((err) => this.log.warn({ error: (err as Error)?.name }, 'apifiny clock resync after a refused upgrade failed'));
+      },
       logger: this.log,
     });
     this.socket.onMessage((text, link) => this.onFrame(text, link));

@@ -83,6 +83,7 @@ export interface CoinutRunningSimulator extends RunningSimulator {
 
 const QTY_DECIMALS = 8;
 const STEP = '0.00000001';
+// How far a login timestamp may be from our clock: unconfirmed at Coinut (coinut.md "roughly right").
 const LOGIN_SKEW_S = 60;
 const DEFAULT_HISTORY_LIMIT = 100;
 const MAX_HISTORY_LIMIT = 100;
@@ -153,7 +154,8 @@ class CoinutSimulator {
   private pendingPush: Map<string, Json[]> | undefined;
 
   constructor(opts: CoinutSimulatorOptions) {
-    this.clock = opts.clock ?? Date.now;
+    // The clockSkew fault moves the venue's clock: the login timestamp check, Date headers.
+    this.clock = this.faults.venueClock(opts.clock ?? Date.now);
     this.log = opts.logger ?? NOOP_LOGGER;
     const instruments = opts.instruments ?? DEFAULT_COINUT_SIM_INSTRUMENTS;
     for (const i of instruments) {
@@ -206,6 +208,7 @@ class CoinutSimulator {
       limiter: new PerKeyRateLimiter({ ordersPerSecond: 1e9, queriesPerSecond: 1e9 }),
       upgrade: (req, path) => this.upgrade(req, path),
       logger: this.log,
+      clock: this.clock,
     });
   }
 

@@ -17,6 +17,7 @@
 import { BackoffOptions } from '../common/backoff';
 import { HttpJsonClient, HttpRequestError } from '../common/http-json-client';
 import { ReconnectingWebSocket, WsLink, WsLogger } from '../common/reconnecting-websocket';
+import { ServerClock } from '../common/server-clock';
 import { AuthenticationFailed, OutcomeUnknown, RateLimited, StreamState, VenueError } from '../venue';
 import { coinutLoginRequest, coinutRestHeaders } from './coinut-auth';
 import { COINUT_DEFAULTS, COINUT_ORDER_EVENT_REPLIES, COINUT_REPLIES, COINUT_REQUESTS, COINUT_REST_PATH } from './coinut-constants';
@@ -42,7 +43,7 @@ export interface CoinutWsClientOptions {
   backoff?: BackoffOptions;
   connectTimeoutMs?: number;
   stableAfterMs?: number;
-  /** Clock in ms for the login timestamp. */
+  /** Our clock in ms; the login timestamp adds the venue's measured offset to it. */
   clock?: () => number;
   /** First nonce of the allocator. */
   nonceStart?: number;
@@ -80,6 +81,8 @@ export class CoinutWsClient {
   private readonly log: WsLogger;
   private readonly timeoutMs: number;
   private readonly clock: () => number;
+  /** The venue's time for the login timestamp (our clock plus the offset read from its Date header). */
+  private readonly venueClock: ServerClock;
   private readonly pending = new Map<number, Pending>();
   private readonly eventListeners: ((m: CoinutJson, receivedAt: number) => void)[] = [];
   /** The link we are logged in on (or logging in on). */
@@ -93,6 +96,7 @@ export class CoinutWsClient {
     this.log = opts.logger ?? SILENT;
     this.timeoutMs = opts.requestTimeoutMs ?? COINUT_DEFAULTS.requestTimeoutMs;
     this.clock = opts.clock ?? Date.now;
+    this.venueClock = new ServerClock(this.clock, () => this.serverTime());
     this.nonces = new CoinutNonceAllocator({ start: opts.nonceStart });
     this.restNonces = new CoinutNonceAllocator({ start: opts.nonceStart });
     this.http = new HttpJsonClient({ baseUrl: opts.restUrl, timeoutMs: this.timeoutMs });
@@ -241,19 +245,67 @@ export class CoinutWsClient {
     });
   }
 
-  /** The opening step of every link: log in with a fresh nonce and timestamp. */
+  /**
+   * The opening step of every link: log in with a fresh nonce and timestamp (the venue's time as
+   * we estimate it). Coinut answers every refused login with the same status word (a bad HMAC, an
+   * unknown user and a timestamp outside its window alike), so a refusal reads the venue's clock
+   * again (serverTime) and logs in once more when that moved our estimate by a second or more (the
+   * timestamp is whole seconds); otherwise the clock was not the problem and the error says so.
+   */
   private async login(link: WsLink): Promise<void> {
     if (this.link !== undefined && this.link !== link) this.linkGone('a new link replaced it');
     this.link = link;
-    const ts = Math.floor(this.clock() / 1000);
-    const messages = await this.sendSigned(link, ts);
-    const reply = messages[0];
+    const signedWithOffset = this.venueClock.offsetMs;
+    let reply = await this.loginOnce(link);
     if (reply === undefined || !isOk(reply)) {
       const word = reply ? statusWord(reply) : '';
-      this.log.error({ status: word }, 'coinut login refused');
-      throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'}`, word, word);
+      let offsetMs: number | undefined;
+      try {
+        offsetMs = await this.venueClock.sync();
+      } catch (err) {
+        this.log.warn({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'coinut server time: resync after a refused login failed');
+      }
+      if (offsetMs === undefined) {
+        this.log.error({ status: word }, 'coinut login refused');
+        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (the venue's clock could not be read to rule out a timestamp problem)`, word, word);
+      }
+      if (Math.abs(offsetMs - signedWithOffset) < 1000) {
+        this.log.error({ status: word, offsetMs }, 'coinut login refused');
+        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (our clock agrees with the venue's within 1 s: not a timestamp problem; check VenueAccount and the API key)`, word, word);
+      }
+      this.log.warn({ status: word, offsetMs, previousOffsetMs: signedWithOffset }, 'coinut login refused: clock resynchronised, logging in again');
+      reply = await this.loginOnce(link);
+      if (reply === undefined || !isOk(reply)) {
+        const again = reply ? statusWord(reply) : '';
+        this.log.error({ status: again, offsetMs }, 'coinut login refused');
+        throw new AuthenticationFailed(`Coinut login refused: ${again || 'no reply'} (also with the venue's time)`, again, again);
+      }
     }
     this.log.info({ username: this.opts.username }, 'coinut logged in');
+  }
+
+  private async loginOnce(link: WsLink): Promise<CoinutJson | undefined> {
+    const ts = Math.floor(this.venueClock.now() / 1000);
+    return (await this.sendSigned(link, ts))[0];
+  }
+
+  /**
+   * The venue's time, ms. Coinut documents no time endpoint; the best source is the `Date` header
+   * of a REST reply (RFC 9110 §6.6.1: a server with a clock sends one with every 2xx/4xx reply).
+   * `inst_list` is the cheapest read, and REST is signed over the body alone, so a skewed clock
+   * does not refuse it; any reply with a Date will do. Whole seconds: +500 ms for the middle.
+   */
+  private async serverTime(): Promise<number> {
+    const nonce = this.restNonces.take();
+    const text = JSON.stringify({ request: COINUT_REQUESTS.instruments, sec_type: 'SPOT', nonce });
+    try {
+      const res = await this.http.request({ method: 'POST', path: COINUT_REST_PATH, headers: coinutRestHeaders(this.opts.apiKey, this.opts.username, text), body: text, idempotent: true });
+      const date = Date.parse(String(res.headers['date'] ?? ''));
+      if (!Number.isFinite(date)) throw new VenueError(`Coinut server time: the reply (HTTP ${res.status}) has no Date header`);
+      return date + 500;
+    } finally {
+      this.restNonces.release(nonce);
+    }
   }
 
   /** Login needs the nonce inside the signature, so it is built around the allocator directly. */

@@ -138,6 +138,11 @@ export class FaultInjector {
   /** How far the venue's clock is ahead of the host's (clockSkew), ms. */
   clockOffsetMs = 0;
 
+  /** The venue's clock: the host's moved by the clockSkew fault (timestamp checks, time endpoints, Date headers). */
+  venueClock(host: () => number = Date.now): () => number {
+    return () => host() + this.clockOffsetMs;
+  }
+
   /** Arm one rule or several (all are checked before any is armed). */
   arm(rules: FaultRule | FaultRule[]): void {
     const parsed = (Array.isArray(rules) ? rules : [rules]).map(parseFaultRule);

@@ -75,6 +75,12 @@ export interface SimHttpServerOptions<A> {
   /** WebSocket upgrades on the same port; absent = every upgrade is refused with 404. */
   upgrade?(req: IncomingMessage, path: string, query: URLSearchParams): SimUpgradeDecision;
   logger?: SimLogger;
+  /**
+   * The venue's clock, for each reply's `Date` header (RFC 9110 §6.6.1: an origin server with a
+   * clock sends one): with the clockSkew fault it shows the skewed time, as a skewed venue's would.
+   * Absent: node's own (the host's).
+   */
+  clock?: () => number;
   /** Largest request body; a larger one destroys the socket. Default 64 KiB. */
   maxBodyBytes?: number;
 }
@@ -182,7 +188,8 @@ export class SimHttpServer<A> {
     const isText = typeof r.body === 'string';
     const text = r.body === undefined ? '' : isText ? (r.body as string) : JSON.stringify(r.body);
     const contentType = isText ? (r.contentType ?? 'text/plain; charset=utf-8') : 'application/json';
-    res.writeHead(r.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...r.headers });
+    const date = this.opts.clock ? { date: new Date(this.opts.clock()).toUTCString() } : {};
+    res.writeHead(r.status, { 'content-type': contentType, 'content-length': Buffer.byteLength(text), ...date, ...r.headers });
     res.end(text);
   }
 

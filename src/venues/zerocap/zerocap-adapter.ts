@@ -103,7 +103,9 @@ export class ZerocapAdapter implements VenueAdapter {
       apiKey: config.apiKey,
       apiSecret: config.apiSecret,
       logger: this.log,
-      now: this.now,
+      // Signed with the venue's time as the REST client measures it (get_time after a refusal).
+      now: () => this.rest.venueNow(),
+      onAuthRefused: () => this.rest.resyncClock(),
     });
     this.stream.onOrder((d) => this.onOrderPush(d));
     this.stream.onTrade((d) => this.onTradePush(d));

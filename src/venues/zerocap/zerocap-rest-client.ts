@@ -4,7 +4,8 @@
 
 import { HttpJsonClient, HttpJsonResponse, HttpMethod, HttpRequestError } from '../common/http-json-client';
 import { RateLimiter } from '../common/rate-limiter';
-import { Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, VenueError, VenueOrder } from '../venue';
+import { ServerClock } from '../common/server-clock';
+import { AuthenticationFailed, Instrument, OrderRejected, OutcomeUnknown, PlaceOrderRequest, RateLimited, RateLimits, VenueError, VenueOrder } from '../venue';
 import { zerocapAuthHeaders } from './zerocap-auth';
 import { ZEROCAP_DEFAULTS, ZEROCAP_PATHS, ZEROCAP_RATE_LIMITS } from './zerocap-constants';
 import {
@@ -38,8 +39,10 @@ export interface ZerocapRestClientOptions {
   rateLimits?: RateLimits;
   maxSockets?: number;
   logger?: ZerocapLogger;
-  /** Clock for the signed timestamp, ms. */
+  /** Clock for the signed timestamp, ms (the venue's measured offset is added to it). */
   now?: () => number;
+  /** Periodic clock resync, ms (default ServerClock's 10 min). */
+  clockResyncMs?: number;
 }
 
 /** fetch_orders filters, as the SDK names them (all optional). Times in ms. */
@@ -75,6 +78,8 @@ export class ZerocapRestClient {
   private readonly timeoutMs: number;
   private readonly apiKey: string;
   private readonly apiSecret: string;
+  /** The venue's time for the signed timestamp (our clock plus the measured offset). */
+  private readonly clock: ServerClock;
 
   constructor(opts: ZerocapRestClientOptions) {
     this.apiKey = opts.apiKey;
@@ -84,6 +89,19 @@ export class ZerocapRestClient {
     this.timeoutMs = opts.requestTimeoutMs ?? ZEROCAP_DEFAULTS.requestTimeoutMs;
     this.limiter = new RateLimiter<LimitClass>(opts.rateLimits ?? ZEROCAP_RATE_LIMITS);
     this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? ZEROCAP_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
+    this.clock = new ServerClock(this.now, () => this.serverTime(), { resyncEveryMs: opts.clockResyncMs });
+  }
+
+  /** The venue's time as we estimate it, ms: what the stream's upgrade headers are signed with. */
+  venueNow(): number {
+    return this.clock.now();
+  }
+
+  /** Measures the offset to the venue's clock again (the stream's upgrade was refused). */
+  async resyncClock(): Promise<void> {
+    const before = this.clock.offsetMs;
+    const offsetMs = await this.clock.sync();
+    this.log.warn({ offsetMs, previousOffsetMs: before }, 'zerocap clock resynchronised');
   }
 
   /** POST /orders/create_order. The reply is the order, normally already closed (FOK). */
@@ -145,13 +163,50 @@ export class ZerocapRestClient {
   // ------------------------------------------------------------------------------------ transport
 
   private request(method: HttpMethod, path: string, body: object | undefined, cls: LimitClass, kind: ZerocapRequestKind): Promise<unknown> {
-    return this.limiter.schedule(cls, () => this.send(method, path, body, kind, method === 'GET' || kind !== 'create'));
+    const attempt = () => this.limiter.schedule(cls, () => this.send(method, path, body, kind, method === 'GET' || kind !== 'create'));
+    // 401 "Request expired": our timestamp is outside the venue's ±30 s by its clock, and the
+    // request was refused before it ran (zerocap.md "Authentication"; a refused create placed
+    // nothing): resync on get_time, try once more.
+    return this.clock.signed(attempt, isTimestampRefusal, {
+      resynced: (offsetMs, previousOffsetMs) =>
+        this.log.warn({ method, path: pathOnly(path), offsetMs, previousOffsetMs }, 'zerocap timestamp expired: clock resynchronised, retrying once'),
+      syncFailed: (err) => this.log.warn({ err: errorCode(err), error: (err as Error)?.name }, 'zerocap server time: resync failed'),
+    });
+  }
+
+  /**
+   * `GET <base>/systems/get_time` (off the base, not off /orders): the venue's time, ms. It is
+   * signed like every call (zerocap.md), so with our clock outside the window it is refused too;
+   * then the refusal's own `Date` header (RFC 9110: a server with a clock sends one; whole
+   * seconds, so +500 ms for the middle of that second) is the venue's time: coarse, but well
+   * inside ±30 s, and the next periodic resync reads get_time exactly.
+   */
+  private async serverTime(): Promise<number> {
+    return this.limiter.schedule('queries', async () => {
+      const headers = zerocapAuthHeaders(this.apiKey, this.apiSecret, this.clock.now());
+      let res: HttpJsonResponse;
+      try {
+        res = await this.http.request({ method: 'GET', path: ZEROCAP_PATHS.serverTime, headers, idempotent: true });
+      } catch (err) {
+        throw this.networkError(err, 'GET', ZEROCAP_PATHS.serverTime, this.now());
+      }
+      const parsed = parseBody(res.body);
+      if (res.status >= 200 && res.status < 300) {
+        const t = Number((parsed as Record<string, unknown> | undefined)?.timestamp);
+        if (!Number.isFinite(t) || t <= 0) throw new OutcomeUnknown('Zerocap get_time reply has no timestamp');
+        return t < 1e12 ? t * 1000 : t; // ms as the venue's other timestamps; seconds tolerated
+      }
+      const err = zerocapErrorFromReply(res.status, parsed, res.headers['retry-after'], 'other', this.now());
+      const date = Date.parse(String(res.headers['date'] ?? ''));
+      if (isTimestampRefusal(err) && Number.isFinite(date)) return date + 500;
+      throw err;
+    });
   }
 
   private async send(method: HttpMethod, path: string, body: object | undefined, kind: ZerocapRequestKind, idempotent: boolean): Promise<unknown> {
     const started = this.now();
-    // Signed per attempt; the headers never go to a log (they hold the signature).
-    const headers: Record<string, string> = zerocapAuthHeaders(this.apiKey, this.apiSecret, started);
+    // Signed per attempt with the venue's time; the headers never go to a log (they hold the signature).
+    const headers: Record<string, string> = zerocapAuthHeaders(this.apiKey, this.apiSecret, this.clock.now());
     if (body !== undefined) headers['content-type'] = 'application/json';
     let res: HttpJsonResponse;
     try {
@@ -184,6 +239,11 @@ export class ZerocapRestClient {
     if (code === 'ETIMEDOUT') return new OutcomeUnknown(`Zerocap request timed out after ${this.timeoutMs} ms: outcome unknown`, code);
     return new OutcomeUnknown(`Zerocap connection lost before the reply (${code}): outcome unknown`, code);
   }
+}
+
+/** The venue's "Request expired" (401): our timestamp outside its window; nothing ran. */
+function isTimestampRefusal(err: unknown): boolean {
+  return err instanceof AuthenticationFailed && /expired/i.test(err.venueText ?? '');
 }
 
 function pathOnly(path: string): string {

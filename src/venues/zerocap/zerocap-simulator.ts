@@ -157,7 +157,8 @@ class ZerocapSimulator {
   private idleTimeoutMs = DEFAULT_IDLE_TIMEOUT_MS;
 
   constructor(opts: SimulatorOptions) {
-    this.clock = opts.clock ?? Date.now;
+    // The clockSkew fault moves the venue's clock: the ±30 s timestamp check, get_time, Date headers.
+    this.clock = this.faults.venueClock(opts.clock ?? Date.now);
     this.log = opts.logger ?? NOOP_LOGGER;
     this.engine = new MatchingEngine({
       instruments: opts.instruments ?? ZEROCAP_SIM_INSTRUMENTS,
@@ -191,6 +192,7 @@ class ZerocapSimulator {
       limiter: this.limiter,
       upgrade: (req, path) => this.upgrade(req, path),
       logger: this.log,
+      clock: this.clock,
     });
     this.faults.onDropStreams(() => this.http.dropWebSockets());
     this.housekeeping = setInterval(() => this.dropIdleStreams(), 1000);

@@ -31,7 +31,14 @@ export interface ZerocapStreamOptions {
   /** Handshake + greeting + subscription acks deadline; default 10 s. */
   connectTimeoutMs?: number;
   logger?: ZerocapLogger;
+  /** Clock for the upgrade's signed timestamp, ms: the venue's time as the REST client measured it. */
   now?: () => number;
+  /**
+   * The upgrade was refused (401): the timestamp may be outside the venue's window. Resynchronises
+   * the clock before the next attempt (the WS error does not say which of the signature or the
+   * timestamp was wrong; a resync costs one request).
+   */
+  onAuthRefused?: () => Promise<void>;
 }
 
 /** The subscriptions we need acknowledged before the link counts as up. */
@@ -104,6 +111,7 @@ export class ZerocapStream {
               ? new AuthenticationFailed(`Zerocap stream refused: ${code} ${message}`, code, message)
               : new Error(`Zerocap stream error while opening: ${code} ${message}`),
           );
+          if (code === '401') this.opts.onAuthRefused?.().catch((err) => this.log.warn({ error: (err as Error)?.name }, 'zerocap clock resync after a refused upgrade failed'));
           return;
         }
         if (m.type !== 'message' || typeof m.message !== 'string') return;

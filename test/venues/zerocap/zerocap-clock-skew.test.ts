@@ -1,0 +1,131 @@
+// Zerocap's clock off ours by more than its ±30 s timestamp window (zerocap.md "Authentication":
+// 401 "Request expired"; nothing ran): the client measures the offset on `GET <base>/systems/get_time`
+// (off the base, not off /orders), retries the refused request once and signs with the venue's
+// time from then on; the order stream's upgrade (the same signed headers) comes up too.
+import http from 'node:http';
+import { RunningSimulator } from '../../../src/venues/sim/simulator';
+import { AuthenticationFailed, StreamState } from '../../../src/venues/venue';
+import { ZerocapAdapter } from '../../../src/venues/zerocap/zerocap-adapter';
+import { ZerocapRestClient } from '../../../src/venues/zerocap/zerocap-rest-client';
+import { startZerocapSimulator } from '../../../src/venues/zerocap/zerocap-simulator';
+
+const KEY = 'skew-key';
+const SECRET = 'skew-secret';
+let sim: RunningSimulator;
+let proxy: http.Server;
+let restUrl: string;
+/** Every REST request that reached the venue: method and path. */
+const seen: string[] = [];
+const clients: ZerocapRestClient[] = [];
+
+beforeAll(async () => {
+  sim = await startZerocapSimulator({ credentials: [{ apiKey: KEY, apiSecret: SECRET }], rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 } });
+  const target = new URL(sim.restUrl);
+  proxy = http.createServer((req, res) => {
+    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
+    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname}`;
+});
+
+afterAll(async () => {
+  for (const c of clients) c.close();
+  await new Promise((r) => proxy.close(r));
+  await sim.close();
+});
+
+const client = () => {
+  const c = new ZerocapRestClient({ restUrl, apiKey: KEY, apiSecret: SECRET });
+  clients.push(c);
+  return c;
+};
+
+let n = 0;
+const fokBuy = () => ({ clientOrderId: `skew${Date.now()}${n++}`, symbol: 'BTC/USD', side: 'buy' as const, type: 'limit' as const, quantity: '0.5', price: '60000.30', timeInForce: 'FOK' as const });
+const atVenue = (id: string) => sim.engine.allOrders().filter((o) => o.clientOrderId === id);
+const creates = () => seen.filter((s) => s.endsWith('/orders/create_order')).length;
+
+describe.each([
+  ['ahead', +40_000],
+  ['behind', -40_000],
+])('Zerocap with the venue clock %s of ours by more than its 30 s window', (_name, skew) => {
+  beforeEach(() => {
+    sim.faults.arm({ kind: 'clockSkew', ms: skew });
+    seen.length = 0;
+  });
+  afterAll(() => sim.faults.clear());
+
+  it('a create refused as "Request expired" is resynchronised on /v2/systems/get_time and retried once: placed exactly once; later ones go straight through', async () => {
+    const c = client();
+    const first = fokBuy();
+    const placed = await c.createOrder(first);
+    expect(placed.clientOrderId).toBe(first.clientOrderId);
+    expect(atVenue(first.clientOrderId)).toHaveLength(1);
+    expect(creates()).toBe(2); // the refused one, the retry
+    expect(seen).toContain('GET /v2/systems/get_time');
+    seen.length = 0;
+    const second = fokBuy();
+    await c.createOrder(second);
+    expect(creates()).toBe(1);
+    expect(atVenue(second.clientOrderId)).toHaveLength(1);
+  });
+
+  it('a second refusal after the resync is not retried again: AuthenticationFailed, never placed', async () => {
+    const c = client();
+    const clock = (c as any).clock;
+    const realSync = clock.sync.bind(clock);
+    clock.sync = async () => {
+      const r = await realSync();
+      sim.faults.arm({ kind: 'clockSkew', ms: sim.faults.clockOffsetMs + 90_000 }); // the venue jumps again
+      return r;
+    };
+    const o = fokBuy();
+    const err = await c.createOrder(o).catch((e) => e);
+    expect(err).toBeInstanceOf(AuthenticationFailed);
+    expect(err.venueText).toBe('Request expired');
+    expect(creates()).toBe(2);
+    expect(atVenue(o.clientOrderId)).toHaveLength(0);
+  });
+
+  it('the adapter starts (instruments, then the stream upgrade signed with the venue time) and places an order', async () => {
+    const adapter = new ZerocapAdapter({ restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, { stream: { connectTimeoutMs: 2000 } });
+    try {
+      await adapter.start();
+      const o = fokBuy();
+      await adapter.placeOrder(o);
+      expect(atVenue(o.clientOrderId)).toHaveLength(1);
+    } finally {
+      await adapter.stop();
+    }
+  });
+
+  it('a stream reconnect refused (401) after the venue clock jumped resynchronises and comes back up', async () => {
+    sim.faults.clear();
+    const states: StreamState[] = [];
+    const adapter = new ZerocapAdapter({ restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, {
+      stream: { connectTimeoutMs: 2000, backoff: { initialMs: 50, maxMs: 200, factor: 2, jitter: 0 } },
+    });
+    adapter.onStreamState((s) => states.push(s));
+    try {
+      await adapter.start();
+      sim.faults.arm({ kind: 'clockSkew', ms: skew });
+      seen.length = 0;
+      states.length = 0;
+      sim.faults.dropStreams();
+      const deadline = Date.now() + 5000;
+      while (!(states.includes('disconnected') && states[states.length - 1] === 'connected')) {
+        if (Date.now() > deadline) throw new Error(`stream not back: ${states.join(',')}`);
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      expect(seen).toContain('GET /v2/systems/get_time');
+    } finally {
+      await adapter.stop();
+    }
+  });
+});
