@@ -444,11 +444,16 @@ export class OrderRouter {
     await this.sendStatus(order, asked);
   }
 
-  /** ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'). */
+  /**
+   * ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'):
+   * its state as reported so far, never one whose reports are still waiting for the disk (the reply
+   * would run ahead of them: CumQty falling at the next fill, a 39=1 before the 150=0).
+   */
   private async sendStatus(order: GatewayOrder, asked: string): Promise<void> {
-    const report = statusReport(order, asked);
-    if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
-    await this.committer.send(executionReportFor(order, report, new Date()));
+    const told = this.committer.reported(order);
+    const report = statusReport(told, asked);
+    if (asked !== told.clOrdId) report.origClOrdId = told.clOrdId;
+    await this.committer.send(executionReportFor(told, report, new Date()));
   }
 
   private async replaceRejected(msg: FixMessage): Promise<void> {
