@@ -130,7 +130,7 @@ export class OrderRouter {
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     return this.gate.run(
-      this.book.recall({ clOrdIds: [msg.get(11)] }),
+      () => this.book.recall({ clOrdIds: [msg.get(11)] }),
       () => this.newOrder(msg, session),
       // Its ClOrdID may name an order we cannot read (a resend of a filled order): never placed blind.
       () => this.rejectUnreadable(msg),
@@ -138,15 +138,15 @@ export class OrderRouter {
   }
 
   onCancel(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
   }
 
   onStatusRequest(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
   }
 
   rejectReplace(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
   }
 
   private newOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
