@@ -18,7 +18,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-test('a status request that arrived while its order was in memory, waiting behind a recall while the order is evicted: answered with the order, not "unknown order"', async () => {
+/**
+ * B1 canceled and evicted, A1 canceled and still in memory; D1 open (its fills make the book save,
+ * which sweeps). `holdRecalls()` makes recalls wait until released; `pass(ms)` moves the book's clock.
+ */
+async function setUp() {
   let clock = 1_000_000;
   let hold: Promise<void> | undefined;
   let release: () => void = () => undefined;
@@ -58,6 +62,7 @@ test('a status request that arrived while its order was in memory, waiting behin
   };
 
   await canceled('B1');
+  const b1VenueOrderId = h.book.get('B1')!.venueOrderId!;
   clock += 600;
   await canceled('A1');
   const a1 = h.book.get('A1')!;
@@ -65,18 +70,57 @@ test('a status request that arrived while its order was in memory, waiting behin
   await sweep();
   expect(h.book.get('B1')).toBeUndefined();
   expect(h.book.get('A1')).toBeDefined();
+  return {
+    a1,
+    b1VenueOrderId,
+    sweep,
+    // The same through the FIX intake (a new order's save), for when venue events wait.
+    sweepByOrder: async () => {
+      fills++;
+      await h!.deliver(nos(`C${fills}`));
+      await h!.session.until((s) => s.some((m) => m.get(11) === `C${fills}` && m.get(150) === '0'), 2000, `150=0 for C${fills}`);
+      await tick(20);
+    },
+    pass: (ms: number) => (clock += ms),
+    holdRecalls: () => (hold = new Promise((r) => (release = r))),
+    releaseRecalls: () => {
+      hold = undefined;
+      release();
+    },
+  };
+}
 
-  hold = new Promise((r) => (release = r));
+test('a status request that arrived while its order was in memory, waiting behind a recall while the order is evicted: answered with the order, not "unknown order"', async () => {
+  const { a1, sweep, pass, holdRecalls, releaseRecalls } = await setUp();
+  h = h!;
+  holdRecalls();
   const from = h.session.sent.length;
   const b1Status = h.deliver(statusReq('B1')); // recalls B1 (held)
   const a1Status = h.deliver(statusReq('A1')); // A1 in memory now: waits behind B1's recall
-  clock += 1_000; // A1's grace is over too
+  pass(1_000); // A1's grace is over too
   await sweep();
   expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeUndefined();
-  hold = undefined;
-  release();
+  releaseRecalls();
   await Promise.all([b1Status, a1Status]);
   await h.session.until((s) => s.slice(from).filter((m) => m.get(20) === '3').length === 2, 2000, 'both status replies');
   const replies = h.session.sent.slice(from).filter((m) => m.get(20) === '3');
   expect(replies.map((m) => `${m.get(11)} 39=${m.get(39)} 37=${m.get(37)}`)).toEqual([`B1 39=4 37=${h.book.get('B1')!.venueOrderId}`, `A1 39=4 37=${a1.venueOrderId}`]);
+});
+
+test('a venue event that arrived while its order was in memory, waiting behind another event\'s recall while the order is evicted: applied to the order, not kept as one for an unknown order', async () => {
+  const { a1, b1VenueOrderId, sweepByOrder, pass, holdRecalls, releaseRecalls } = await setUp();
+  h = h!;
+  holdRecalls();
+  const t = Date.now();
+  const from = h.session.sent.length;
+  // The venue replays B1's cancel (recalled: held), then reports a fill of A1 it made before A1's cancel.
+  h.venue.emit({ kind: 'canceled', clientOrderId: 'x', venueOrderId: b1VenueOrderId, rawStatus: 'CANCELED', time: t, source: 'stream' });
+  h.venue.emit({ kind: 'fill', clientOrderId: a1.venueClientOrderId, venueOrderId: a1.venueOrderId!, rawStatus: 'PARTIALLY_CANCELED', time: t, cumQty: '0.5', source: 'stream', fill: { fillId: 'a1-late', qty: '0.5', price: '100', time: t } });
+  pass(1_000); // A1's grace is over
+  await sweepByOrder();
+  expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeUndefined();
+  releaseRecalls();
+  await h.session.until((s) => s.slice(from).some((m) => m.get(11) === 'A1'), 2000, 'the late fill of A1');
+  const reports = h.session.sent.slice(from).filter((m) => m.get(11) === 'A1');
+  expect(reports.map((m) => `${m.get(150)}/${m.get(39)}/${m.get(14)}`)).toEqual(['1/4/0.5']);
 });
