@@ -140,8 +140,9 @@ export class GatewayApplication implements FixApplication {
 
   /** After a FIX sequence reset: the client's missed reports again, then every open order restated (reset-recovery.ts). */
   async onSequenceReset(undelivered: StoredMessage[], session: SessionHandle): Promise<void> {
-    // The latest state of each open order, even a change still waiting for the disk.
-    const open = this.book.openOrders().map((o) => this.committer.current(o.clOrdId) ?? o);
+    // Each open order as reported so far: a change still waiting for the disk sends its own reports
+    // after these (a restatement of it here would run ahead of them).
+    const open = this.book.openOrders().map((o) => this.committer.reported(this.committer.current(o.clOrdId) ?? o));
     const msgs = messagesAfterReset(undelivered, open, () => `RS-${this.book.nextCounter()}`, new Date());
     session.event(`After the sequence reset: ${msgs.length - open.length} reports sent again, ${open.length} open orders restated`);
     // Synchronous up to here: these take the new sequence's next seqnums, before any later report.

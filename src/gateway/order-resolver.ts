@@ -60,7 +60,11 @@ export class OrderResolver {
         }
         // Our id, but is it our order? Another session on the account could have used the same id.
         if (!venueOrderMatches(current, snapshot)) {
-          await this.refuseCollision(current, snapshot);
+          // The order as it is now: the stream may have resolved it while the query was out (its
+          // ack, its fills); a reject built from the state before the query would undo them.
+          const latest = this.committer.current(order.clOrdId);
+          if (!latest || isTerminal(latest) || (latest.venueOrderId && latest.acked)) return 'done';
+          await this.refuseCollision(latest, snapshot);
           return 'done';
         }
         // Refused when that venue order is already another order's: as good as not found.

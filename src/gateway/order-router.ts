@@ -130,7 +130,7 @@ export class OrderRouter {
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     return this.gate.run(
-      this.book.recall({ clOrdIds: [msg.get(11)] }),
+      () => this.book.recall({ clOrdIds: [msg.get(11)] }),
       () => this.newOrder(msg, session),
       // Its ClOrdID may name an order we cannot read (a resend of a filled order): never placed blind.
       () => this.rejectUnreadable(msg),
@@ -138,15 +138,15 @@ export class OrderRouter {
   }
 
   onCancel(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
   }
 
   onStatusRequest(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
   }
 
   rejectReplace(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
+    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
   }
 
   private newOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
@@ -444,11 +444,16 @@ export class OrderRouter {
     await this.sendStatus(order, asked);
   }
 
-  /** ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'). */
+  /**
+   * ExecTransType 3 status reply for `order`, named by `asked` (its ClOrdID or one of its cancels'):
+   * its state as reported so far, never one whose reports are still waiting for the disk (the reply
+   * would run ahead of them: CumQty falling at the next fill, a 39=1 before the 150=0).
+   */
   private async sendStatus(order: GatewayOrder, asked: string): Promise<void> {
-    const report = statusReport(order, asked);
-    if (asked !== order.clOrdId) report.origClOrdId = order.clOrdId;
-    await this.committer.send(executionReportFor(order, report, new Date()));
+    const told = this.committer.reported(order);
+    const report = statusReport(told, asked);
+    if (asked !== told.clOrdId) report.origClOrdId = told.clOrdId;
+    await this.committer.send(executionReportFor(told, report, new Date()));
   }
 
   private async replaceRejected(msg: FixMessage): Promise<void> {

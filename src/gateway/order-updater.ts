@@ -46,7 +46,7 @@ export class OrderUpdater {
    */
   onVenueEvent(event: OrderEvent): void {
     // A late event for an order that has left memory brings it back first (in event order).
-    void this.gate.run(this.book.recall({ venueOrderId: event.venueOrderId, wireClientOrderId: event.clientOrderId }), () => this.routeEvent(event));
+    void this.gate.run(() => this.book.recall({ venueOrderId: event.venueOrderId, wireClientOrderId: event.clientOrderId }), () => this.routeEvent(event));
   }
 
   private routeEvent(event: OrderEvent): void {

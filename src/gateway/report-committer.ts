@@ -15,6 +15,12 @@
 // it is durable; meanwhile later changes of that order are merged into it (the book records whole
 // orders, so the latest state covers the earlier ones) and nothing more is sent for the order, so
 // its reports still leave in order once the disk has room. Other orders are not held up.
+//
+// What the client has been told (reported()) can lag the order's state: from the save, which
+// changes the book's memory at once, until its reports are handed to the session (the fsync of a
+// book with its own journal; a failed write until its retry). A status reply (20=3) or a
+// restatement is built from that told state, so it never runs ahead of the live reports that
+// follow it (a CumQty above the next fill's, a fill's 39=1 before the 150=0).
 import type { Logger } from 'pino';
 import { SessionHandle } from '../fix/application';
 import { OutboundMessage } from '../fix/message';
@@ -47,6 +53,12 @@ export class ReportCommitter {
   private readonly changeListeners: ((order: GatewayOrder) => void)[] = [];
   /** By the order's key (venueClientOrderId): a ClOrdID names different orders in different periods. */
   private readonly undurable = new Map<string, Undurable>();
+  /**
+   * By the order's key: orders with a change saved whose reports the session does not have yet.
+   * `told` is the state as of the last reports handed over (undefined: none yet), `latest` the
+   * newest change waiting; the entry goes once `latest` is handed over.
+   */
+  private readonly lagging = new Map<string, { told: GatewayOrder | undefined; latest: GatewayOrder }>();
 
   constructor(
     private readonly book: FileOrderBook,
@@ -77,6 +89,15 @@ export class ReportCommitter {
     return this.undurable.get(key)?.order ?? this.book.byVenueClientOrderId(key);
   }
 
+  /**
+   * `order` as the client has been told it: the state of its last reports handed to the session,
+   * which is older than `order` while a later change waits for the disk. Status replies and
+   * restatements are built from this, never from a state whose reports have not gone out.
+   */
+  reported(order: GatewayOrder): GatewayOrder {
+    return this.lagging.get(order.venueClientOrderId)?.told ?? order;
+  }
+
   /** Save the order with the reports it must send, send them, then mark them done. */
   async commit(t: Transition): Promise<void> {
     const clOrdId = t.order.clOrdId;
@@ -93,6 +114,7 @@ export class ReportCommitter {
     const pending = this.undurable.get(key);
     if (pending) {
       // An earlier change is not durable yet: this one waits with it, in order.
+      this.heldBack(key, before, t.order);
       pending.order = t.order;
       pending.outbox.push(...outbox);
       for (const l of this.changeListeners) l(t.order);
@@ -101,12 +123,15 @@ export class ReportCommitter {
     const staged = this.book.saveStaged(t.order, outbox.length > 0 ? outbox : undefined);
     // Same tick as the save (nothing awaited in between): the same write carries both.
     const sends = staged.appended && this.book.sharesJournal && this.session && outbox.length > 0 ? outbox.map((e) => this.send(e.message)) : undefined;
+    if (sends) this.handedOver(key, t.order);
+    else if (outbox.length > 0 || this.lagging.has(key)) this.heldBack(key, before, t.order);
     try {
       await staged.durable;
     } catch (err) {
       // Those reports were refused with the save (the same write): never on the wire. They are sent
       // again (new seqnums) once the change is durable; the client fills the gap with a GapFill.
       for (const p of sends ?? []) p.catch(() => undefined);
+      this.heldBack(key, before, t.order);
       const earlier = this.undurable.get(key);
       if (earlier) {
         // An earlier change of this order failed in the same write (or one before it) and this one
@@ -125,7 +150,7 @@ export class ReportCommitter {
     }
     for (const l of this.changeListeners) l(t.order);
     if (sends) await this.confirmSent(outbox, sends);
-    else await this.sendAndConfirm(outbox);
+    else await this.handOver(key, t.order, outbox);
   }
 
   /**
@@ -152,14 +177,36 @@ export class ReportCommitter {
       // Changes merged while that write was in flight wait for the next round.
       u.outbox.splice(0, outbox.length);
       if (u.order !== order || u.outbox.length > 0) {
-        await this.sendAndConfirm(outbox);
+        await this.handOver(key, order, outbox);
         return 'retry';
       }
       this.undurable.delete(key);
       this.logger.info({ clOrdId }, 'order book write succeeded after failures');
-      await this.sendAndConfirm(outbox);
+      await this.handOver(key, order, outbox);
       return 'done';
     }, STORAGE_BACKOFF);
+  }
+
+  /** A saved change's reports to the session (synchronously: their seqnums are taken now), then confirmed. */
+  private handOver(key: string, state: GatewayOrder, outbox: OutboxEntry[]): Promise<void> {
+    const sent = this.sendAndConfirm(outbox);
+    this.handedOver(key, state);
+    return sent;
+  }
+
+  /** `state` is saved, its reports not handed over yet: the client still knows the order as before. */
+  private heldBack(key: string, before: GatewayOrder | undefined, state: GatewayOrder): void {
+    const lag = this.lagging.get(key);
+    if (lag) lag.latest = state;
+    else this.lagging.set(key, { told: before, latest: state });
+  }
+
+  /** The reports up to `state` are with the session. */
+  private handedOver(key: string, state: GatewayOrder): void {
+    const lag = this.lagging.get(key);
+    if (lag === undefined) return;
+    if (lag.latest === state) this.lagging.delete(key);
+    else lag.told = state;
   }
 
   private async sendAndConfirm(outbox: OutboxEntry[]): Promise<void> {
