@@ -249,6 +249,28 @@ describe('ZerocapAdapter against the simulator', () => {
     }
   });
 
+  it('with the time hint, a timed-out create is found by a scan of its window, oldest first, past a cap that the newest-first search could not pass', async () => {
+    // One row a page, one page: newest first, only the latest order of the symbol would be read.
+    const capped = new ZerocapAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, requestTimeoutMs: 400, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }) },
+      logger,
+      { searchPageLimit: 1, searchMaxPages: 1 },
+    );
+    try {
+      const from = Date.now();
+      await control('POST', 'faults', { kind: 'timeoutAfter', operation: 'create', holdMs: 2000 });
+      const req = fokBuy({ symbol: 'USDT/AUD', quantity: '10', price: '1.5' });
+      await expect(adapter.placeOrder(req)).rejects.toMatchObject({ name: 'OutcomeUnknown', code: 'ETIMEDOUT' });
+      const to = Date.now();
+      await adapter.placeOrder(fokBuy({ symbol: 'USDT/AUD', quantity: '10', price: '1.5' }));
+      const found = await capped.getOrder({ clientOrderId: req.clientOrderId, symbol: 'USDT/AUD', sentBetween: { from, to } });
+      expect(found.clientOrderId).toBe(req.clientOrderId);
+      expect(venueOrders(req.clientOrderId!)).toHaveLength(1);
+    } finally {
+      await capped.stop();
+    }
+  });
+
   it('a query that fails with a 5xx is OutcomeUnknown, never "not found"', async () => {
     await control('POST', 'faults', { kind: 'error5xxBefore', operation: 'openOrders' });
     await expect(adapter.getOrder({ clientOrderId: 'whatever', symbol: 'BTC/USD' })).rejects.toBeInstanceOf(OutcomeUnknown);
