@@ -40,7 +40,9 @@ type Json = Record<string, unknown>;
 export interface ZerocapAdapterOptions {
   /** Stream timings (ping, pong timeout, back-off); defaults follow zerocap.md. */
   stream?: Omit<ZerocapStreamOptions, 'wsUrl' | 'apiKey' | 'apiSecret' | 'logger'>;
+  /** Connections for creates; queries have their own pool of maxQuerySockets. Defaults ZEROCAP_DEFAULTS. */
   maxSockets?: number;
+  maxQuerySockets?: number;
   /** How far back getOrder searches fetch_orders for an order known only by client id; default a day. */
   searchLookbackMs?: number;
   /** fetch_orders rows per page and pages read when searching by client id; defaults ZEROCAP_DEFAULTS. */
@@ -105,6 +107,7 @@ export class ZerocapAdapter implements VenueAdapter {
       requestTimeoutMs: config.requestTimeoutMs,
       rateLimits: config.rateLimits,
       maxSockets: options.maxSockets,
+      maxQuerySockets: options.maxQuerySockets,
       logger: this.log,
       now: this.now,
     });

@@ -56,7 +56,10 @@ export const ZEROCAP_DEFAULTS = {
   fetchOrdersMaxPages: 10,
   /** How far back a search by client_order_id looks (ms). Our choice: a day. */
   searchLookbackMs: 24 * 60 * 60_000,
+  /** Connections for creates. */
   maxSockets: 64,
+  /** Connections for queries (a pool of their own: they can never hold the creates' sockets). */
+  maxQuerySockets: 16,
   /**
    * Searches by client_order_id in flight at once (each a scan of fetch_orders pages, one after
    * another); lookups beyond wait and share the next scan of their symbol.

@@ -271,6 +271,29 @@ describe('ZerocapAdapter against the simulator', () => {
     }
   });
 
+  it('creates are never starved by queries: with every query socket held by a venue that does not answer, a create goes through at once', async () => {
+    const small = new ZerocapAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, requestTimeoutMs: 2500, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }) },
+      logger,
+      { maxSockets: 4, maxQuerySockets: 4 },
+    );
+    try {
+      const known = await adapter.placeOrder(fokBuy({ quantity: '0.1' }));
+      // Every query the venue gets is executed and then never answered (the socket held 4 s).
+      await control('POST', 'faults', { kind: 'timeoutAfter', operation: 'query', count: 8, holdMs: 4000 });
+      const queries = Array.from({ length: 8 }, () => small.getOrder({ venueOrderId: known.venueOrderId, clientOrderId: known.clientOrderId, symbol: 'BTC/USD' }).catch((e: Error) => e));
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const placed = await small.placeOrder(fokBuy({ quantity: '0.1' }));
+      expect(placed.status).toBe('filled');
+      expect(Date.now() - started).toBeLessThan(1000);
+      sim.faults.clear();
+      await Promise.all(queries);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('a query that fails with a 5xx is OutcomeUnknown, never "not found"', async () => {
     await control('POST', 'faults', { kind: 'error5xxBefore', operation: 'openOrders' });
     await expect(adapter.getOrder({ clientOrderId: 'whatever', symbol: 'BTC/USD' })).rejects.toBeInstanceOf(OutcomeUnknown);
