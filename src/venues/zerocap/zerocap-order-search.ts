@@ -44,6 +44,13 @@ export class ZerocapOrderSearch {
   /** Lookups not yet taken by a scan, per symbol (insertion order = who waited longest). */
   private readonly waiting = new Map<string, Waiter[]>();
   private readonly scanning = new Set<string>();
+  /**
+   * Per client id: every row created before this was read without finding it (a scan cut off at
+   * its cap). The next lookup of that id starts there, so a window too full for one scan is read
+   * across lookups, and one such lookup cannot hold every later scan of its symbol at its start.
+   * Sound because new orders get the venue's current time: none can appear before a row read.
+   */
+  private readonly readBefore = new Map<string, number>();
   private pumpScheduled = false;
 
   constructor(
@@ -94,8 +101,15 @@ export class ZerocapOrderSearch {
     }
   }
 
+  private remember(clientOrderId: string, before: number): void {
+    this.readBefore.delete(clientOrderId);
+    this.readBefore.set(clientOrderId, before);
+    if (this.readBefore.size > MAX_REMEMBERED) this.readBefore.delete(this.readBefore.keys().next().value as string);
+  }
+
   private async scan(symbol: string, waiters: Waiter[]): Promise<void> {
-    const start = Math.min(...waiters.map((w) => w.from));
+    const startOf = (w: Waiter) => Math.max(w.from, this.readBefore.get(w.clientOrderId) ?? -Infinity);
+    const start = Math.min(...waiters.map(startOf));
     const end = Math.max(...waiters.map((w) => w.to));
     const rows: VenueOrder[] = [];
     let complete = false;
@@ -125,6 +139,8 @@ export class ZerocapOrderSearch {
     }
     for (const w of waiters) {
       const matches = byClientId.get(w.clientOrderId) ?? [];
+      if (matches.length === 0 && w.to >= coveredBefore && last > startOf(w)) this.remember(w.clientOrderId, last);
+      else this.readBefore.delete(w.clientOrderId);
       if (matches.length === 1) w.resolve(matches[0]);
       else if (matches.length > 1) {
         w.reject(new OutcomeUnknown(`Zerocap: ${matches.length} orders carry client_order_id ${w.clientOrderId} (${matches.map((o) => o.venueOrderId).join(', ')}): not guessing`));
@@ -138,6 +154,8 @@ export class ZerocapOrderSearch {
     }
   }
 }
+
+const MAX_REMEMBERED = 10_000;
 
 function createdAtOf(o: VenueOrder): number {
   return o.createdAt ?? o.updateTime;

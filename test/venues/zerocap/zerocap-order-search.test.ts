@@ -131,6 +131,28 @@ describe('Zerocap search by client_order_id with the time hint', () => {
     expect(fake.requests).toHaveLength(2);
   });
 
+  test('a window too full for one scan is read across lookups, each resuming where the last stopped: absence is proven in the end, and no lookup starves', async () => {
+    const fake = new FakeFetchOrders();
+    for (let i = 0; i < 100; i++) fake.add(`busy-${i}`, 'BTC/USD', T0 + i * 100);
+    const a = adapterOver(fake, { searchPageLimit: 5, searchMaxPages: 2 });
+    const span = { from: T0 + 35_000, to: T0 + 35_000 };
+    const outcomes: string[] = [];
+    let found: string | undefined;
+    for (let i = 0; i < 15 && !outcomes.includes('OrderNotFound'); i++) {
+      const [absent, present] = await Promise.allSettled([
+        a.getOrder({ clientOrderId: 'gone', symbol: 'BTC/USD', sentBetween: span }),
+        a.getOrder({ clientOrderId: 'busy-95', symbol: 'BTC/USD', sentBetween: span }),
+      ]);
+      outcomes.push(absent.status === 'rejected' ? absent.reason.constructor.name : 'found');
+      if (present.status === 'fulfilled') found ??= present.value.clientOrderId;
+    }
+    expect(outcomes.slice(0, -1).every((o) => o === 'OutcomeUnknown')).toBe(true);
+    expect(outcomes.at(-1)).toBe('OrderNotFound');
+    expect(found).toBe('busy-95');
+    // 100 rows, 10 a scan: about ten scans, not fifteen.
+    expect(outcomes.length).toBeLessThanOrEqual(12);
+  });
+
   test('without the hint: as before, a day back, newest first', async () => {
     const fake = new FakeFetchOrders();
     fake.add('C-3', 'BTC/USD', T0);
