@@ -52,7 +52,12 @@ export class OrderResolver {
       // has decided, as the push saying so may be lost like the create reply was.
       if (!current || isTerminal(current) || (current.venueOrderId && current.acked)) return 'done';
       try {
-        const snapshot = this.venue.capabilities.clientOrderId.kind === 'none' ? await this.findByContent(current, sentBy) : await this.venue.getOrder(orderRefFor(current));
+        // Any request for the order was sent after it arrived (createdAt) and before sentBy: a venue
+        // that searches by time need only look around that span.
+        const snapshot =
+          this.venue.capabilities.clientOrderId.kind === 'none'
+            ? await this.findByContent(current, sentBy)
+            : await this.venue.getOrder({ ...orderRefFor(current), sentBetween: { from: current.createdAt, to: sentBy } });
         if (snapshot === undefined) {
           // Several candidates: something is there, so no proof of absence runs; wait until one is proven.
           firstAbsentAt = undefined;

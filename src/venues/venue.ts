@@ -189,6 +189,15 @@ export interface OrderRef {
   clientOrderId?: string;
   venueOrderId?: string;
   symbol: string;
+  /**
+   * For a create of unknown outcome (no venueOrderId yet): the span, ms since epoch on the
+   * gateway's clock, in which any request that could have created the order was sent. `from` is
+   * when the order arrived (before any send), `to` a moment after the last send (when resolution
+   * started). A venue that can only search its orders by time may search just around it (widened
+   * by its clock skew and request validity window); absent, the adapter searches as it would
+   * without. Other adapters may ignore it.
+   */
+  sentBetween?: { from: number; to: number };
 }
 
 export interface VenueFill {

@@ -22,9 +22,17 @@ import {
   VenueConfig,
   VenueOrder,
 } from '../venue';
-import { ZEROCAP_CAPABILITIES, ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH, ZEROCAP_DEFAULTS, ZEROCAP_TIMESTAMP_WINDOW_MS, ZEROCAP_VENUE_NAME } from './zerocap-constants';
+import {
+  ZEROCAP_CAPABILITIES,
+  ZEROCAP_CLIENT_ORDER_ID_MAX_LENGTH,
+  ZEROCAP_DEFAULTS,
+  ZEROCAP_SEARCH_MARGIN_MS,
+  ZEROCAP_TIMESTAMP_WINDOW_MS,
+  ZEROCAP_VENUE_NAME,
+} from './zerocap-constants';
 import { eventsFromZerocapOrder, fillFromZerocapTrade, orderFromZerocap, orderIdOfZerocapTrade } from './zerocap-mapping';
 import { silentLogger, ZerocapLogger, ZerocapRestClient } from './zerocap-rest-client';
+import { ZerocapOrderSearch } from './zerocap-order-search';
 import { ZerocapStream, ZerocapStreamOptions } from './zerocap-stream';
 
 type Json = Record<string, unknown>;
@@ -32,12 +40,16 @@ type Json = Record<string, unknown>;
 export interface ZerocapAdapterOptions {
   /** Stream timings (ping, pong timeout, back-off); defaults follow zerocap.md. */
   stream?: Omit<ZerocapStreamOptions, 'wsUrl' | 'apiKey' | 'apiSecret' | 'logger'>;
+  /** Connections for creates; queries have their own pool of maxQuerySockets. Defaults ZEROCAP_DEFAULTS. */
   maxSockets?: number;
+  maxQuerySockets?: number;
   /** How far back getOrder searches fetch_orders for an order known only by client id; default a day. */
   searchLookbackMs?: number;
   /** fetch_orders rows per page and pages read when searching by client id; defaults ZEROCAP_DEFAULTS. */
   searchPageLimit?: number;
   searchMaxPages?: number;
+  /** Searches by client id (scans of fetch_orders) in flight at once; default ZEROCAP_DEFAULTS. */
+  maxConcurrentSearches?: number;
   now?: () => number;
 }
 
@@ -72,6 +84,7 @@ export class ZerocapAdapter implements VenueAdapter {
   private readonly searchLookbackMs: number;
   private readonly searchPageLimit: number;
   private readonly searchMaxPages: number;
+  private readonly search: ZerocapOrderSearch;
   private readonly eventListeners: ((e: OrderEvent) => void)[] = [];
   private readonly tracked = new Map<string, Tracked>();
   /** Pushes for venue ids not known yet, held while a create is in flight (its reply names the id). */
@@ -94,8 +107,14 @@ export class ZerocapAdapter implements VenueAdapter {
       requestTimeoutMs: config.requestTimeoutMs,
       rateLimits: config.rateLimits,
       maxSockets: options.maxSockets,
+      maxQuerySockets: options.maxQuerySockets,
       logger: this.log,
       now: this.now,
+    });
+    this.search = new ZerocapOrderSearch(this.rest, {
+      pageLimit: this.searchPageLimit,
+      maxPages: this.searchMaxPages,
+      maxConcurrentScans: options.maxConcurrentSearches ?? ZEROCAP_DEFAULTS.maxConcurrentSearches,
     });
     this.stream = new ZerocapStream({
       ...(options.stream ?? {}),
@@ -159,14 +178,21 @@ export class ZerocapAdapter implements VenueAdapter {
 
   /**
    * By venue id through fetch_order; without one (the create's outcome is unknown) by client order
-   * id through fetch_orders, newest first, within searchLookbackMs. Two matches → OutcomeUnknown:
-   * never a guess.
+   * id through fetch_orders: with the gateway's `sentBetween`, only the window where the order can
+   * exist at the venue (zerocapSearchWindow), oldest first, in a scan shared with the lookups
+   * waiting at the same time (ZerocapOrderSearch); without it, newest first within
+   * searchLookbackMs. Two matches → OutcomeUnknown: never a guess.
    */
   async getOrder(ref: OrderRef): Promise<VenueOrder> {
     if (ref.venueOrderId) {
       const order = await this.rest.fetchOrder(ref.venueOrderId, ref.clientOrderId ?? '');
       this.track(order.venueOrderId, order.clientOrderId || (ref.clientOrderId ?? ''));
       return order;
+    }
+    if (ref.sentBetween !== undefined && ref.clientOrderId) {
+      const found = await this.search.find({ clientOrderId: ref.clientOrderId, symbol: ref.symbol, ...zerocapSearchWindow(ref.sentBetween) });
+      this.track(found.venueOrderId, ref.clientOrderId);
+      return found;
     }
     const { orders: rows, complete } = await this.rest.fetchOrderPages(
       {
@@ -301,4 +327,16 @@ export class ZerocapAdapter implements VenueAdapter {
       }
     }
   }
+}
+
+/**
+ * Where, in venue time, an order whose request we sent within `sent` (our clock) can have been
+ * created. The venue takes a request only while its signed timestamp (our clock at the send,
+ * floored to the second) is within ±30 s of its own clock, and a request no longer in that window
+ * cannot execute: so the venue's createdAt lies within 30 s of our send time either way, whatever
+ * the skew between the clocks of a request it accepted. The margin covers the floored second and
+ * the venue's time to execute after its check.
+ */
+export function zerocapSearchWindow(sent: { from: number; to: number }): { from: number; to: number } {
+  return { from: sent.from - ZEROCAP_TIMESTAMP_WINDOW_MS - ZEROCAP_SEARCH_MARGIN_MS, to: sent.to + ZEROCAP_TIMESTAMP_WINDOW_MS + ZEROCAP_SEARCH_MARGIN_MS };
 }

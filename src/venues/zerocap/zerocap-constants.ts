@@ -39,6 +39,13 @@ export const ZEROCAP_HEADERS = { apiKey: 'api-key', timestamp: 'timestamp', sign
  */
 export const ZEROCAP_TIMESTAMP_WINDOW_MS = 30_000;
 
+/**
+ * Added on both sides of the window searched for an order of unknown outcome (send time ± the
+ * timestamp window): the signed timestamp is floored to the second, and the venue executes a
+ * moment after checking it. Our choice.
+ */
+export const ZEROCAP_SEARCH_MARGIN_MS = 5_000;
+
 export const ZEROCAP_DEFAULTS = {
   requestTimeoutMs: 5_000,
   /** The SDK pings every 5 s. */
@@ -49,7 +56,15 @@ export const ZEROCAP_DEFAULTS = {
   fetchOrdersMaxPages: 10,
   /** How far back a search by client_order_id looks (ms). Our choice: a day. */
   searchLookbackMs: 24 * 60 * 60_000,
+  /** Connections for creates. */
   maxSockets: 64,
+  /** Connections for queries (a pool of their own: they can never hold the creates' sockets). */
+  maxQuerySockets: 16,
+  /**
+   * Searches by client_order_id in flight at once (each a scan of fetch_orders pages, one after
+   * another); lookups beyond wait and share the next scan of their symbol.
+   */
+  maxConcurrentSearches: 2,
 } as const;
 
 /**

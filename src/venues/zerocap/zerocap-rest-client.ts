@@ -37,7 +37,10 @@ export interface ZerocapRestClientOptions {
   requestTimeoutMs?: number;
   /** The limits to keep to, complete; default ours (none are published). */
   rateLimits?: RateLimits;
+  /** Connections for create_order (its own pool). Default ZEROCAP_DEFAULTS.maxSockets. */
   maxSockets?: number;
+  /** Connections for every other request (queries, searches). Default ZEROCAP_DEFAULTS.maxQuerySockets. */
+  maxQuerySockets?: number;
   logger?: ZerocapLogger;
   /** Clock for the signed timestamp, ms (the venue's measured offset is added to it). */
   now?: () => number;
@@ -72,7 +75,15 @@ type LimitClass = 'orders' | 'queries';
 
 export class ZerocapRestClient {
   readonly limiter: RateLimiter<LimitClass>;
-  private readonly http: HttpJsonClient;
+  /**
+   * Two pools: creates never wait for a socket behind queries. After a burst of timeouts the
+   * searches for those orders can hold every query socket for their whole timeout, and a create
+   * waiting in the agent past its deadline is rejected unsent (issue 10's soak). A cap on queries
+   * below one shared pool would leave creates competing for the rest; separate agents make it
+   * structural, and a query's timed-out sockets never touch the creates' kept-alive ones.
+   */
+  private readonly orderHttp: HttpJsonClient;
+  private readonly queryHttp: HttpJsonClient;
   private readonly log: ZerocapLogger;
   private readonly now: () => number;
   private readonly timeoutMs: number;
@@ -88,7 +99,8 @@ export class ZerocapRestClient {
     this.now = opts.now ?? Date.now;
     this.timeoutMs = opts.requestTimeoutMs ?? ZEROCAP_DEFAULTS.requestTimeoutMs;
     this.limiter = new RateLimiter<LimitClass>(opts.rateLimits ?? ZEROCAP_RATE_LIMITS);
-    this.http = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? ZEROCAP_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
+    this.orderHttp = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxSockets ?? ZEROCAP_DEFAULTS.maxSockets, timeoutMs: this.timeoutMs });
+    this.queryHttp = new HttpJsonClient({ baseUrl: opts.restUrl, maxSockets: opts.maxQuerySockets ?? ZEROCAP_DEFAULTS.maxQuerySockets, timeoutMs: this.timeoutMs });
     this.clock = new ServerClock(this.now, () => this.serverTime(), { resyncEveryMs: opts.clockResyncMs });
   }
 
@@ -157,13 +169,15 @@ export class ZerocapRestClient {
   /** Frees the sockets and fails anything still queued. */
   close(): void {
     this.limiter.close();
-    this.http.close();
+    this.orderHttp.close();
+    this.queryHttp.close();
   }
 
   // ------------------------------------------------------------------------------------ transport
 
   private request(method: HttpMethod, path: string, body: object | undefined, cls: LimitClass, kind: ZerocapRequestKind): Promise<unknown> {
-    const attempt = () => this.limiter.schedule(cls, () => this.send(method, path, body, kind, method === 'GET' || kind !== 'create'));
+    const http = cls === 'orders' ? this.orderHttp : this.queryHttp;
+    const attempt = () => this.limiter.schedule(cls, () => this.send(http, method, path, body, kind, method === 'GET' || kind !== 'create'));
     // 401 "Request expired": our timestamp is outside the venue's ±30 s by its clock, and the
     // request was refused before it ran (zerocap.md "Authentication"; a refused create placed
     // nothing): resync on get_time, try once more.
@@ -186,7 +200,7 @@ export class ZerocapRestClient {
       const headers = zerocapAuthHeaders(this.apiKey, this.apiSecret, this.clock.now());
       let res: HttpJsonResponse;
       try {
-        res = await this.http.request({ method: 'GET', path: ZEROCAP_PATHS.serverTime, headers, idempotent: true });
+        res = await this.queryHttp.request({ method: 'GET', path: ZEROCAP_PATHS.serverTime, headers, idempotent: true });
       } catch (err) {
         throw this.networkError(err, 'GET', ZEROCAP_PATHS.serverTime, this.now());
       }
@@ -203,7 +217,7 @@ export class ZerocapRestClient {
     });
   }
 
-  private async send(method: HttpMethod, path: string, body: object | undefined, kind: ZerocapRequestKind, idempotent: boolean): Promise<unknown> {
+  private async send(http: HttpJsonClient, method: HttpMethod, path: string, body: object | undefined, kind: ZerocapRequestKind, idempotent: boolean): Promise<unknown> {
     const started = this.now();
     // Signed per attempt with the venue's time; the headers never go to a log (they hold the signature).
     const headers: Record<string, string> = zerocapAuthHeaders(this.apiKey, this.apiSecret, this.clock.now());
@@ -211,7 +225,7 @@ export class ZerocapRestClient {
     let res: HttpJsonResponse;
     try {
       // Queries are POSTs too (fetch_orders) but change nothing: the client may retry them.
-      res = await this.http.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body), idempotent });
+      res = await http.request({ method, path, headers, body: body === undefined ? undefined : JSON.stringify(body), idempotent });
     } catch (err) {
       throw this.networkError(err, method, path, started);
     }

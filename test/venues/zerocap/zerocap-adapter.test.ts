@@ -249,6 +249,51 @@ describe('ZerocapAdapter against the simulator', () => {
     }
   });
 
+  it('with the time hint, a timed-out create is found by a scan of its window, oldest first, past a cap that the newest-first search could not pass', async () => {
+    // One row a page, one page: newest first, only the latest order of the symbol would be read.
+    const capped = new ZerocapAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, requestTimeoutMs: 400, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }) },
+      logger,
+      { searchPageLimit: 1, searchMaxPages: 1 },
+    );
+    try {
+      const from = Date.now();
+      await control('POST', 'faults', { kind: 'timeoutAfter', operation: 'create', holdMs: 2000 });
+      const req = fokBuy({ symbol: 'USDT/AUD', quantity: '10', price: '1.5' });
+      await expect(adapter.placeOrder(req)).rejects.toMatchObject({ name: 'OutcomeUnknown', code: 'ETIMEDOUT' });
+      const to = Date.now();
+      await adapter.placeOrder(fokBuy({ symbol: 'USDT/AUD', quantity: '10', price: '1.5' }));
+      const found = await capped.getOrder({ clientOrderId: req.clientOrderId, symbol: 'USDT/AUD', sentBetween: { from, to } });
+      expect(found.clientOrderId).toBe(req.clientOrderId);
+      expect(venueOrders(req.clientOrderId!)).toHaveLength(1);
+    } finally {
+      await capped.stop();
+    }
+  });
+
+  it('creates are never starved by queries: with every query socket held by a venue that does not answer, a create goes through at once', async () => {
+    const small = new ZerocapAdapter(
+      { restUrl: sim.restUrl, wsUrl: sim.wsUrl, apiKey: API_KEY, apiSecret: API_SECRET, requestTimeoutMs: 2500, rateLimits: perSecondLimits({ ordersPerSecond: 1000, queriesPerSecond: 1000, maxQueue: 100 }) },
+      logger,
+      { maxSockets: 4, maxQuerySockets: 4 },
+    );
+    try {
+      const known = await adapter.placeOrder(fokBuy({ quantity: '0.1' }));
+      // Every query the venue gets is executed and then never answered (the socket held 4 s).
+      await control('POST', 'faults', { kind: 'timeoutAfter', operation: 'query', count: 8, holdMs: 4000 });
+      const queries = Array.from({ length: 8 }, () => small.getOrder({ venueOrderId: known.venueOrderId, clientOrderId: known.clientOrderId, symbol: 'BTC/USD' }).catch((e: Error) => e));
+      await new Promise((r) => setTimeout(r, 300));
+      const started = Date.now();
+      const placed = await small.placeOrder(fokBuy({ quantity: '0.1' }));
+      expect(placed.status).toBe('filled');
+      expect(Date.now() - started).toBeLessThan(1000);
+      sim.faults.clear();
+      await Promise.all(queries);
+    } finally {
+      await small.stop();
+    }
+  });
+
   it('a query that fails with a 5xx is OutcomeUnknown, never "not found"', async () => {
     await control('POST', 'faults', { kind: 'error5xxBefore', operation: 'openOrders' });
     await expect(adapter.getOrder({ clientOrderId: 'whatever', symbol: 'BTC/USD' })).rejects.toBeInstanceOf(OutcomeUnknown);
