@@ -70,7 +70,12 @@ function main() {
     if (args.faults !== undefined) env.CHAOS_FAULTS = args.faults;
     files = args.faults !== undefined ? ['test/chaos/venue-faults.chaos.ts'] : ['test/chaos/kill9.chaos.ts', 'test/chaos/venue-down.chaos.ts', 'test/chaos/venue-faults.chaos.ts'];
   }
-  const jest = spawnSync(process.execPath, [require.resolve('jest/bin/jest'), '-c', 'jest.chaos.config.js', '--runInBand', ...files], { cwd: root, env, stdio: 'inherit' });
+  // The soak's audit keeps every message each lane's client sent and received (about 11 KB per
+  // order placed, parsed): a 30-minute soak at 200/s needs more than Node's default 4 GB heap, which
+  // it hit and then spent minutes collecting garbage. About 400 MB a minute of soak, 4 GB at least.
+  const heapMb = args.soak !== undefined ? Math.max(4096, Math.ceil(args.soak * 400)) : undefined;
+  const nodeArgs = heapMb !== undefined ? [`--max-old-space-size=${heapMb}`] : [];
+  const jest = spawnSync(process.execPath, [...nodeArgs, require.resolve('jest/bin/jest'), '-c', 'jest.chaos.config.js', '--runInBand', ...files], { cwd: root, env, stdio: 'inherit' });
   const rows = fs.existsSync(tableFile)
     ? fs
         .readFileSync(tableFile, 'utf8')
