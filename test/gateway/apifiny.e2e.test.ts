@@ -27,26 +27,18 @@ import {
   killAllSimulators,
   logonAndSync,
   nosFields,
-  reportsFor,
   startSimulatorProcess,
   startVenueE2e,
   statusFields,
   waitForMessage,
   waitUntil,
 } from '../support/gateway-e2e';
+import { bidLadder, execType, usePerTestReports } from '../support/per-test-reports';
+import { fieldsOf as f, requestStatus } from '../support/venue-crash-suite';
 
 jest.setTimeout(40_000);
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-/** Fields of a FIX message as an object, for toEqual. */
-function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
-  const out: Record<number, string | undefined> = {};
-  for (const t of tags) out[t] = m.get(t);
-  return out;
-}
-
-const execType = (t: string) => (m: FixMsg) => m.get(150) === t && m.get(20) === '0';
 
 afterAll(async () => {
   await killAllGateways();
@@ -56,26 +48,17 @@ afterAll(async () => {
 describe('Apifiny: FIX client → gateway child → Apifiny simulator child', () => {
   let e: VenueE2e;
   let client: FixTestClient;
-  let recFrom = 0;
-  let rxFrom = 0;
 
-  // Resting buys stay on the book after their test; each test's bid is above every earlier one
-  // (and below the best ask, 60000.01), and external sells are limited to it, so a trade reaches
-  // only the order of its test.
-  let lastBid = 40000;
-  const nextBid = (): string => {
-    lastBid += 250.25;
-    return lastBid.toFixed(2).replace(/\.?0+$/, '');
-  };
+  // Resting buys stay on the book; each test's bid is above every earlier one (and below the best
+  // ask, 60000.01), and external sells are limited to it: a trade reaches only its test's order.
+  const nextBid = bidLadder();
 
   beforeAll(async () => {
     e = await startVenueE2e('apifiny', { streams: 1 });
     client = e.client;
   });
-  beforeEach(() => {
-    recFrom = e.rec.messages.length;
-    rxFrom = client.received.length;
-  });
+  const thisTest = usePerTestReports(() => client, () => e.rec, 8000);
+  const { er, live, fillsOf } = thisTest;
   afterEach(async () => {
     await e?.control.clearFaults().catch(() => undefined);
     await e?.control.configure({ pendingSubmitMs: 20 }).catch(() => undefined);
@@ -86,9 +69,6 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
 
   const nos = (cl: string, fields: Partial<NosFields>, opts: Parameters<FixTestClient['send']>[2] = {}) => client.send('D', e.nos(cl, fields), opts);
   const sell = (qty: string, price: string) => e.control.trade({ symbol: 'BTCUSDT', side: 'sell', qty, price });
-  const er = (cl: string, pred: (m: FixMsg) => boolean = () => true, timeoutMs = 8000) =>
-    waitForMessage(client, (m) => m.msgType === '8' && (m.get(11) === cl || m.get(41) === cl) && pred(m), { from: rxFrom, timeoutMs, what: `ER for ${cl}` });
-  const live = (cl: string) => reportsFor(client, cl, rxFrom).filter((m) => m.get(20) === '0');
   /**
    * ExecTypes of an order's live reports after its Pending New: a create Apifiny answers
    * PENDING_SUBMIT is 150=A first (unless the SUBMITTED push won the race), and never again.
@@ -98,13 +78,8 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     expect(kinds.slice(1).includes('A')).toBe(false);
     return kinds[0] === 'A' ? kinds.slice(1) : kinds;
   };
-  const fillsOf = (cl: string) => live(cl).filter((m) => m.get(150) === '1' || m.get(150) === '2');
-  const cancelReject = (cl: string) => waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === cl, { from: rxFrom, timeoutMs: 10_000, what: `35=9 for ${cl}` });
-  async function status(cl: string): Promise<FixMsg> {
-    const from = client.received.length;
-    client.send('H', statusFields(cl));
-    return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === cl && m.get(20) === '3', { from, what: `status of ${cl}` });
-  }
+  const cancelReject = (cl: string) => waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === cl, { from: thisTest.rxFrom, timeoutMs: 10_000, what: `35=9 for ${cl}` });
+  const status = (cl: string) => requestStatus(client, cl, {});
   async function resting(cl: string, fields: Partial<NosFields>): Promise<FixMsg> {
     nos(cl, fields);
     return er(cl, execType('0'));
@@ -114,7 +89,7 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     if (!o) throw new Error(`venue has no order ${orderId}`);
     return o;
   }
-  const checkInvariants = () => expectFixInvariants(e.rec, recFrom);
+  const checkInvariants = () => expectFixInvariants(e.rec, thisTest.recFrom);
 
   test('a limit order that does not cross rests: 150=0 with OrderID = the Apifiny orderId the gateway allocated; the venue has it GTC', async () => {
     const px = nextBid();
@@ -301,7 +276,7 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     expect(f(done, 11, 41, 39, 14, 151)).toEqual({ 11: 'AP-PS-C', 41: 'AP-PS', 39: '4', 14: '0', 151: '0' });
     expect((await venueOrder(done.get(37)!)).status).toBe('canceled');
     await sleep(200);
-    expect(client.received.slice(rxFrom).filter((m) => m.msgType === '9')).toEqual([]);
+    expect(client.received.slice(thisTest.rxFrom).filter((m) => m.msgType === '9')).toEqual([]);
     const kinds = live('AP-PS').map((m) => m.get(150));
     // PENDING_SUBMIT is Pending New: 150=A carrying Apifiny's orderId, before anything else.
     expect(kinds[0]).toBe('A');
@@ -337,7 +312,7 @@ describe('Apifiny: FIX client → gateway child → Apifiny simulator child', ()
     await sleep(300);
     expect((await e.control.orders()).length).toBe(before);
     expect(afterPendingNew('AP-PD')).toEqual(['0']);
-    expect(client.received.slice(rxFrom).filter((m) => ['3', 'j', '9'].includes(m.msgType))).toEqual([]);
+    expect(client.received.slice(thisTest.rxFrom).filter((m) => ['3', 'j', '9'].includes(m.msgType))).toEqual([]);
     checkInvariants();
   });
 

@@ -34,6 +34,8 @@ import {
   waitForMessage,
   waitUntil,
 } from '../support/gateway-e2e';
+import { bidLadder, execType, usePerTestReports } from '../support/per-test-reports';
+import { fieldsOf as f, requestStatus } from '../support/venue-crash-suite';
 
 jest.setTimeout(60_000);
 
@@ -42,20 +44,12 @@ let simProc: SimulatorProcess;
 let gw: GatewayProcess;
 let client: FixTestClient;
 let rec: FixRecorder;
-let recFrom = 0;
-let rxFrom = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Resting buys stay on the book after their test: each test's buy is priced above every earlier one
-// (and below the simulator's best ask, 60000.01), and external sells are limited to that price, so
-// a sell can only reach the order of its test.
-let lastBid = 40000;
-function nextBid(): string {
-  lastBid += 250.25;
-  if (lastBid >= 59990) throw new Error('out of bid prices');
-  return lastBid.toFixed(2).replace(/\.?0+$/, '');
-}
+// Resting buys stay on the book: each test's buy is above every earlier one (below the best ask,
+// 60000.01) and external sells are limited to it, so a sell reaches only the order of its test.
+const nextBid = bidLadder({ limit: 59990 });
 
 const sell = (qty: string, price: string) => simProc.control.trade({ symbol: SYMBOL, side: 'sell', qty, price });
 
@@ -82,10 +76,8 @@ beforeAll(async () => {
   await connect(gw.port);
 });
 
-beforeEach(() => {
-  recFrom = rec.messages.length;
-  rxFrom = client.received.length;
-});
+const thisTest = usePerTestReports(() => client, () => rec, 8000);
+const { er, live, fillsOf } = thisTest;
 
 afterEach(async () => {
   await simProc?.control.clearFaults().catch(() => undefined);
@@ -106,29 +98,7 @@ function nos(clOrdId: string, fields: NosFields, opts: Parameters<FixTestClient[
   return client.send('D', nosFields(clOrdId, { symbol: SYMBOL, ...fields }), opts);
 }
 
-function er(clOrdId: string, pred: (m: FixMsg) => boolean = () => true, timeoutMs = 8000): Promise<FixMsg> {
-  return waitForMessage(client, (m) => m.msgType === '8' && (m.get(11) === clOrdId || m.get(41) === clOrdId) && pred(m), {
-    from: rxFrom,
-    timeoutMs,
-    what: `ER for ${clOrdId}`,
-  });
-}
-
-const execType = (t: string) => (m: FixMsg) => m.get(150) === t && m.get(20) === '0';
-
-function live(clOrdId: string): FixMsg[] {
-  return reportsFor(client, clOrdId, rxFrom).filter((m) => m.get(20) === '0');
-}
-
-function fillsOf(clOrdId: string): FixMsg[] {
-  return live(clOrdId).filter((m) => m.get(150) === '1' || m.get(150) === '2');
-}
-
-async function status(clOrdId: string, side: '1' | '2' = '1'): Promise<FixMsg> {
-  const from = client.received.length;
-  client.send('H', statusFields(clOrdId, { symbol: SYMBOL, side }));
-  return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3', { from, what: `status of ${clOrdId}` });
-}
+const status = (clOrdId: string, side: '1' | '2' = '1') => requestStatus(client, clOrdId, { symbol: SYMBOL, side });
 
 async function resting(clOrdId: string, fields: NosFields): Promise<FixMsg> {
   nos(clOrdId, fields);
@@ -141,13 +111,7 @@ async function venueOrder(orderId: string): Promise<SimOrderView> {
   return o;
 }
 
-function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
-  const out: Record<number, string | undefined> = {};
-  for (const t of tags) out[t] = m.get(t);
-  return out;
-}
-
-const checkInvariants = () => expectFixInvariants(rec, recFrom);
+const checkInvariants = () => expectFixInvariants(rec, thisTest.recFrom);
 
 // ------------------------------------------------------------------------------------ tests
 
@@ -309,7 +273,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     expect(after.length).toBe(before.length);
     expect(after.filter((o) => o.price === px).map((o) => o.orderId)).toEqual([ack.get(37)]);
     expect(live('PD-1').map((m) => m.get(150))).toEqual(['0']);
-    expect(client.received.slice(rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
+    expect(client.received.slice(thisTest.rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
     checkInvariants();
   });
 
@@ -335,7 +299,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
 
   test('cancel rejects: unknown order → 35=9 102=1; too late at the venue (its fill not seen yet) → 102=0, then the fill reported once', async () => {
     client.send('F', cancelFields('CR-U-C', 'CR-UNKNOWN', { symbol: SYMBOL }));
-    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-U-C', { from: rxFrom });
+    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-U-C', { from: thisTest.rxFrom });
     expect(f(unknown, 41, 434, 102, 39)).toEqual({ 41: 'CR-UNKNOWN', 434: '1', 102: '1', 39: '8' });
 
     const px = nextBid();
@@ -346,7 +310,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     await sleep(150);
     expect(live('CR-V').map((m) => m.get(150))).toEqual(['0']);
     client.send('F', cancelFields('CR-V-C', 'CR-V', { symbol: SYMBOL }));
-    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-V-C', { from: rxFrom });
+    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-V-C', { from: thisTest.rxFrom });
     expect(f(rej, 41, 434, 102)).toEqual({ 41: 'CR-V', 434: '1', 102: '0' });
     const fill = await er('CR-V', execType('2'));
     expect(f(fill, 32, 31, 14, 151, 39, 6)).toEqual({ 32: '0.07', 31: px, 14: '0.07', 151: '0', 39: '2', 6: px });
@@ -409,7 +373,7 @@ describe('Coinut end to end: FIX client → gateway process → Coinut simulator
     const N = 1000;
     const before = (await simProc.control.orders({ symbol: 'ETHUSDT' })).length;
     for (let i = 0; i < N; i++) nos(`LD-${i}`, { symbol: 'ETHUSDT', qty: '0.01', price: '1000.01' });
-    const acks = () => client.received.slice(rxFrom).filter((m) => m.msgType === '8' && m.get(11)!.startsWith('LD-') && m.get(20) === '0');
+    const acks = () => client.received.slice(thisTest.rxFrom).filter((m) => m.msgType === '8' && m.get(11)!.startsWith('LD-') && m.get(20) === '0');
     await waitUntil(client, () => acks().length >= N, 45_000, `${N} acks`);
     expect(acks().map((m) => m.get(150)).filter((x) => x !== '0')).toEqual([]);
     const venue = (await simProc.control.orders({ symbol: 'ETHUSDT' })).slice(before);
@@ -478,7 +442,7 @@ describe('Coinut across a SIGKILL of the gateway (the simulator child keeps trad
 /** Live fill reports as the client's application takes them (a PossDup repeat of an ExecID dropped). */
 function fillReports(clOrdId: string): FixMsg[] {
   const seen = new Set<string>();
-  return reportsFor(client, clOrdId, rxFrom)
+  return reportsFor(client, clOrdId, thisTest.rxFrom)
     .filter((m) => m.get(20) === '0' && (m.get(150) === '1' || m.get(150) === '2'))
     .filter((m) => (seen.has(m.get(17)!) ? false : (seen.add(m.get(17)!), true)))
     .sort((a, b) => Number(a.get(34)) - Number(b.get(34)));

@@ -23,12 +23,12 @@ import {
   gatewayConfig,
   killAllSimulators,
   nosFields,
-  reportsFor,
   startSimulatorProcess,
-  statusFields,
   waitForMessage,
   waitUntil,
 } from '../support/gateway-e2e';
+import { bidLadder, execType, usePerTestReports } from '../support/per-test-reports';
+import { fieldsOf as f, requestStatus } from '../support/venue-crash-suite';
 
 jest.setTimeout(40_000);
 
@@ -38,8 +38,6 @@ let relay: RecordingRelay;
 let gw: GatewayProcess;
 let client: FixTestClient;
 let rec: FixRecorder;
-let recFrom = 0;
-let rxFrom = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -81,15 +79,9 @@ async function startRelay(targetPort: number): Promise<RecordingRelay> {
   };
 }
 
-// Resting buys stay on the book after their test. Each test's buy is priced above every earlier
-// one (and below the simulator's best bid, 59999.99), and external sells are limited to that
-// price: a sell can only reach the order of its own test.
-let lastBid = 40000;
-function nextBid(): string {
-  lastBid += 250.25;
-  if (lastBid >= 59990) throw new Error('out of bid prices');
-  return lastBid.toFixed(2).replace(/\.?0+$/, '');
-}
+// Resting buys stay on the book: each test's buy is above every earlier one (below the best bid,
+// 59999.99) and external sells are limited to it, so a sell reaches only its own test's order.
+const nextBid = bidLadder({ limit: 59990 });
 
 function sell(qty: string, price: string) {
   return simProc.control.trade({ symbol: SYMBOL, side: 'sell', qty, price });
@@ -108,10 +100,8 @@ beforeAll(async () => {
   await client.logon({ heartBtInt: 30 });
 });
 
-beforeEach(() => {
-  recFrom = rec.messages.length;
-  rxFrom = client.received.length;
-});
+const thisTest = usePerTestReports(() => client, () => rec, 8000);
+const { er, live, fillsOf } = thisTest;
 
 afterEach(async () => {
   await simProc?.control.clearFaults().catch(() => undefined);
@@ -132,32 +122,7 @@ function nos(clOrdId: string, f: Partial<NosFields>, opts: Parameters<FixTestCli
   return client.send('D', nosFields(clOrdId, { symbol: SYMBOL, qty: '0.01', ...f }), opts);
 }
 
-function er(clOrdId: string, pred: (m: FixMsg) => boolean = () => true, timeoutMs = 8000): Promise<FixMsg> {
-  return waitForMessage(client, (m) => m.msgType === '8' && (m.get(11) === clOrdId || m.get(41) === clOrdId) && pred(m), {
-    from: rxFrom,
-    timeoutMs,
-    what: `ER for ${clOrdId}`,
-  });
-}
-
-const execType = (t: string) => (m: FixMsg) => m.get(150) === t && m.get(20) === '0';
-
-function live(clOrdId: string): FixMsg[] {
-  return reportsFor(client, clOrdId, rxFrom).filter((m) => m.get(20) === '0');
-}
-
-function fillsOf(clOrdId: string): FixMsg[] {
-  return live(clOrdId).filter((m) => m.get(150) === '1' || m.get(150) === '2');
-}
-
-async function status(clOrdId: string, o: { symbol?: string; side?: '1' | '2' } = {}): Promise<FixMsg> {
-  const from = client.received.length;
-  client.send('H', statusFields(clOrdId, { symbol: SYMBOL, ...o }));
-  return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3', {
-    from,
-    what: `status reply for ${clOrdId}`,
-  });
-}
+const status = (clOrdId: string, o: { symbol?: string; side?: '1' | '2' } = {}) => requestStatus(client, clOrdId, { symbol: SYMBOL, ...o });
 
 async function resting(clOrdId: string, f: Partial<NosFields>): Promise<FixMsg> {
   nos(clOrdId, f);
@@ -181,14 +146,8 @@ function uuidOf(engineId: string): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
 }
 
-function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
-  const out: Record<number, string | undefined> = {};
-  for (const t of tags) out[t] = m.get(t);
-  return out;
-}
-
 function checkInvariants(): void {
-  expectFixInvariants(rec, recFrom);
+  expectFixInvariants(rec, thisTest.recFrom);
 }
 
 // ------------------------------------------------------------------------------------ tests
@@ -402,7 +361,7 @@ describe('Dzengi end to end: FIX client → gateway process → Dzengi simulator
     expect(after.filter((o) => o.price === px)).toHaveLength(1);
     expect(uuidOf(after.find((o) => o.price === px)!.orderId)).toBe(ack.get(37));
     expect(live('DZ-PD-1').map((m) => m.get(150))).toEqual(['0']);
-    expect(client.received.slice(rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
+    expect(client.received.slice(thisTest.rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
     expect(client.closedNow).toBe(false);
     checkInvariants();
   });
@@ -435,7 +394,7 @@ describe('Dzengi end to end: FIX client → gateway process → Dzengi simulator
 
   test('cancel rejects: unknown order → 102=1; a filled order → 102=0 (too late) with 39=2', async () => {
     client.send('F', cancelFields('DZ-CR-U-C', 'DZ-CR-UNKNOWN', { symbol: SYMBOL }));
-    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-CR-U-C', { from: rxFrom });
+    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-CR-U-C', { from: thisTest.rxFrom });
     expect(f(unknown, 11, 41, 434, 102, 39, 37)).toEqual({ 11: 'DZ-CR-U-C', 41: 'DZ-CR-UNKNOWN', 434: '1', 102: '1', 39: '8', 37: 'NONE' });
 
     const px = nextBid();
@@ -443,7 +402,7 @@ describe('Dzengi end to end: FIX client → gateway process → Dzengi simulator
     await sell('0.05', px);
     await er('DZ-CR-F', execType('2'));
     client.send('F', cancelFields('DZ-CR-F-C', 'DZ-CR-F', { symbol: SYMBOL }));
-    const late = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-CR-F-C', { from: rxFrom });
+    const late = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-CR-F-C', { from: thisTest.rxFrom });
     expect(f(late, 11, 41, 434, 102, 39, 37)).toEqual({ 11: 'DZ-CR-F-C', 41: 'DZ-CR-F', 434: '1', 102: '0', 39: '2', 37: ack.get(37) });
     checkInvariants();
   });
@@ -456,7 +415,7 @@ describe('Dzengi end to end: FIX client → gateway process → Dzengi simulator
     nos('DZ-MC-1', { ordType: '1', qty: '0.3', tif: '4' });
     await sleep(500);
     client.send('F', cancelFields('DZ-MC-1-C', 'DZ-MC-1', { symbol: SYMBOL, qty: '0.3' }));
-    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-MC-1-C', { from: rxFrom });
+    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'DZ-MC-1-C', { from: thisTest.rxFrom });
     expect(f(rej, 11, 41, 434, 102)).toEqual({ 11: 'DZ-MC-1-C', 41: 'DZ-MC-1', 434: '1', 102: '2' });
     expect(rej.get(58)).toMatch(/cannot cancel market orders/);
     const fill = await er('DZ-MC-1', execType('2'), 20_000);

@@ -6,126 +6,41 @@
 // reported exactly once each, with correct CumQty and stable, unique ExecIDs; status requests work
 // after the restart. The FIX client keeps its sequence numbers across the restart and repairs any
 // gap with a ResendRequest; the FIX invariants are checked over everything it received.
-import { FixMsg, FixTestClient } from '../support/fix-test-client';
-import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
+import { FixMsg } from '../support/fix-test-client';
+import { startGatewayProcess } from '../support/gateway-process';
 import {
-  CLIENT_COMP_ID,
-  FixRecorder,
-  GATEWAY_COMP_ID,
   SimOrderView,
-  SimulatorProcess,
-  autoAnswerResendRequests,
   cancelFields,
   expectFixInvariants,
   fileSize,
-  gatewayConfig,
-  killAllSimulators,
   logonAndSync,
   nosFields,
   NosFields,
   sessionEventLog,
-  statusFields,
-  startSimulatorProcess,
   waitForFileLine,
   waitForMessage,
   waitUntil,
 } from '../support/gateway-e2e';
+import {
+  fieldsOf as f,
+  fillReports,
+  liveReports,
+  requestStatus as status,
+  sleep,
+  useVenueCrashSuite,
+  waitForAcks,
+} from '../support/venue-crash-suite';
 
 jest.setTimeout(40_000);
 
-let simProc: SimulatorProcess;
-const dirs: string[] = [];
-const clients: FixTestClient[] = [];
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  simProc = await startSimulatorProcess();
+const suite = useVenueCrashSuite({
+  // The simulator child admits far more than HashKey's published 10 orders/s and 2 queries/s.
+  session: { VenueRateLimitOrders: 1000, VenueRateLimitQueries: 1000 },
 });
-
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await killAllGateways();
-  await simProc?.control.clearFaults().catch(() => undefined);
-});
-
-afterAll(async () => {
-  await killAllGateways();
-  await simProc?.stop().catch(() => undefined);
-  await killAllSimulators();
-  for (const d of dirs) removeDir(d);
-});
-
-function config(): string {
-  return gatewayConfig({
-    VenueRestUrl: simProc.restUrl,
-    VenueWsUrl: simProc.wsUrl,
-    // The simulator child admits far more than HashKey's published 10 orders/s and 2 queries/s.
-    VenueRateLimitOrders: 1000,
-    VenueRateLimitQueries: 1000,
-  });
-}
-
-async function startGateway(prev?: GatewayProcess): Promise<GatewayProcess> {
-  const gw = await startGatewayProcess({ config: config(), dir: prev?.dir, ports: prev ? [...prev.ports] : undefined });
-  if (!prev) dirs.push(gw.dir);
-  // Orders sent before the venue side is up are rejected (reported separately): wait for it.
-  await gw.waitForLog((e) => e.msg === 'venue ready', 10_000);
-  return gw;
-}
-
-/** A client for the gateway session that records everything and answers ResendRequests. */
-async function connectClient(port: number): Promise<{ client: FixTestClient; rec: FixRecorder }> {
-  const client = await FixTestClient.connect({ port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
-  clients.push(client);
-  const rec = new FixRecorder(client);
-  autoAnswerResendRequests(client);
-  await logonAndSync(client);
-  return { client, rec };
-}
-
-function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
-  const out: Record<number, string | undefined> = {};
-  for (const t of tags) out[t] = m.get(t);
-  return out;
-}
-
-/**
- * Live ERs (20=0) for an order, as the client's application would take them: a PossDup resend of
- * an ER already received (same ExecID) is dropped, after checking it is the same report.
- */
-function liveReports(client: FixTestClient, clOrdId: string): FixMsg[] {
-  const byExecId = new Map<string, FixMsg>();
-  const out: FixMsg[] = [];
-  for (const m of client.received) {
-    if (m.msgType !== '8' || m.get(20) !== '0' || (m.get(11) !== clOrdId && m.get(41) !== clOrdId)) continue;
-    const id = m.get(17)!;
-    const seen = byExecId.get(id);
-    if (seen) {
-      if (!m.possDup) throw new Error(`ExecID ${id} sent twice without PossDup:\n${seen}\n${m}`);
-      expect(f(m, 14, 32, 31, 39, 150, 151)).toEqual(f(seen, 14, 32, 31, 39, 150, 151));
-      continue;
-    }
-    byExecId.set(id, m);
-    out.push(m);
-  }
-  // In the order a FIX engine processes them: a resend (43=Y) that fills a gap comes before the
-  // live messages that arrived while it was outstanding (no sequence reset in these tests).
-  return out.sort((a, b) => Number(a.get(34)) - Number(b.get(34)));
-}
-
-function fillReports(client: FixTestClient, clOrdId: string): FixMsg[] {
-  return liveReports(client, clOrdId).filter((m) => m.get(150) === '1' || m.get(150) === '2');
-}
-
-async function status(client: FixTestClient, clOrdId: string, o: { symbol?: string; side?: '1' | '2' }): Promise<FixMsg> {
-  const from = client.received.length;
-  client.send('H', statusFields(clOrdId, o));
-  return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3', { from, what: `status of ${clOrdId}` });
-}
+const { startGateway, connectClient, crash, restart } = suite;
 
 async function venueOrder(orderId: string): Promise<SimOrderView> {
-  const o = (await simProc.control.orders()).find((x) => x.orderId === orderId);
+  const o = (await suite.control.orders()).find((x) => x.orderId === orderId);
   if (!o) throw new Error(`venue has no order ${orderId}`);
   return o;
 }
@@ -135,7 +50,7 @@ const tradeIdOf = (m: FixMsg) => m.get(17)!.split('-').pop();
 
 describe('gateway SIGKILLed and restarted while the venue (simulator child) keeps trading', () => {
   test('fills made while the gateway is down and after its restart are reported once each, CumQty correct, ExecIDs stable and unique; status and cancel work after the restart', async () => {
-    const sim = simProc.control;
+    const sim = suite.control;
     const ORDERS: Record<string, NosFields> = {
       // One symbol per order, so an external trade can only reach the order it is meant for.
       'K-A': { symbol: 'BTCUSDT', side: '1', qty: '0.5', price: '59000' },
@@ -146,17 +61,13 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
 
     let gw = await startGateway();
     const { client, rec } = await connectClient(gw.port);
-    const acks: Record<string, FixMsg> = {};
     for (const [cl, o] of Object.entries(ORDERS)) client.send('D', nosFields(cl, o));
-    for (const cl of Object.keys(ORDERS)) {
-      acks[cl] = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === cl && m.get(150) === '0', { what: `ack of ${cl}` });
-    }
+    const acks = await waitForAcks(client, Object.keys(ORDERS));
     await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.1', price: '59000' });
     await waitUntil(client, () => fillReports(client, 'K-A').length === 1, 5000, 'first fill of K-A');
 
     // Crash with three open orders.
-    await gw.kill('SIGKILL');
-    await client.waitClosed(5000);
+    await crash(gw, client);
 
     // The venue keeps trading while the gateway is down.
     expect(await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.15', price: '59000' })).toHaveLength(1);
@@ -237,7 +148,7 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
   });
 
   test('SIGKILL while the create request is in flight (the venue has the order, the gateway has no reply): after the restart it is found, acked and its fill reported once', async () => {
-    const sim = simProc.control;
+    const sim = suite.control;
     let gw = await startGateway();
     const { client, rec } = await connectClient(gw.port);
     // The venue takes the order and never answers; its stream event is swallowed too.
@@ -247,22 +158,14 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
     ]);
     const price = '58000.75';
     client.send('D', nosFields('K-U', { symbol: 'BTCUSDT', qty: '0.3', price }));
-    let venue: SimOrderView | undefined;
-    for (let i = 0; !venue; i++) {
-      if (i > 100) throw new Error('the venue never got the order');
-      await sleep(20);
-      venue = (await sim.orders({ symbol: 'BTCUSDT' })).find((o) => o.price === price);
-    }
+    const venue = await suite.waitForVenueOrder((o) => o.price === price, { symbol: 'BTCUSDT' });
     await sleep(100); // the gateway has saved the order and the client's MsgSeqNum
-    await gw.kill('SIGKILL');
-    await client.waitClosed(5000);
+    await crash(gw, client);
     expect(client.received.filter((m) => m.msgType === '8' && m.get(11) === 'K-U')).toEqual([]);
 
     await sim.trade({ symbol: 'BTCUSDT', side: 'sell', qty: '0.1', price });
 
-    gw = await startGateway(gw);
-    await client.reconnect(gw.port);
-    await logonAndSync(client);
+    gw = await restart(gw, client);
     await waitUntil(client, () => fillReports(client, 'K-U').length === 1, 10_000, 'fill of K-U after the restart');
     await sleep(300);
     const reports = liveReports(client, 'K-U');
@@ -294,7 +197,7 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
   });
 
   test('SIGKILL while a cancel is in flight (the venue canceled, the gateway has no reply): after the restart 150=4 carries the cancel ClOrdID', async () => {
-    const sim = simProc.control;
+    const sim = suite.control;
     let gw = await startGateway();
     const { client, rec } = await connectClient(gw.port);
     const ref = { symbol: 'ETHUSDT', side: '1' as const };
@@ -311,13 +214,10 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
       await sleep(20);
     }
     await sleep(100);
-    await gw.kill('SIGKILL');
-    await client.waitClosed(5000);
+    await crash(gw, client);
     await sim.clearFaults();
 
-    gw = await startGateway(gw);
-    await client.reconnect(gw.port);
-    await logonAndSync(client);
+    gw = await restart(gw, client);
     await waitUntil(client, () => liveReports(client, 'KC-1').some((m) => m.get(150) === '4'), 10_000, 'cancel of KC-1 after the restart');
     await sleep(300);
     const reports = liveReports(client, 'KC-1');
@@ -328,9 +228,9 @@ describe('gateway SIGKILLed and restarted while the venue (simulator child) keep
   });
   test('a NewOrderSingle that arrives while the venue side is still starting is not rejected as an unknown symbol', async () => {
     // exchangeInfo hangs for 3 s: the gateway's venue start is in progress (no error yet) while the FIX side is up.
-    await simProc.control.armFaults({ kind: 'timeoutAfter', operation: 'instruments', holdMs: 3000 });
-    const gw = await startGatewayProcess({ config: config() });
-    dirs.push(gw.dir);
+    await suite.control.armFaults({ kind: 'timeoutAfter', operation: 'instruments', holdMs: 3000 });
+    const gw = await startGatewayProcess({ config: suite.config() });
+    suite.removeAfter(gw.dir);
     const { client, rec } = await connectClient(gw.port);
     client.send('D', nosFields('SU-1', { symbol: 'BTCUSDT', qty: '0.1', price: '50000' }));
     const first = await waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === 'SU-1', { timeoutMs: 15_000 });

@@ -23,11 +23,11 @@ import {
   killAllSimulators,
   nosFields,
   NosFields,
-  reportsFor,
-  statusFields,
   waitForMessage,
   waitUntil,
 } from '../support/gateway-e2e';
+import { bidLadder, execType, usePerTestReports } from '../support/per-test-reports';
+import { fieldsOf as f, requestStatus } from '../support/venue-crash-suite';
 
 jest.setTimeout(30_000);
 
@@ -35,21 +35,12 @@ let gw: GatewayProcess;
 let client: FixTestClient;
 let rec: FixRecorder;
 let sim: SimControl;
-/** Index in rec.messages / client.received where the current test started. */
-let recFrom = 0;
-let rxFrom = 0;
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-// Resting buy orders stay on the book after their test. Each test's buy is priced above every
-// earlier one (and below the simulator's best ask, 60000.01), and external trades are limited to
-// that price: a sell trade hits the best bid first, so it can only reach the order of its test.
-let lastBid = 40000;
-function nextBid(): string {
-  lastBid += 250.25;
-  if (lastBid >= 59990) throw new Error('out of bid prices');
-  return lastBid.toFixed(2).replace(/\.?0+$/, '');
-}
+// Resting buys stay on the book: each test's buy is above every earlier one and external sells are
+// limited to it (a sell hits the best bid first), so a trade reaches only the order of its test.
+const nextBid = bidLadder({ limit: 59990 });
 
 /** An external seller takes `qty` at `price` (only bids at or above it). */
 function sell(qty: string, price: string) {
@@ -74,10 +65,8 @@ beforeAll(async () => {
   await client.logon({ heartBtInt: 30 });
 });
 
-beforeEach(() => {
-  recFrom = rec.messages.length;
-  rxFrom = client.received.length;
-});
+const thisTest = usePerTestReports(() => client, () => rec, 5000);
+const { er, live, fillsOf } = thisTest;
 
 afterEach(async () => {
   await sim?.clearFaults().catch(() => undefined);
@@ -96,35 +85,8 @@ function nos(clOrdId: string, f: NosFields, opts: Parameters<FixTestClient['send
   client.send('D', nosFields(clOrdId, f), opts);
 }
 
-/** The first ER of this test for `clOrdId` (11 or 41) matching `pred`. */
-function er(clOrdId: string, pred: (m: FixMsg) => boolean = () => true, timeoutMs = 5000): Promise<FixMsg> {
-  return waitForMessage(client, (m) => m.msgType === '8' && (m.get(11) === clOrdId || m.get(41) === clOrdId) && pred(m), {
-    from: rxFrom,
-    timeoutMs,
-    what: `ER for ${clOrdId}`,
-  });
-}
-
-const execType = (t: string) => (m: FixMsg) => m.get(150) === t && m.get(20) === '0';
-
-/** Live ERs (20=0) of this test for `clOrdId`. */
-function live(clOrdId: string): FixMsg[] {
-  return reportsFor(client, clOrdId, rxFrom).filter((m) => m.get(20) === '0');
-}
-
-function fillsOf(clOrdId: string): FixMsg[] {
-  return live(clOrdId).filter((m) => m.get(150) === '1' || m.get(150) === '2');
-}
-
 /** Sends an OrderStatusRequest and returns its reply (20=3). */
-async function status(clOrdId: string, o: { symbol?: string; side?: '1' | '2' } = {}): Promise<FixMsg> {
-  const from = client.received.length;
-  client.send('H', statusFields(clOrdId, o));
-  return waitForMessage(client, (m) => m.msgType === '8' && m.get(11) === clOrdId && m.get(20) === '3', {
-    from,
-    what: `status reply for ${clOrdId}`,
-  });
-}
+const status = (clOrdId: string, o: { symbol?: string; side?: '1' | '2' } = {}) => requestStatus(client, clOrdId, o);
 
 /** Places a resting limit order and waits for its 150=0; returns that ER. */
 async function resting(clOrdId: string, f: NosFields): Promise<FixMsg> {
@@ -138,15 +100,8 @@ async function venueOrder(orderId: string): Promise<SimOrderView> {
   return o;
 }
 
-/** Fields of a FIX message as an object, for toMatchObject. */
-function f(m: FixMsg, ...tags: number[]): Record<number, string | undefined> {
-  const out: Record<number, string | undefined> = {};
-  for (const t of tags) out[t] = m.get(t);
-  return out;
-}
-
 function checkInvariants(): void {
-  expectFixInvariants(rec, recFrom);
+  expectFixInvariants(rec, thisTest.recFrom);
 }
 
 // ------------------------------------------------------------------------------------ tests
@@ -240,7 +195,7 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     expect((await venueOrder(ack.get(37)!)).status).toBe('canceled');
     // A further cancel is "too late" (terminal), not "already pending".
     client.send('F', cancelFields('CX-5-D', 'CX-5'));
-    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CX-5-D', { from: rxFrom, what: '35=9 for CX-5-D' });
+    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CX-5-D', { from: thisTest.rxFrom, what: '35=9 for CX-5-D' });
     expect(rej.get(102)).toBe('0');
     checkInvariants();
   });
@@ -336,7 +291,7 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
 
   test('cancel rejects: unknown order → 35=9 434=1 102=1 39=8 37=NONE; filled order → 102=0 (too late) with 39=2', async () => {
     client.send('F', cancelFields('CR-U-C', 'CR-UNKNOWN'));
-    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-U-C', { from: rxFrom });
+    const unknown = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-U-C', { from: thisTest.rxFrom });
     expect(f(unknown, 11, 41, 434, 102, 39, 37)).toEqual({ 11: 'CR-U-C', 41: 'CR-UNKNOWN', 434: '1', 102: '1', 39: '8', 37: 'NONE' });
     expect(unknown.get(58)).toMatch(/CR-UNKNOWN/);
 
@@ -345,7 +300,7 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     await sell('0.05', px);
     await er('CR-F', execType('2'));
     client.send('F', cancelFields('CR-F-C', 'CR-F'));
-    const late = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-F-C', { from: rxFrom });
+    const late = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-F-C', { from: thisTest.rxFrom });
     expect(f(late, 11, 41, 434, 102, 39, 37)).toEqual({ 11: 'CR-F-C', 41: 'CR-F', 434: '1', 102: '0', 39: '2', 37: ack.get(37) });
     expect(late.get(58)).toMatch(/filled/i);
     checkInvariants();
@@ -361,7 +316,7 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     await sleep(100);
     expect(live('CR-V').map((m) => m.get(150))).toEqual(['0']);
     client.send('F', cancelFields('CR-V-C', 'CR-V'));
-    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-V-C', { from: rxFrom });
+    const rej = await waitForMessage(client, (m) => m.msgType === '9' && m.get(11) === 'CR-V-C', { from: thisTest.rxFrom });
     expect(f(rej, 11, 41, 434, 102)).toEqual({ 11: 'CR-V-C', 41: 'CR-V', 434: '1', 102: '0' });
     const fill = await er('CR-V', execType('2'));
     expect(f(fill, 32, 31, 14, 151, 39, 6)).toEqual({ 32: '0.07', 31: px, 14: '0.07', 151: '0', 39: '2', 6: px });
@@ -411,7 +366,7 @@ describe('gateway end to end: FIX client → gateway process → HashKey simulat
     expect(after.find((o) => o.price === px)!.orderId).toBe(ack.get(37));
     // No reply to the resends (no reject, no second ack), and the session stays up.
     expect(live('PD-1').map((m) => m.get(150))).toEqual(['0']);
-    expect(client.received.slice(rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
+    expect(client.received.slice(thisTest.rxFrom).filter((m) => ['3', 'j', '5', '9'].includes(m.msgType))).toEqual([]);
     expect(client.closedNow).toBe(false);
 
     // A PossDup NewOrderSingle the gateway has never seen is a new order: placed once.

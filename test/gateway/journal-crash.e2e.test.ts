@@ -13,61 +13,14 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { FixTestClient } from '../support/fix-test-client';
-import { GatewayProcess, journalPath, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
-import {
-  CLIENT_COMP_ID,
-  FixRecorder,
-  GATEWAY_COMP_ID,
-  SimulatorProcess,
-  autoAnswerResendRequests,
-  expectFixInvariants,
-  fileSize,
-  gatewayConfig,
-  killAllSimulators,
-  logonAndSync,
-  nosFields,
-  startSimulatorProcess,
-  waitUntil,
-} from '../support/gateway-e2e';
+import { GatewayProcess, journalPath } from '../support/gateway-process';
+import { CLIENT_COMP_ID, GATEWAY_COMP_ID, expectFixInvariants, fileSize, logonAndSync, nosFields, waitUntil } from '../support/gateway-e2e';
+import { sleep, useVenueCrashSuite } from '../support/venue-crash-suite';
 
 jest.setTimeout(90_000);
 
-let simProc: SimulatorProcess;
-const dirs: string[] = [];
-const clients: FixTestClient[] = [];
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
-beforeAll(async () => {
-  simProc = await startSimulatorProcess();
-});
-afterEach(async () => {
-  for (const c of clients.splice(0)) c.destroy();
-  await killAllGateways();
-  await simProc?.control.clearFaults().catch(() => undefined);
-});
-afterAll(async () => {
-  await killAllGateways();
-  await simProc?.stop().catch(() => undefined);
-  await killAllSimulators();
-  for (const d of dirs) removeDir(d);
-});
-
-async function startGateway(prev?: GatewayProcess): Promise<GatewayProcess> {
-  const config = gatewayConfig({ VenueRestUrl: simProc.restUrl, VenueWsUrl: simProc.wsUrl, VenueRateLimitOrders: 1000, VenueRateLimitQueries: 1000 });
-  const gw = await startGatewayProcess({ config, dir: prev?.dir, ports: prev ? [...prev.ports] : undefined });
-  if (!prev) dirs.push(gw.dir);
-  await gw.waitForLog((e) => e.msg === 'venue ready', 10_000);
-  return gw;
-}
-
-async function connectClient(port: number): Promise<{ client: FixTestClient; rec: FixRecorder }> {
-  const client = await FixTestClient.connect({ port, senderCompId: CLIENT_COMP_ID, targetCompId: GATEWAY_COMP_ID });
-  clients.push(client);
-  const rec = new FixRecorder(client);
-  autoAnswerResendRequests(client);
-  await logonAndSync(client);
-  return { client, rec };
-}
+const suite = useVenueCrashSuite({ session: { VenueRateLimitOrders: 1000, VenueRateLimitQueries: 1000 } });
+const { startGateway, connectClient } = suite;
 
 /** 150=0 reports per ClOrdID, PossDup resends of one already received dropped; throws on an ExecID sent twice without PossDup. */
 function acks(client: FixTestClient): Map<string, number> {
@@ -89,7 +42,7 @@ function acks(client: FixTestClient): Map<string, number> {
 const journalOf = (gw: GatewayProcess) => journalPath(gw.storeDir, GATEWAY_COMP_ID, CLIENT_COMP_ID);
 
 test('power loss after the overlapped pre-save was written, before its flush: the resent order gets the same venue id, is refused as a reuse and found, never placed twice', async () => {
-  const sim = simProc.control;
+  const sim = suite.control;
   let gw = await startGateway();
   const { client, rec } = await connectClient(gw.port);
   await sleep(300); // the Logon's records are flushed
@@ -131,7 +84,7 @@ test('power loss after the overlapped pre-save was written, before its flush: th
 });
 
 test('SIGKILL at arbitrary instants in a stream of orders: each order at the venue once, each acked once, seqnums continue', async () => {
-  const sim = simProc.control;
+  const sim = suite.control;
   let gw = await startGateway();
   const { client, rec } = await connectClient(gw.port);
   const sent: { clOrdId: string; price: string }[] = [];
