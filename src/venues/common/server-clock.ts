@@ -12,6 +12,13 @@ export interface ServerClockOptions {
 export class ServerClock {
   /** Venue time minus local time, ms. */
   offsetMs = 0;
+  /**
+   * The lowest and highest offsets ever signed with (0 until the first sync): a request signed
+   * at local time t carried a timestamp within t + [lowestOffsetMs, highestOffsetMs], which is what a
+   * search for an order by its send time must translate into venue time.
+   */
+  lowestOffsetMs = 0;
+  highestOffsetMs = 0;
   private lastSyncAt: number | undefined;
   private inFlight: Promise<number> | undefined;
   private readonly resyncEveryMs: number;
@@ -69,6 +76,8 @@ export class ServerClock {
     const server = await this.fetchServerTime();
     const received = this.local();
     this.offsetMs = Math.round(server - (sent + received) / 2);
+    this.lowestOffsetMs = Math.min(this.lowestOffsetMs, this.offsetMs);
+    this.highestOffsetMs = Math.max(this.highestOffsetMs, this.offsetMs);
     return this.offsetMs;
   }
 }

@@ -190,7 +190,7 @@ export class ZerocapAdapter implements VenueAdapter {
       return order;
     }
     if (ref.sentBetween !== undefined && ref.clientOrderId) {
-      const found = await this.search.find({ clientOrderId: ref.clientOrderId, symbol: ref.symbol, ...zerocapSearchWindow(ref.sentBetween) });
+      const found = await this.search.find({ clientOrderId: ref.clientOrderId, symbol: ref.symbol, ...zerocapSearchWindow(ref.sentBetween, this.rest.signedOffsetRangeMs()) });
       this.track(found.venueOrderId, ref.clientOrderId);
       return found;
     }
@@ -331,12 +331,14 @@ export class ZerocapAdapter implements VenueAdapter {
 
 /**
  * Where, in venue time, an order whose request we sent within `sent` (our clock) can have been
- * created. The venue takes a request only while its signed timestamp (our clock at the send,
- * floored to the second) is within ±30 s of its own clock, and a request no longer in that window
- * cannot execute: so the venue's createdAt lies within 30 s of our send time either way, whatever
- * the skew between the clocks of a request it accepted. The margin covers the floored second and
- * the venue's time to execute after its check.
+ * created. We sign with our estimate of the venue's clock (our clock + an offset, measured on
+ * get_time; `offsets`: every offset signed with so far), and the venue takes a request only while
+ * that timestamp (floored to the second) is within ±30 s of its own clock; a request no longer in
+ * that window cannot execute. So the venue's createdAt lies within 30 s of our send time shifted by
+ * the offset in use then, whatever its true clock. The margin covers the floored second and the
+ * venue's time to execute after its check.
  */
-export function zerocapSearchWindow(sent: { from: number; to: number }): { from: number; to: number } {
-  return { from: sent.from - ZEROCAP_TIMESTAMP_WINDOW_MS - ZEROCAP_SEARCH_MARGIN_MS, to: sent.to + ZEROCAP_TIMESTAMP_WINDOW_MS + ZEROCAP_SEARCH_MARGIN_MS };
+export function zerocapSearchWindow(sent: { from: number; to: number }, offsets: { lowest: number; highest: number } = { lowest: 0, highest: 0 }): { from: number; to: number } {
+  const slack = ZEROCAP_TIMESTAMP_WINDOW_MS + ZEROCAP_SEARCH_MARGIN_MS;
+  return { from: sent.from + offsets.lowest - slack, to: sent.to + offsets.highest + slack };
 }

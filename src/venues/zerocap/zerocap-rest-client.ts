@@ -108,6 +108,11 @@ export class ZerocapRestClient {
   venueNow(): number {
     return this.clock.now();
   }
+  /** The range of offsets (venue − our clock, ms) this client has signed with: ServerClock's. */
+  signedOffsetRangeMs(): { lowest: number; highest: number } {
+    return { lowest: this.clock.lowestOffsetMs, highest: this.clock.highestOffsetMs };
+  }
+
 
   /** Measures the offset to the venue's clock again (the stream's upgrade was refused). */
   async resyncClock(): Promise<void> {

@@ -105,6 +105,24 @@ describe.each([
     }
   });
 
+  it('an order whose create outcome was unknown is found by its send window: the window is read in the venue clock (review: searched ±35 s of our clock, it missed an order stamped 40 s off and proved it absent)', async () => {
+    const adapter = new ZerocapAdapter({ restUrl, wsUrl: sim.wsUrl, apiKey: KEY, apiSecret: SECRET }, undefined, { stream: { connectTimeoutMs: 2000 } });
+    try {
+      await adapter.start(); // signs with the venue's time from here
+      const o = fokBuy();
+      const from = Date.now();
+      const placed = await adapter.placeOrder(o);
+      const to = Date.now();
+      // As the resolver asks after a create whose reply was lost: no venue id, our clock's send span.
+      const found = await adapter.getOrder({ clientOrderId: o.clientOrderId, symbol: o.symbol, sentBetween: { from, to } });
+      expect(found.clientOrderId).toBe(o.clientOrderId);
+      expect(found.venueOrderId).toBe(placed.venueOrderId);
+      expect(atVenue(o.clientOrderId)).toHaveLength(1);
+    } finally {
+      await adapter.stop();
+    }
+  });
+
   it('a stream reconnect refused (401) after the venue clock jumped resynchronises and comes back up', async () => {
     sim.faults.clear();
     const states: StreamState[] = [];

@@ -4,7 +4,7 @@
 // scan. No sockets: the adapter is never started, its REST client's fetchOrders is replaced.
 
 import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
-import { ZerocapAdapter } from '../../../src/venues/zerocap/zerocap-adapter';
+import { ZerocapAdapter, zerocapSearchWindow } from '../../../src/venues/zerocap/zerocap-adapter';
 import { ZEROCAP_TIMESTAMP_WINDOW_MS } from '../../../src/venues/zerocap/zerocap-constants';
 import type { ZerocapOrderFilter, ZerocapOrderPage } from '../../../src/venues/zerocap/zerocap-rest-client';
 import { OrderNotFound, OutcomeUnknown, VenueOrder } from '../../../src/venues/venue';
@@ -213,5 +213,18 @@ describe('Zerocap lookups at the same time share scans', () => {
     );
     expect(all.map((r) => (r.status === 'rejected' ? r.reason.constructor.name : 'found'))).toEqual(['OutcomeUnknown', 'OutcomeUnknown', 'OutcomeUnknown']);
     expect(fake.requests).toHaveLength(1);
+  });
+});
+
+describe('zerocapSearchWindow: the send span in venue time', () => {
+  const slack = ZEROCAP_TIMESTAMP_WINDOW_MS + 5_000;
+  it('without a measured offset: our send span ± the 30 s window and the margin', () => {
+    expect(zerocapSearchWindow({ from: 1_000_000, to: 1_002_000 })).toEqual({ from: 1_000_000 - slack, to: 1_002_000 + slack });
+  });
+  it('shifted by every offset signed with: the lowest widens the start, the highest the end', () => {
+    expect(zerocapSearchWindow({ from: 1_000_000, to: 1_002_000 }, { lowest: -40_000, highest: 90_000 })).toEqual({
+      from: 1_000_000 - 40_000 - slack,
+      to: 1_002_000 + 90_000 + slack,
+    });
   });
 });
