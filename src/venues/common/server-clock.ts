@@ -64,7 +64,14 @@ export class ServerClock {
     } catch (err) {
       if (!isRefusal(err)) throw err;
       const before = this.offsetMs;
-      await this.sync();
+      try {
+        await this.sync();
+      } catch (syncErr) {
+        // The refusal proves nothing ran: that stays the answer (a clean reject), not the time
+        // request's failure, which a caller would take for an unknown outcome.
+        on.syncFailed?.(syncErr);
+        throw err;
+      }
       on.resynced?.(this.offsetMs, before);
       return attempt();
     }

@@ -51,4 +51,24 @@ describe('ServerClock', () => {
     expect(clock.offsetMs).toBe(500);
     expect(clock.due()).toBe(false);
   });
+
+  it('a refusal whose resync fails is the answer: the refusal (nothing ran), not the time request error (review: a timed-out time endpoint turned a create known not to be placed into an unknown outcome)', async () => {
+    class Refused extends Error {}
+    const syncErrors: unknown[] = [];
+    const clock = new ServerClock(() => 0, async () => {
+      throw new Error('time endpoint timed out');
+    });
+    let attempts = 0;
+    const result = clock.signed(
+      async () => {
+        attempts++;
+        throw new Refused('timestamp outside recvWindow');
+      },
+      (e) => e instanceof Refused,
+      { syncFailed: (e) => syncErrors.push(e) },
+    );
+    await expect(result).rejects.toBeInstanceOf(Refused);
+    expect(attempts).toBe(1);
+    expect(syncErrors.some((e) => String((e as Error).message).includes('timed out'))).toBe(true);
+  });
 });
