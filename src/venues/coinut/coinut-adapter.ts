@@ -69,6 +69,7 @@ import {
   reasonsOf,
   toInstrument,
   tradesFromHistory,
+  uniqueTrades,
   withFills,
 } from './coinut-mapping';
 import { CoinutNotConnected, CoinutRequestOptions, CoinutWsClient } from './coinut-ws-client';
@@ -402,13 +403,13 @@ export class CoinutAdapter implements VenueAdapter {
       if (reply === undefined || !isOk(reply)) throw errorForStatus(reply ?? {}, COINUT_REQUESTS.tradeHistory);
       const rows = tradesFromHistory(reply);
       out.push(...rows);
-      if (rows.length < limit) return out;
+      if (rows.length < limit) return uniqueTrades(out);
       // Rows without a timestamp (0) say nothing about how far back the page reaches.
       const times = rows.map((r) => r.fill.time).filter((t) => t > 0);
-      if (bound !== undefined && times.length > 0 && Math.min(...times) < bound) return out;
+      if (bound !== undefined && times.length > 0 && Math.min(...times) < bound) return uniqueTrades(out);
     }
     // Truncated: without a bound that is the documented window; with one, nothing may be concluded.
-    if (bound === undefined) return out;
+    if (bound === undefined) return uniqueTrades(out);
     throw new VenueError(`Coinut trade_history: more than ${maxPages} pages since the order was sent; its absence is not proven`);
   }
 

@@ -396,13 +396,23 @@ export function tradesFromHistory(reply: CoinutJson): CoinutTrade[] {
 }
 
 /**
+ * Each trade once, by trans_id (the first copy kept). trade_history pages are read by offset,
+ * newest first: fills that come between two page reads push rows already read onto the next
+ * page, so one search can list a trade twice.
+ */
+export function uniqueTrades(trades: readonly CoinutTrade[]): CoinutTrade[] {
+  const seen = new Set<string>();
+  return trades.filter((t) => !seen.has(t.fill.fillId) && (seen.add(t.fill.fillId), true));
+}
+
+/**
  * An order that is no longer in user_open_orders, rebuilt from its trades (oldest first or not):
  * fully executed → filled; partly → canceled (a canceled and a rejected rest cannot be told apart
  * afterwards; a limit order is canceled, a market order's rest expired). undefined without trades.
  */
 export function orderFromTrades(trades: readonly CoinutTrade[], symbol: string, clientOrderId: string): VenueOrder | undefined {
   if (trades.length === 0) return undefined;
-  const sorted = [...trades].sort((a, b) => a.fill.time - b.fill.time || Number(a.fill.fillId) - Number(b.fill.fillId));
+  const sorted = uniqueTrades(trades).sort((a, b) => a.fill.time - b.fill.time || Number(a.fill.fillId) - Number(b.fill.fillId));
   const first = sorted[0];
   const fills = sorted.map((t) => t.fill);
   const filled = fills.reduce((s, f) => s.plus(f.qty), new Decimal(0));
@@ -428,7 +438,7 @@ export function orderFromTrades(trades: readonly CoinutTrade[], symbol: string, 
 
 /** The open row's order with its fills from trade_history. */
 export function withFills(order: VenueOrder, trades: readonly CoinutTrade[]): VenueOrder {
-  const fills = trades
+  const fills = uniqueTrades(trades)
     .filter((t) => t.venueOrderId === order.venueOrderId)
     .map((t) => t.fill)
     .sort((a, b) => a.time - b.time || Number(a.fillId) - Number(b.fillId));

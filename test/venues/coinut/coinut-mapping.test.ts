@@ -207,6 +207,21 @@ describe('Coinut mapping', () => {
     expect(orderFromTrades([], 'BTCUSDT', '')).toBeUndefined();
   });
 
+  it('a trade listed twice (trade_history pages read by offset overlap when fills come between them) counts once', () => {
+    // Soak finding S-coinut-5963: page 0 and page 1 both held the order's one fill (0.0025 of 0.003);
+    // summed twice it read as filled 0.005 at avg 61159.64, and the gateway's catch-up fill made up
+    // the missing 0.0005 at (61159.64 x 0.005 - 152.8991) / 0.0005 = 305798.2 after the cancel.
+    const fill = (transId: number, openQty: string) =>
+      filled(transId, '0.0025', '61159.64', openQty, { order: { client_ord_id: 5963, inst_id: 1, open_qty: openQty, order_id: 39, price: '61000', qty: '0.003', side: 'SELL', timestamp: 1482903034617491 } });
+    const page0 = tradesFromHistory({ trades: [filled(12, '1', '60000', '2', { order: { order_id: 40, qty: '3', open_qty: '2', side: 'BUY', price: '60000', inst_id: 1 } }), fill(11, '0.0005')] });
+    const page1 = tradesFromHistory({ trades: [fill(11, '0.0005')] });
+    const trades = [...page0, ...page1].filter((t) => t.venueOrderId === '39');
+    expect(orderFromTrades(trades, 'BTCUSDT', '5963')).toMatchObject({ status: 'canceled', filledQty: '0.0025', avgPrice: '61159.64' });
+    expect(orderFromTrades(trades, 'BTCUSDT', '5963')!.fills!.map((f) => f.fillId)).toEqual(['11']);
+    const open = orderFromOpenOrder({ order_id: 39, open_qty: '0.0005', price: '61000', inst_id: 1, client_ord_id: 5963, qty: '0.003', side: 'SELL' }, 'BTCUSDT');
+    expect(withFills(open, trades).fills!.map((f) => f.fillId)).toEqual(['11']);
+  });
+
   it('status words → error classes', () => {
     const cancelErr = errorForStatus({ reply: 'cancel_order', status: ['INVALID_ORDER_ID'] }, 'cancel_order');
     expect(cancelErr).toBeInstanceOf(OrderRejected);
