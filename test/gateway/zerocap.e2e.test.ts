@@ -12,6 +12,7 @@
 // ClOrdIDs); the crash describe has its own. Every test ends by checking the FIX ExecutionReport
 // invariants (fixinvariants.py's rules) over its messages, and reads the venue's view through
 // /__sim/orders.
+import { fillReports, liveReports } from '../support/venue-crash-suite';
 import { FixMsg, FixTestClient } from '../support/fix-test-client';
 import { GatewayProcess, killAllGateways, removeDir, startGatewayProcess } from '../support/gateway-process';
 import {
@@ -546,25 +547,6 @@ describe('zerocap: gateway SIGKILLed with open orders and restarted while the si
     return gw;
   }
 
-  /** Live ERs (20=0) as the client's application takes them: a PossDup copy of a report already received is dropped. */
-  function liveReports(client: FixTestClient, clOrdId: string): FixMsg[] {
-    const byExecId = new Map<string, FixMsg>();
-    const out: FixMsg[] = [];
-    for (const m of client.received) {
-      if (m.msgType !== '8' || m.get(20) !== '0' || (m.get(11) !== clOrdId && m.get(41) !== clOrdId)) continue;
-      const id = m.get(17)!;
-      const seen = byExecId.get(id);
-      if (seen) {
-        if (!m.possDup) throw new Error(`ExecID ${id} sent twice without PossDup:\n${seen}\n${m}`);
-        expect(f(m, 14, 32, 31, 39, 150, 151)).toEqual(f(seen, 14, 32, 31, 39, 150, 151));
-        continue;
-      }
-      byExecId.set(id, m);
-      out.push(m);
-    }
-    return out.sort((a, b) => Number(a.get(34)) - Number(b.get(34)));
-  }
-  const fillReports = (c: FixTestClient, cl: string) => liveReports(c, cl).filter((m) => m.get(150) === '1' || m.get(150) === '2');
 
   test('fills made while the gateway is down and after its restart are reported once each, CumQty and AvgPx correct; status and a refused cancel after the restart', async () => {
     const sim = simProc.control;
