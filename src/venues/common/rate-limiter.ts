@@ -9,8 +9,8 @@
 //
 // schedule(fn) calls fn synchronously when every budget has room and nothing that shares a budget
 // with it is already waiting (no added latency, no overtaking), otherwise queues it in FIFO order,
-// unless the budgets could not start it within maxQueueWaitMs behind the work already waiting: then
-// it is refused at once with RateLimited naming its expected wait (a count-bounded queue would refuse
+// unless it is an order or a cancel the budgets could not start within maxQueueWaitMs behind the
+// work already waiting: then it is refused at once with RateLimited naming its expected wait (a count-bounded queue would refuse
 // a one-second burst at a high budget yet let an order wait 10 s at a low one). A full queue (a
 // memory bound) also refuses at once. pause(ms) stops every class (used on a venue
 // 429/418 with the venue's wait): nothing starts until it ends, since a request sent during the
@@ -51,6 +51,14 @@ export const DEFAULT_MAX_QUEUE_WAIT_MS = 5000;
  * the process (GC, a slow disk) releasing 200 orders at once is absorbed instead of refused.
  */
 export const DEFAULT_MAX_QUEUE = 1000;
+
+/**
+ * Classes refused when the budgets could not start them within maxQueueWaitMs: an order or a cancel
+ * sent late is a stale one. A query answers whenever it runs, and the gateway's own reads (missing
+ * fills, reconciliation, unknown outcomes) must run late rather than not at all: queries wait, bounded
+ * by maxQueue only (a venue pause longer than maxQueueWaitMs still refuses them, as before).
+ */
+const STALE_WHEN_LATE: ReadonlySet<string> = new Set(['orders']);
 
 export interface ScheduleOptions {
   /** Goes ahead of queued non-urgent work of its class (a cancel); still never during a pause. */
@@ -356,7 +364,7 @@ export class RateLimiter<C extends string = string> {
         ),
       );
     }
-    const expected = this.expectedStart(c, now, opts.urgent === true);
+    const expected = STALE_WHEN_LATE.has(cls) ? this.expectedStart(c, now, opts.urgent === true) : { ms: 0, ahead: 0 };
     if (expected.ms > this.maxQueueWaitMs && expected.budget) {
       const b = expected.budget;
       const retryAfterMs = Math.max(1, expected.ms - this.maxQueueWaitMs);

@@ -324,6 +324,14 @@ describe('RateLimiter with a venue\'s budgets (RateLimits)', () => {
     rl.close();
   });
 
+  it('queries are never refused for their wait, only by the queue bound: the gateway\'s own fill and reconciliation reads must run, late or not', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'queries', limit: 2, windowMs: 1000, weights: { queries: 1 } }], maxQueue: 100 }, { maxQueueWaitMs: 5000 });
+    const ps = Array.from({ length: 40 }, (_, i) => rl.schedule('queries', () => i));
+    await jest.advanceTimersByTimeAsync(20_000);
+    await expect(Promise.all(ps)).resolves.toHaveLength(40);
+    rl.close();
+  });
+
   it('counts a pause the venue imposed into the expected wait', async () => {
     const rl = new RateLimiter({ budgets: [{ name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } }], maxQueue: 100 }, { maxQueueWaitMs: 5000 });
     rl.pause(3000);
