@@ -150,11 +150,11 @@ export interface RateBudget {
  */
 export interface RateLimits {
   budgets: readonly RateBudget[];
-  /** Requests allowed to wait (per class) in the adapter's queue before new ones are refused with RateLimited. */
+  /** Requests allowed to wait (per class) in the adapter's queue, a memory bound (time, maxQueueWaitMs, is the usual one). */
   maxQueue: number;
   /**
-   * Longest a request may wait for a pause the venue imposed (429/418 with its wait) before it is
-   * refused with RateLimited (sessions.cfg VenueMaxQueueWait). Absent: DEFAULT_MAX_QUEUE_WAIT_MS.
+   * Longest a request may wait unsent, behind the budgets or a pause the venue imposed (429/418 with
+   * its wait), before it is refused with RateLimited (sessions.cfg VenueMaxQueueWait). Absent: DEFAULT_MAX_QUEUE_WAIT_MS.
    */
   maxQueueWaitMs?: number;
   /**

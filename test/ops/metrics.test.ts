@@ -191,7 +191,7 @@ describe('venue monitor (the adapter seen at the gateway boundary)', () => {
     const m = new GatewayMetrics({ sessionsLoggedOn: () => [], venues: () => venues() });
     const mon = new VenueMonitor(m, S, 'fakevenue', 'simulator');
     venues = () => [{ session: S, venue: 'fakevenue', ready: mon.ready, streamConnected: false, queued: mon.status().queued }];
-    const limits = mon.watchRateLimits({ budgets: [{ name: 'orders', limit: 1, windowMs: 60_000, weights: { orders: 1 } }], maxQueue: 10 });
+    const limits = mon.watchRateLimits({ budgets: [{ name: 'orders', limit: 1, windowMs: 1000, weights: { orders: 1 } }], maxQueue: 10 });
     const limiter = new RateLimiter(limits);
     const ran: number[] = [];
     for (let i = 0; i < 4; i++) limiter.schedule('orders', () => ran.push(i)).catch(() => undefined);

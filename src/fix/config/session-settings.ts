@@ -38,7 +38,7 @@ export interface VenueSettings {
   exDestination?: string;
   rateLimitOrders?: number;
   rateLimitQueries?: number;
-  /** Seconds a request may wait for a venue-imposed pause (429/418) before it is refused (VenueMaxQueueWait). */
+  /** Seconds a request may wait unsent, for the venue's budget or a pause it imposed (429/418), before it is refused (VenueMaxQueueWait). */
   maxQueueWaitSeconds?: number;
   /** What a FIX Day order (59=0) becomes on a venue without Day orders; absent = rejected. */
   dayOrderTimeInForce?: 'GTC' | 'IOC' | 'FOK';

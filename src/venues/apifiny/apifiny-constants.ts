@@ -8,6 +8,7 @@
 // PART_FILLED is a final status; an order cannot be canceled while PENDING_SUBMIT.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
+import { DEFAULT_MAX_QUEUE } from '../common/rate-limiter';
 
 export const APIFINY_VENUE_NAME = 'apifiny';
 
@@ -153,7 +154,7 @@ export const APIFINY_DEFAULTS = {
 /** 20 requests/s per account ID, one budget that every endpoint counts against. */
 export const APIFINY_RATE_LIMITS: RateLimits = {
   budgets: [{ name: 'account', limit: 20, windowMs: 1000, weights: { orders: 1, queries: 1 } }],
-  maxQueue: 100,
+  maxQueue: DEFAULT_MAX_QUEUE,
 };
 /** "Request too often" names no wait: one second clears a per-second window. */
 export const APIFINY_RATE_LIMIT_WAIT_MS = 1_000;

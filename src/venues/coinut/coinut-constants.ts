@@ -9,6 +9,7 @@
 // Unix microseconds.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
+import { DEFAULT_MAX_QUEUE } from '../common/rate-limiter';
 
 export const COINUT_VENUE_NAME = 'coinut';
 
@@ -179,7 +180,7 @@ export const COINUT_RATE_LIMITS: RateLimits = {
     { name: 'orders', limit: 20, windowMs: 1000, weights: { orders: 1 } },
     { name: 'queries', limit: 10, windowMs: 1000, weights: { queries: 1 } },
   ],
-  maxQueue: 100,
+  maxQueue: DEFAULT_MAX_QUEUE,
 };
 
 export const COINUT_CAPABILITIES: VenueCapabilities = {

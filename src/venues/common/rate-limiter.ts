@@ -8,8 +8,11 @@
 // queries together, and a burst up to the limit still goes out at once.
 //
 // schedule(fn) calls fn synchronously when every budget has room and nothing that shares a budget
-// with it is already waiting (no added latency, no overtaking), otherwise queues it in FIFO order;
-// a full queue refuses at once with RateLimited. pause(ms) stops every class (used on a venue
+// with it is already waiting (no added latency, no overtaking), otherwise queues it in FIFO order,
+// unless it is an order or a cancel the budgets could not start within maxQueueWaitMs behind the
+// work already waiting: then it is refused at once with RateLimited naming its expected wait (a count-bounded queue would refuse
+// a one-second burst at a high budget yet let an order wait 10 s at a low one). A full queue (a
+// memory bound) also refuses at once. pause(ms) stops every class (used on a venue
 // 429/418 with the venue's wait): nothing starts until it ends, since a request sent during the
 // venue's pause is what turns a 429 into a 418 ban (hashkey.md, dzengi.md). Work that arrives
 // during a pause queues and starts when it ends, unless it would wait longer than maxQueueWaitMs:
@@ -29,17 +32,33 @@ export interface LimitClassOptions {
   ratePerSecond: number;
   /** Tokens available at once; default max(1, floor(ratePerSecond)). */
   burst?: number;
-  /** Requests allowed to wait for a token; beyond that schedule() rejects with RateLimited. */
+  /** Requests allowed to wait for a token (a memory bound); beyond that schedule() rejects with RateLimited. */
   maxQueue: number;
 }
 
 /**
- * Default longest wait for a venue-imposed pause (VenueMaxQueueWait). A FIX client typically gives
+ * Default longest wait in the queue, for the budgets or a venue-imposed pause (VenueMaxQueueWait). A FIX client typically gives
  * up on an order ack after a few seconds and may resend or cancel: longer than that, a queued order
  * is stale and an answer (rejected, retry after N s) serves it better. Short 429 waits (Zerocap's
  * and Apifiny's 1 s, Retry-After of a second or two) are waited out; HashKey's minute is not.
  */
 export const DEFAULT_MAX_QUEUE_WAIT_MS = 5000;
+
+/**
+ * Default cap on requests waiting per class: a memory bound only. What decides whether a request
+ * may queue is time: it is refused when the venue's budget could not start it within
+ * maxQueueWaitMs, so at 10 orders/s about 50 wait; at the simulators' 200/s, a second's stall of
+ * the process (GC, a slow disk) releasing 200 orders at once is absorbed instead of refused.
+ */
+export const DEFAULT_MAX_QUEUE = 1000;
+
+/**
+ * Classes refused when the budgets could not start them within maxQueueWaitMs: an order or a cancel
+ * sent late is a stale one. A query answers whenever it runs, and the gateway's own reads (missing
+ * fills, reconciliation, unknown outcomes) must run late rather than not at all: queries wait, bounded
+ * by maxQueue only (a venue pause longer than maxQueueWaitMs still refuses them, as before).
+ */
+const STALE_WHEN_LATE: ReadonlySet<string> = new Set(['orders']);
 
 export interface ScheduleOptions {
   /** Goes ahead of queued non-urgent work of its class (a cancel); still never during a pause. */
@@ -48,8 +67,8 @@ export interface ScheduleOptions {
 
 export interface RateLimiterOptions {
   /**
-   * Longest a request may wait for a venue-imposed pause (pause()) to end; one that would wait
-   * longer is refused with RateLimited. Default: the limits' maxQueueWaitMs, else
+   * Longest a request may wait in the queue, for the budgets or a venue-imposed pause (pause()); one
+   * that would wait longer is refused with RateLimited. Default: the limits' maxQueueWaitMs, else
    * DEFAULT_MAX_QUEUE_WAIT_MS. 0 refuses everything during a pause.
    */
   maxQueueWaitMs?: number;
@@ -69,7 +88,7 @@ export function perSecondBudget(name: string, perSecond: number, classes: readon
 export function perSecondLimits(l: { ordersPerSecond: number; queriesPerSecond: number; maxQueue?: number }): RateLimits {
   return {
     budgets: [perSecondBudget('orders', l.ordersPerSecond, ['orders']), perSecondBudget('queries', l.queriesPerSecond, ['queries'])],
-    maxQueue: l.maxQueue ?? 100,
+    maxQueue: l.maxQueue ?? DEFAULT_MAX_QUEUE,
   };
 }
 
@@ -124,6 +143,9 @@ class Window {
   private head = 0;
   private used = 0;
 
+  /** The classes this budget counts, with the weight of each. */
+  readonly counted: { q: ClassQueue; weight: number }[] = [];
+
   constructor(readonly budget: RateBudget) {}
 
   private expire(now: number): void {
@@ -152,6 +174,39 @@ class Window {
     return this.budget.windowMs; // weight > limit: refused at construction, never reached
   }
 
+  /**
+   * ms from now until the last of `demand` (weights, in the order they would start) can start, none
+   * before `from`, given the starts inside the window now: each starts once the oldest starts have
+   * left the window far enough for it to fit, exactly as waitMs() lets them run one by one.
+   */
+  projectedStartMs(now: number, from: number, demand: readonly number[]): number {
+    this.expire(now);
+    const { limit, windowMs } = this.budget;
+    const times: number[] = [];
+    const weights: number[] = [];
+    let old = this.head;
+    let next = 0;
+    let used = this.used;
+    let t = Math.max(now, from);
+    for (const w of demand) {
+      if (w <= 0) continue;
+      while (used + w - limit > 1e-9) {
+        // The oldest start still counted: one already in the window, else one projected here.
+        if (old < this.times.length) {
+          t = Math.max(t, this.times[old] + windowMs);
+          used -= this.weights[old++];
+        } else {
+          t = Math.max(t, times[next] + windowMs);
+          used -= weights[next++];
+        }
+      }
+      times.push(t);
+      weights.push(w);
+      used += w;
+    }
+    return t - now;
+  }
+
   take(now: number, weight: number): void {
     if (weight <= 0) return;
     this.times.push(now);
@@ -177,6 +232,10 @@ class ClassQueue {
 
   get length(): number {
     return this.queue.length - this.head + this.urgent.length;
+  }
+
+  get urgentLength(): number {
+    return this.urgent.length;
   }
 
   waitMs(now: number): number {
@@ -270,6 +329,7 @@ export class RateLimiter<C extends string = string> {
         const q = this.classes.get(cls)!;
         if (weight && weight > 0) {
           q.costs.push({ window: win, weight });
+          win.counted.push({ q, weight });
           counted.push(q);
         }
       }
@@ -301,6 +361,17 @@ export class RateLimiter<C extends string = string> {
         new RateLimited(
           `rate limit queue full (${cls}: ${c.length} waiting, max ${maxQueue}); not sent, retry after ${seconds(retryAfterMs)} s`,
           retryAfterMs,
+        ),
+      );
+    }
+    const expected = STALE_WHEN_LATE.has(cls) ? this.expectedStart(c, now, opts.urgent === true) : { ms: 0, ahead: 0 };
+    if (expected.ms > this.maxQueueWaitMs && expected.budget) {
+      const b = expected.budget;
+      const retryAfterMs = Math.max(1, expected.ms - this.maxQueueWaitMs);
+      return Promise.reject(
+        new RateLimited(
+          `rate limit: ${cls} would start in ${seconds(expected.ms)} s (${expected.ahead} waiting for the venue's budget ${b.name}: ${b.limit} per ${b.windowMs / 1000} s), longer than the ${this.maxQueueWaitMs / 1000} s a request may wait; not sent, retry after ${seconds(retryAfterMs)} s`,
+          Math.ceil(retryAfterMs / 1000) * 1000,
         ),
       );
     }
@@ -366,6 +437,29 @@ export class RateLimiter<C extends string = string> {
     const c = this.classes.get(name);
     if (!c) throw new Error(`rate limiter: unknown class ${name}`);
     return c;
+  }
+
+  /**
+   * When a request of class `c` queued now would start: after any pause, then behind the work
+   * waiting on each budget it counts against (for urgent work, only the urgent work of its class
+   * goes ahead of it), the worst budget deciding. O(waiting), and only on the queueing path.
+   */
+  private expectedStart(c: ClassQueue, now: number, urgent: boolean): { ms: number; ahead: number; budget?: RateBudget } {
+    const pausedMs = Math.max(0, this.pausedUntil - now);
+    let worst: { ms: number; ahead: number; budget?: RateBudget } = { ms: pausedMs, ahead: 0 };
+    for (const { window, weight } of c.costs) {
+      const demand: number[] = [];
+      let ahead = 0;
+      for (const { q, weight: wq } of window.counted) {
+        const n = q === c && urgent ? q.urgentLength : q.length;
+        ahead += n;
+        for (let i = 0; i < n; i++) demand.push(wq);
+      }
+      demand.push(weight);
+      const ms = window.projectedStartMs(now, now + pausedMs, demand);
+      if (ms > worst.ms || (ms === worst.ms && !worst.budget)) worst = { ms, ahead, budget: window.budget };
+    }
+    return worst;
   }
 
   /** True when something sharing a budget with `c` is already waiting (a new request must not overtake it). */

@@ -7,6 +7,7 @@
 // percent-encoded in the signed string and on the wire, a signed (negative for SELL) executedQty.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
+import { DEFAULT_MAX_QUEUE } from '../common/rate-limiter';
 
 export const DZENGI_VENUE_NAME = 'dzengi';
 
@@ -75,7 +76,7 @@ export const DZENGI_RATE_LIMITS: RateLimits = {
     { name: 'orders', limit: DZENGI_PUBLISHED_LIMITS.ordersPerSecond, windowMs: 1000, weights: { orders: 1 } },
   ],
   // Our choice, as for HashKey: ten seconds of order backlog is already stale for a FIX client.
-  maxQueue: 100,
+  maxQueue: DEFAULT_MAX_QUEUE,
 };
 
 /** 429 without Retry-After: the weight budget is per minute, so a minute clears it. */

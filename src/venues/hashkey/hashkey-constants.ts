@@ -3,6 +3,7 @@
 // Nothing here does I/O; the REST client, the user stream and the mapping read these tables.
 
 import type { OrderStatus, RateLimits, RejectReason, VenueCapabilities } from '../venue';
+import { DEFAULT_MAX_QUEUE } from '../common/rate-limiter';
 
 export const HASHKEY_VENUE_NAME = 'hashkey';
 
@@ -53,7 +54,7 @@ export const HASHKEY_RATE_LIMITS: RateLimits = {
     { name: 'queries', limit: 2, windowMs: 1000, weights: { queries: 1 } },
   ],
   // Our choice, not the venue's: ten seconds of order backlog is already stale for a FIX client.
-  maxQueue: 100,
+  maxQueue: DEFAULT_MAX_QUEUE,
 };
 
 /** "HTTP 429 ... wait 1 minute" (order rate limit section). */

@@ -4,6 +4,7 @@
 // Nothing here does I/O.
 
 import type { OrderStatus, RateLimits, VenueCapabilities } from '../venue';
+import { DEFAULT_MAX_QUEUE } from '../common/rate-limiter';
 
 export const ZEROCAP_VENUE_NAME = 'zerocap';
 
@@ -76,7 +77,7 @@ export const ZEROCAP_RATE_LIMITS: RateLimits = {
     { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
     { name: 'queries', limit: 10, windowMs: 1000, weights: { queries: 1 } },
   ],
-  maxQueue: 100,
+  maxQueue: DEFAULT_MAX_QUEUE,
 };
 /** The same numbers in the simulators' two-class form. */
 export const ZEROCAP_SIM_RATE_LIMITS = { ordersPerSecond: 10, queriesPerSecond: 10 } as const;

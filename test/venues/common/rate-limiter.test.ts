@@ -1,4 +1,4 @@
-import { applyRateLimitOverrides, RateLimiter } from '../../../src/venues/common/rate-limiter';
+import { applyRateLimitOverrides, perSecondLimits, RateLimiter } from '../../../src/venues/common/rate-limiter';
 import { RateLimited, RateLimits } from '../../../src/venues/venue';
 
 describe('RateLimiter', () => {
@@ -246,7 +246,8 @@ describe('RateLimiter with a venue\'s budgets (RateLimits)', () => {
       ],
       maxQueue: 100,
     };
-    const rl = new RateLimiter(limits);
+    // A minute's wait is allowed here so that the queue shows the shared budget at work.
+    const rl = new RateLimiter(limits, { maxQueueWaitMs: 120_000 });
     const started: string[] = [];
     const ps: Promise<unknown>[] = [];
     for (let i = 0; i < 4; i++) ps.push(rl.schedule('queries', () => started.push(`q${i}`)));
@@ -272,6 +273,75 @@ describe('RateLimiter with a venue\'s budgets (RateLimits)', () => {
     await jest.advanceTimersByTimeAsync(1000);
     await Promise.all([o2, q0]);
     expect(started).toEqual(['o0', 'o1', 'o2', 'q0']);
+    rl.close();
+  });
+
+  it('absorbs a burst the budget sends within maxQueueWaitMs (a process stall releasing 400 orders at once at 200/s)', async () => {
+    const rl = new RateLimiter(perSecondLimits({ ordersPerSecond: 200, queriesPerSecond: 200 }));
+    const started: number[] = [];
+    const ps = Array.from({ length: 400 }, (_, i) => rl.schedule('orders', () => started.push(i)));
+    expect(started).toHaveLength(200);
+    await jest.advanceTimersByTimeAsync(1000);
+    await expect(Promise.all(ps)).resolves.toHaveLength(400);
+    expect(started).toEqual(Array.from({ length: 400 }, (_, i) => i));
+    rl.close();
+  });
+
+  it('refuses at once, with its expected wait, a request the budget could not start within maxQueueWaitMs (HashKey 10 orders/s)', async () => {
+    const rl = new RateLimiter(
+      { budgets: [{ name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } }], maxQueue: 100 },
+      { maxQueueWaitMs: 5000 },
+    );
+    const startedAt: number[] = [];
+    const t0 = Date.now();
+    // 10 now, then 10 per second: the 60th starts at t0 + 5 s, the 61st would start at t0 + 6 s.
+    const ok = Array.from({ length: 60 }, () => rl.schedule('orders', () => startedAt.push(Date.now() - t0)));
+    let ran = false;
+    const e = await rl.schedule('orders', () => (ran = true)).catch((err) => err);
+    expect(ran).toBe(false);
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.message).toMatch(/rate limit: orders would start in 6 s \(50 waiting for the venue's budget orders: 10 per 1 s\), longer than the 5 s a request may wait; not sent, retry after 1 s/);
+    expect(e.retryAfterMs).toBe(1000);
+    await jest.advanceTimersByTimeAsync(5000);
+    await Promise.all(ok);
+    expect(Math.max(...startedAt)).toBe(5000);
+    // Once the queue has drained, orders are taken again.
+    const again = rl.schedule('orders', () => 'sent');
+    await jest.advanceTimersByTimeAsync(1000);
+    await expect(again).resolves.toBe('sent');
+    rl.close();
+  });
+
+  it('a cancel is judged by the urgent work ahead of it only, since it goes ahead of queued orders', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } }], maxQueue: 100 }, { maxQueueWaitMs: 5000 });
+    const ok = Array.from({ length: 60 }, () => rl.schedule('orders', () => 'new'));
+    await expect(rl.schedule('orders', () => 'new').catch((e) => e)).resolves.toBeInstanceOf(RateLimited);
+    const cancel = rl.schedule('orders', () => 'cancel', { urgent: true });
+    await jest.advanceTimersByTimeAsync(1000);
+    await expect(cancel).resolves.toBe('cancel');
+    await jest.advanceTimersByTimeAsync(5000);
+    await Promise.all(ok);
+    rl.close();
+  });
+
+  it('queries are never refused for their wait, only by the queue bound: the gateway\'s own fill and reconciliation reads must run, late or not', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'queries', limit: 2, windowMs: 1000, weights: { queries: 1 } }], maxQueue: 100 }, { maxQueueWaitMs: 5000 });
+    const ps = Array.from({ length: 40 }, (_, i) => rl.schedule('queries', () => i));
+    await jest.advanceTimersByTimeAsync(20_000);
+    await expect(Promise.all(ps)).resolves.toHaveLength(40);
+    rl.close();
+  });
+
+  it('counts a pause the venue imposed into the expected wait', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } }], maxQueue: 100 }, { maxQueueWaitMs: 5000 });
+    rl.pause(3000);
+    // Paused 3 s, then 10 per second: 30 start by t = 5 s; the 31st would start at 6 s.
+    const ok = Array.from({ length: 30 }, () => rl.schedule('orders', () => 'x'));
+    const e = await rl.schedule('orders', () => 'never').catch((err) => err);
+    expect(e).toBeInstanceOf(RateLimited);
+    expect(e.message).toMatch(/would start in 6 s/);
+    await jest.advanceTimersByTimeAsync(5000);
+    await expect(Promise.all(ok)).resolves.toHaveLength(30);
     rl.close();
   });
 
