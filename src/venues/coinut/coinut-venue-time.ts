@@ -48,3 +48,12 @@ export function venueTimeFromReply(reply: ReplyWithDate, localMs: number, lastOf
   }
   return { venueMs };
 }
+
+/**
+ * How far a resync must move the offset before a refused login is tried again with it. Each Date
+ * has whole seconds, so an offset read from one is off by up to ±500 ms plus half the round trip;
+ * two reads (the offset signed with and the new one) can differ by almost a second from rounding
+ * alone, more with an uneven round trip, and the login timestamp is whole seconds too. A move under
+ * 2 s (the resolution, plus a second for the round trip) is noise: the clock was not the problem.
+ */
+export const LOGIN_RETRY_MIN_OFFSET_MOVE_MS = 2_000;

@@ -23,7 +23,7 @@ import { coinutLoginRequest, coinutRestHeaders } from './coinut-auth';
 import { COINUT_DEFAULTS, COINUT_ORDER_EVENT_REPLIES, COINUT_REPLIES, COINUT_REQUESTS, COINUT_REST_PATH } from './coinut-constants';
 import { coinutMessages, CoinutJson, isOk, nonceOf, parseCoinutJson, statusWord } from './coinut-mapping';
 import { CoinutNonceAllocator } from './coinut-nonce';
-import { venueTimeFromReply } from './coinut-venue-time';
+import { LOGIN_RETRY_MIN_OFFSET_MOVE_MS, venueTimeFromReply } from './coinut-venue-time';
 import { StallTolerantTimeout, stallTolerantTimeout } from '../common/stall-tolerant-timeout';
 
 /** The request could not be sent (no logged-in link): nothing reached the venue. */
@@ -250,8 +250,9 @@ export class CoinutWsClient {
    * The opening step of every link: log in with a fresh nonce and timestamp (the venue's time as
    * we estimate it). Coinut answers every refused login with the same status word (a bad HMAC, an
    * unknown user and a timestamp outside its window alike), so a refusal reads the venue's clock
-   * again (serverTime) and logs in once more when that moved our estimate by a second or more (the
-   * timestamp is whole seconds); otherwise the clock was not the problem and the error says so.
+   * again (serverTime) and logs in once more when that moved our estimate by 2 s or more (less is
+   * the Date header's whole-second rounding: LOGIN_RETRY_MIN_OFFSET_MOVE_MS); otherwise the clock
+   * was not the problem and the error says so.
    */
   private async login(link: WsLink): Promise<void> {
     if (this.link !== undefined && this.link !== link) this.linkGone('a new link replaced it');
@@ -272,9 +273,9 @@ export class CoinutWsClient {
         this.log.error({ status: word }, 'coinut login refused');
         throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (the venue's clock could not be read to rule out a timestamp problem)`, word, word);
       }
-      if (Math.abs(offsetMs - signedWithOffset) < 1000) {
+      if (Math.abs(offsetMs - signedWithOffset) < LOGIN_RETRY_MIN_OFFSET_MOVE_MS) {
         this.log.error({ status: word, offsetMs }, 'coinut login refused');
-        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (our clock agrees with the venue's within 1 s: not a timestamp problem; check VenueAccount and the API key)`, word, word);
+        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (our clock agrees with the venue's within the Date header's resolution: not a timestamp problem; check VenueAccount and the API key)`, word, word);
       }
       this.log.warn({ status: word, offsetMs, previousOffsetMs: signedWithOffset }, 'coinut login refused: clock resynchronised, logging in again');
       reply = await this.loginOnce(link);

@@ -118,3 +118,28 @@ describe('a REST reply that is not the venue clock just now does not move the of
     expect(String((err as Error).message)).toMatch(/clock could not be read/);
   });
 });
+
+describe('Date headers have whole seconds: an offset move of 1 s is rounding (a refused login with a wrong key)', () => {
+  // Our clock stands still in the middle of a second, so the offset the Date gives is exact.
+  const at = () => Math.floor(Date.now() / 1000) * 1000 + 500;
+
+  it('the Date reads 1 s ahead of ours (offset 0 → 1 s): no second login, a credentials error', async () => {
+    const now = at();
+    mode = { kind: 'rewrite', dateMs: () => now + 1_000 - 500 };
+    const { c, warnings } = make({ key: WRONG_KEY, clock: () => now });
+    const err = await c.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationFailed);
+    expect(warnings).not.toContain(SECOND_LOGIN);
+    expect(String((err as Error).message)).toMatch(/not a timestamp problem/);
+  });
+
+  it('the Date reads 3 s ahead of ours (offset 0 → 3 s): a second login with the venue time', async () => {
+    const now = at();
+    mode = { kind: 'rewrite', dateMs: () => now + 3_000 - 500 };
+    const { c, warnings } = make({ key: WRONG_KEY, clock: () => now });
+    const err = await c.start().catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(AuthenticationFailed);
+    expect(warnings).toContain(SECOND_LOGIN);
+    expect(String((err as Error).message)).toMatch(/also with the venue's time/);
+  });
+});
