@@ -261,6 +261,8 @@ export class FileOrderBook implements JournalOwner {
   private carried: { p: Promise<void>; epoch: number; result: Promise<void> } | undefined;
   /** Recalls run one after another, so their effects come in the order they were asked for. */
   private recalls: Promise<void> = Promise.resolve();
+  /** Ids messages waiting for their handler need (see pin), with how many pins each has. */
+  private readonly pinned = new Map<string, number>();
 
   constructor(
     readonly dir: string,
@@ -857,7 +859,7 @@ export class FileOrderBook implements JournalOwner {
       const o = this.orders.get(e.key);
       const loc = this.locations.get(e.key);
       if (!o || !isTerminal(o) || !loc?.full) continue;
-      if (loc.seq > this.durableSeq || this.reportsPending.has(e.key)) (later ??= []).push({ key: e.key, at: now });
+      if (loc.seq > this.durableSeq || this.reportsPending.has(e.key) || this.isPinned(e.key, o)) (later ??= []).push({ key: e.key, at: now });
       else this.evict(e.key, o, loc);
     }
     if (later) q.push(...later);
@@ -889,6 +891,32 @@ export class FileOrderBook implements JournalOwner {
     const p = this.recalls.then(() => this.recallNow(ids));
     this.recalls = p.catch(() => undefined);
     return p;
+  }
+
+  /**
+   * Keeps the orders these ids name in memory (the sweep passes them over) until the returned
+   * release is called: a message that waits its turn after its recall (RecallGate) needs them when
+   * its handler runs. Ids are matched whatever their kind: a coincidence only delays an eviction.
+   */
+  pin(ids: RecallIds): () => void {
+    const list = [...(ids.clOrdIds ?? []), ids.venueOrderId, ids.wireClientOrderId, ids.venueClientOrderId].filter((id): id is string => !!id);
+    for (const id of list) this.pinned.set(id, (this.pinned.get(id) ?? 0) + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      for (const id of list) {
+        const n = this.pinned.get(id)! - 1;
+        if (n === 0) this.pinned.delete(id);
+        else this.pinned.set(id, n);
+      }
+    };
+  }
+
+  private isPinned(key: string, o: GatewayOrder): boolean {
+    if (this.pinned.size === 0) return false;
+    const p = this.pinned;
+    return p.has(key) || p.has(o.clOrdId) || (!!o.venueOrderId && p.has(o.venueOrderId)) || (!!o.wireClientOrderId && p.has(o.wireClientOrderId)) || (o.cancelClOrdIds ?? []).some((id) => p.has(id));
   }
 
   /** Whether an evicted order may hold this venue order id (errs on "yes": about (ids in the index) / 2^64, see evicted-index.ts). */

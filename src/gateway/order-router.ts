@@ -68,7 +68,7 @@ export class OrderRouter {
    * matching can never pick the other one.
    */
   private readonly lanes = new Map<string, Promise<void>>();
-  private readonly gate = new RecallGate((err) => this.logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
+  private readonly gate = new RecallGate({ recall: (ids) => this.book.recall(ids), pin: (ids) => this.book.pin(ids) }, (err) => this.logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
   private readonly outcomeWaiters = new Map<string, (() => void)[]>();
 
   constructor(
@@ -130,7 +130,7 @@ export class OrderRouter {
 
   onNewOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {
     return this.gate.run(
-      () => this.book.recall({ clOrdIds: [msg.get(11)] }),
+      { clOrdIds: [msg.get(11)] },
       () => this.newOrder(msg, session),
       // Its ClOrdID may name an order we cannot read (a resend of a filled order): never placed blind.
       () => this.rejectUnreadable(msg),
@@ -138,15 +138,15 @@ export class OrderRouter {
   }
 
   onCancel(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.cancel(msg)));
+    return Promise.resolve(this.gate.run({ clOrdIds: [msg.get(41), msg.get(11)] }, () => this.cancel(msg)));
   }
 
   onStatusRequest(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }), () => this.statusRequest(msg)));
+    return Promise.resolve(this.gate.run({ clOrdIds: [msg.get(11)], venueOrderId: msg.get(37) }, () => this.statusRequest(msg)));
   }
 
   rejectReplace(msg: FixMessage): Promise<void> {
-    return Promise.resolve(this.gate.run(() => this.book.recall({ clOrdIds: [msg.get(41), msg.get(11)] }), () => this.replaceRejected(msg)));
+    return Promise.resolve(this.gate.run({ clOrdIds: [msg.get(41), msg.get(11)] }, () => this.replaceRejected(msg)));
   }
 
   private newOrder(msg: FixMessage, session: SessionHandle): Promise<void> | void {

@@ -34,7 +34,7 @@ export class OrderUpdater {
     private readonly logger: Logger,
   ) {
     committer.onChange((o) => this.onOrderChanged(o));
-    this.gate = new RecallGate((err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
+    this.gate = new RecallGate(book, (err) => logger.error({ err: (err as Error)?.message ?? String(err) }, 'an evicted order could not be read back'));
   }
 
   /**
@@ -46,7 +46,7 @@ export class OrderUpdater {
    */
   onVenueEvent(event: OrderEvent): void {
     // A late event for an order that has left memory brings it back first (in event order).
-    void this.gate.run(() => this.book.recall({ venueOrderId: event.venueOrderId, wireClientOrderId: event.clientOrderId }), () => this.routeEvent(event));
+    void this.gate.run({ venueOrderId: event.venueOrderId, wireClientOrderId: event.clientOrderId }, () => this.routeEvent(event));
   }
 
   private routeEvent(event: OrderEvent): void {

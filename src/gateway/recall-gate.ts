@@ -2,30 +2,46 @@
 // (FileOrderBook.recall, an asynchronous read): while nothing waits, a message is handled at once,
 // synchronously, as before; once one waits for its recall, the ones behind it wait their turn.
 //
-// Whether a message needs a recall is asked again when its turn comes: an order that was in memory
-// when the message arrived may have left it while the message waited (its grace period over), and
-// its handler would then not know it (a status request answered "unknown order" after the order's
-// fills, a venue event kept as one for an order not known yet).
+// A message that waits pins the ids it names (FileOrderBook.pin) until its handler has run: the
+// book sweeps terminal orders out after their grace period, and without the pin an order recalled
+// for the message, or in memory when it arrived, could leave again before its handler, which would
+// then not know it (a status request answered "unknown order" after the order's fills, a venue
+// event kept as one for an order not known yet). Whether a message needs a recall is still asked
+// again when its turn comes: cheap when nothing is wanted, and it does not rely on the pin alone.
+
+import { RecallIds } from './file-order-book';
 
 /** Recalls made for one message when its turn comes, at most (an id whose hash hits but whose record is another order's asks every time). */
 const MAX_RECALLS_AT_TURN = 2;
+
+/** What the gate needs of the book. */
+export interface RecallingBook {
+  /** Brings back the evicted orders the ids may name; undefined: none to read. */
+  recall(ids: RecallIds): Promise<void> | undefined;
+  /** Keeps the orders the ids name in memory until the returned release is called. */
+  pin(ids: RecallIds): () => void;
+}
 
 export class RecallGate {
   /** Resolves when the last waiting message has been handed to its handler. */
   private tail: Promise<void> | undefined;
 
-  constructor(private readonly onRecallError: (err: unknown) => void) {}
+  constructor(
+    private readonly book: RecallingBook,
+    private readonly onRecallError: (err: unknown) => void,
+  ) {}
 
   /**
-   * `recall` brings back the evicted orders the message names (undefined: none to read); it is
-   * called on arrival and again at the message's turn. `failed`: what to do instead of `handle`
-   * when a recall fails (the order may be known but cannot be read); without it the message is
-   * handled as if no evicted order had the ids.
+   * Recalls the evicted orders `ids` may name (on arrival, and again at the message's turn), then
+   * calls `handle`. `failed`: what to do instead of `handle` when a recall fails (the order may be
+   * known but cannot be read); without it the message is handled as if no evicted order had the ids.
    */
-  run<T>(recall: () => Promise<void> | undefined, handle: () => T, failed?: (err: unknown) => T): T | Promise<Awaited<T>> {
+  run<T>(ids: RecallIds, handle: () => T, failed?: (err: unknown) => T): T | Promise<Awaited<T>> {
     const before = this.tail;
-    const first = recall();
+    const first = this.book.recall(ids);
     if (first === undefined && before === undefined) return handle();
+    // Released once the handler has been called: what it looks up synchronously is there.
+    const unpin = this.book.pin(ids);
     let started!: () => void;
     const tail = new Promise<void>((resolve) => (started = resolve));
     this.tail = tail;
@@ -38,15 +54,19 @@ export class RecallGate {
       });
     const recalled = first === undefined ? undefined : settled(first);
     return Promise.all([before, recalled]).then(async (): Promise<Awaited<T>> => {
-      // Its turn: what it names may have left memory while it waited.
+      // Its turn: what it names should be in memory (pinned); asked again all the same.
       for (let i = 0; i < MAX_RECALLS_AT_TURN && error === undefined; i++) {
-        const again = recall();
+        const again = this.book.recall(ids);
         if (again === undefined) break;
         await settled(again);
       }
       if (this.tail === tail) this.tail = undefined;
       started();
-      return (error !== undefined && failed ? failed(error.err) : handle()) as Awaited<T>;
+      try {
+        return (error !== undefined && failed ? failed(error.err) : handle()) as Awaited<T>;
+      } finally {
+        unpin();
+      }
     });
   }
 }

@@ -4,7 +4,8 @@
 // was then unknown to its handler: an OrderStatusRequest about a filled or canceled order got
 // "Unknown order" (20=3 150=8 39=8 CumQty 0) after its fills (the five-venue soak: orders ending
 // 39=8 at CumQty 0 that the venue had filled, on every venue), and a venue event was kept as one
-// for an order not known yet.
+// for an order not known yet. The gate now pins what a waiting message names, so the order stays in
+// memory through the sweep (recall-gate-pin.test.ts for the unit-level interleavings).
 import { FileOrderBook } from '../../src/gateway/file-order-book';
 import { Harness, cancelReq, nos, startHarness, statusReq, tick } from '../support/gateway-harness';
 
@@ -90,7 +91,7 @@ async function setUp() {
   };
 }
 
-test('a status request that arrived while its order was in memory, waiting behind a recall while the order is evicted: answered with the order, not "unknown order"', async () => {
+test('a status request that arrived while its order was in memory, waiting behind a recall past the order’s grace period: answered with the order, not "unknown order"', async () => {
   const { a1, sweep, pass, holdRecalls, releaseRecalls } = await setUp();
   h = h!;
   holdRecalls();
@@ -99,7 +100,8 @@ test('a status request that arrived while its order was in memory, waiting behin
   const a1Status = h.deliver(statusReq('A1')); // A1 in memory now: waits behind B1's recall
   pass(1_000); // A1's grace is over too
   await sweep();
-  expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeUndefined();
+  // Its message waits: the gate pinned it, the sweep passed it over (before the pin it left memory here).
+  expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeDefined();
   releaseRecalls();
   await Promise.all([b1Status, a1Status]);
   await h.session.until((s) => s.slice(from).filter((m) => m.get(20) === '3').length === 2, 2000, 'both status replies');
@@ -107,7 +109,7 @@ test('a status request that arrived while its order was in memory, waiting behin
   expect(replies.map((m) => `${m.get(11)} 39=${m.get(39)} 37=${m.get(37)}`)).toEqual([`B1 39=4 37=${h.book.get('B1')!.venueOrderId}`, `A1 39=4 37=${a1.venueOrderId}`]);
 });
 
-test('a venue event that arrived while its order was in memory, waiting behind another event\'s recall while the order is evicted: applied to the order, not kept as one for an unknown order', async () => {
+test('a venue event that arrived while its order was in memory, waiting behind another event\'s recall past the order’s grace period: applied to the order, not kept as one for an unknown order', async () => {
   const { a1, b1VenueOrderId, sweepByOrder, pass, holdRecalls, releaseRecalls } = await setUp();
   h = h!;
   holdRecalls();
@@ -118,7 +120,8 @@ test('a venue event that arrived while its order was in memory, waiting behind a
   h.venue.emit({ kind: 'fill', clientOrderId: a1.venueClientOrderId, venueOrderId: a1.venueOrderId!, rawStatus: 'PARTIALLY_CANCELED', time: t, cumQty: '0.5', source: 'stream', fill: { fillId: 'a1-late', qty: '0.5', price: '100', time: t } });
   pass(1_000); // A1's grace is over
   await sweepByOrder();
-  expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeUndefined();
+  // Its message waits: the gate pinned it, the sweep passed it over (before the pin it left memory here).
+  expect(h.book.byVenueClientOrderId(a1.venueClientOrderId)).toBeDefined();
   releaseRecalls();
   await h.session.until((s) => s.slice(from).some((m) => m.get(11) === 'A1'), 2000, 'the late fill of A1');
   const reports = h.session.sent.slice(from).filter((m) => m.get(11) === 'A1');

@@ -23,6 +23,7 @@ import { coinutLoginRequest, coinutRestHeaders } from './coinut-auth';
 import { COINUT_DEFAULTS, COINUT_ORDER_EVENT_REPLIES, COINUT_REPLIES, COINUT_REQUESTS, COINUT_REST_PATH } from './coinut-constants';
 import { coinutMessages, CoinutJson, isOk, nonceOf, parseCoinutJson, statusWord } from './coinut-mapping';
 import { CoinutNonceAllocator } from './coinut-nonce';
+import { LOGIN_RETRY_MIN_OFFSET_MOVE_MS, venueTimeFromReply } from './coinut-venue-time';
 import { StallTolerantTimeout, stallTolerantTimeout } from '../common/stall-tolerant-timeout';
 
 /** The request could not be sent (no logged-in link): nothing reached the venue. */
@@ -249,8 +250,9 @@ export class CoinutWsClient {
    * The opening step of every link: log in with a fresh nonce and timestamp (the venue's time as
    * we estimate it). Coinut answers every refused login with the same status word (a bad HMAC, an
    * unknown user and a timestamp outside its window alike), so a refusal reads the venue's clock
-   * again (serverTime) and logs in once more when that moved our estimate by a second or more (the
-   * timestamp is whole seconds); otherwise the clock was not the problem and the error says so.
+   * again (serverTime) and logs in once more when that moved our estimate by 2 s or more (less is
+   * the Date header's whole-second rounding: LOGIN_RETRY_MIN_OFFSET_MOVE_MS); otherwise the clock
+   * was not the problem and the error says so.
    */
   private async login(link: WsLink): Promise<void> {
     if (this.link !== undefined && this.link !== link) this.linkGone('a new link replaced it');
@@ -263,15 +265,17 @@ export class CoinutWsClient {
       try {
         offsetMs = await this.venueClock.sync();
       } catch (err) {
-        this.log.warn({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code }, 'coinut server time: resync after a refused login failed');
+        // Our own VenueError says why a reply was not used (no secret in it); others by name and code only.
+        const reason = err instanceof VenueError && !(err instanceof OutcomeUnknown) ? err.message : undefined;
+        this.log.warn({ error: (err as Error)?.name, code: (err as { code?: unknown })?.code, reason }, 'coinut server time: resync after a refused login failed');
       }
       if (offsetMs === undefined) {
         this.log.error({ status: word }, 'coinut login refused');
         throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (the venue's clock could not be read to rule out a timestamp problem)`, word, word);
       }
-      if (Math.abs(offsetMs - signedWithOffset) < 1000) {
+      if (Math.abs(offsetMs - signedWithOffset) < LOGIN_RETRY_MIN_OFFSET_MOVE_MS) {
         this.log.error({ status: word, offsetMs }, 'coinut login refused');
-        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (our clock agrees with the venue's within 1 s: not a timestamp problem; check VenueAccount and the API key)`, word, word);
+        throw new AuthenticationFailed(`Coinut login refused: ${word || 'no reply'} (our clock agrees with the venue's within the Date header's resolution: not a timestamp problem; check VenueAccount and the API key)`, word, word);
       }
       this.log.warn({ status: word, offsetMs, previousOffsetMs: signedWithOffset }, 'coinut login refused: clock resynchronised, logging in again');
       reply = await this.loginOnce(link);
@@ -293,16 +297,18 @@ export class CoinutWsClient {
    * The venue's time, ms. Coinut documents no time endpoint; the best source is the `Date` header
    * of a REST reply (RFC 9110 §6.6.1: a server with a clock sends one with every 2xx/4xx reply).
    * `inst_list` is the cheapest read, and REST is signed over the body alone, so a skewed clock
-   * does not refuse it; any reply with a Date will do. Whole seconds: +500 ms for the middle.
+   * does not refuse it. Not every reply with a Date will do: see venueTimeFromReply (no 5xx, no
+   * cached reply, no jump beyond the bound). Whole seconds: +500 ms for the middle.
    */
   private async serverTime(): Promise<number> {
     const nonce = this.restNonces.take();
     const text = JSON.stringify({ request: COINUT_REQUESTS.instruments, sec_type: 'SPOT', nonce });
     try {
       const res = await this.http.request({ method: 'POST', path: COINUT_REST_PATH, headers: coinutRestHeaders(this.opts.apiKey, this.opts.username, text), body: text, idempotent: true });
-      const date = Date.parse(String(res.headers['date'] ?? ''));
-      if (!Number.isFinite(date)) throw new VenueError(`Coinut server time: the reply (HTTP ${res.status}) has no Date header`);
-      return date + 500;
+      // Only a reply that shows the venue's clock just now may move the offset every later login signs with.
+      const decision = venueTimeFromReply(res, this.clock(), this.venueClock.offsetMs);
+      if ('ignored' in decision) throw new VenueError(`Coinut server time: reply not used: ${decision.ignored}`);
+      return decision.venueMs;
     } finally {
       this.restNonces.release(nonce);
     }

@@ -3,8 +3,9 @@
 // time endpoint and one status word for every refused login, so the client reads the venue's
 // time from the Date header of a REST reply (RFC 9110: every 2xx/4xx reply of a server with a
 // clock carries one; REST requests are signed over the body only, so the skew does not refuse
-// them), and logs in again once when that moved its estimate by a second or more. A refusal with
-// the clock in step is a credentials problem and says so.
+// them), and logs in again once when that moved its estimate by 2 s or more (less is the Date
+// header's whole-second rounding). A refusal with the clock in step is a credentials problem and
+// says so.
 import http from 'node:http';
 import { CoinutAdapter } from '../../../src/venues/coinut/coinut-adapter';
 import { CoinutRunningSimulator, startCoinutSimulator } from '../../../src/venues/coinut/coinut-simulator';
