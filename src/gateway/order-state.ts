@@ -109,7 +109,11 @@ function begin(order: GatewayOrder): Work {
 }
 
 function finish(original: GatewayOrder, w: Work, time: number | undefined): Transition {
-  if (!w.dirty) return { order: original, reports: [], cancelRejects: [], fillsMissing: w.fillsMissing };
+  if (!w.dirty) {
+    const unchanged: Transition = { order: original, reports: [], cancelRejects: [], fillsMissing: w.fillsMissing };
+    if (w.incident !== undefined) unchanged.incident = w.incident;
+    return unchanged;
+  }
   if (time !== undefined && Number.isFinite(time) && time > w.o.updatedAt) w.o.updatedAt = time;
   const t: Transition = { order: w.o, reports: w.reports, cancelRejects: w.cancelRejects, fillsMissing: w.fillsMissing };
   if (w.incident !== undefined) t.incident = w.incident;
@@ -432,12 +436,23 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
   w.venueTime = snapshot.updateTime;
   if (snapshot.status !== 'rejected') restateIfRejectedButLive(w);
   setVenueOrderId(w, snapshot.venueOrderId);
-  const venueCum = parseVenueDecimal(snapshot.filledQty, 'filledQty');
+  const claimedCum = parseVenueDecimal(snapshot.filledQty, 'filledQty');
+  // More executed than ordered: the venue's numbers contradict themselves (a trade list read in
+  // overlapping pages counted one trade twice, in the soak). Its cumulative proves nothing then: no
+  // catch-up fill is priced from it (that made up a fill at 5× the market), it does not make a fill
+  // reportable after a terminal report, and no query is started to chase it. Fills it lists count
+  // once each by their id, as always; an incident says what was disregarded.
+  const contradicts = claimedCum.gt(w.o.orderQty);
+  if (contradicts) {
+    w.incident = `venue reports ${formatDecimal(claimedCum)} executed on an order of OrderQty ${w.o.orderQty}: its cumulative quantity is not used (no catch-up fill); fills it lists are applied by id`;
+  }
 
   if (snapshot.fills && snapshot.fills.length > 0) {
     const fills = snapshot.fills.slice().sort((a, b) => a.time - b.time);
-    for (const f of fills) applyFill(w, f, { venueCum });
+    for (const f of fills) applyFill(w, f, { venueCum: contradicts ? undefined : claimedCum });
   }
+  // From here on, what the venue proves executed: its cumulative, or what we have when that contradicts the order.
+  const venueCum = contradicts ? new Dec(w.o.cumQty) : claimedCum;
 
   const cum = new Dec(w.o.cumQty);
   if (venueCum.gt(cum) && cum.lt(w.o.orderQty)) {

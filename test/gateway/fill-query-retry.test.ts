@@ -32,3 +32,34 @@ describe('fill query after an event that proves missing fills', () => {
     expect(venue.calledTimes('getOrder')).toBeGreaterThanOrEqual(2);
   });
 });
+
+describe('a venue snapshot that counts more executed than the order has (its numbers contradict each other)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('after the order was reported canceled: no fill is made up, nothing is queried, an incident is logged', async () => {
+    // The soak's S-coinut-5963: one real fill of 0.0025, canceled; then a trade list read in
+    // overlapping pages counted that fill twice (0.005 on an order of 0.003).
+    const venue = new FakeVenueAdapter();
+    h = await startHarness({ venue });
+    await h.deliver(nos('Q1', { qty: '0.003', price: '61159.64' }));
+    await h.session.until((s) => s.some((m) => m.get(150) === '0'), 3000, 'the ack');
+    const cl = [...venue.orders.keys()][0];
+    const resting = venue.orders.get(cl)!;
+    const fill = { fillId: 'T1', qty: '0.0025', price: '61159.64', time: Date.now() };
+    venue.emit({ kind: 'fill', fill, clientOrderId: cl, venueOrderId: resting.venueOrderId, rawStatus: 'PARTIAL', time: Date.now(), cumQty: '0.0025', source: 'stream' });
+    venue.emit({ kind: 'canceled', clientOrderId: cl, venueOrderId: resting.venueOrderId, rawStatus: 'CANCELED', time: Date.now(), cumQty: '0.0025', source: 'stream' });
+    await h.session.until((s) => s.some((m) => m.get(150) === '4'), 3000, 'the cancel');
+    const queriesBefore = venue.calledTimes('getOrder');
+    const bogus: VenueOrder = { ...resting, status: 'canceled', rawStatus: 'CANCELED', filledQty: '0.005', avgPrice: '61159.64', fills: [fill, { ...fill }], updateTime: Date.now() };
+    venue.emit({ kind: 'snapshot', order: bogus, clientOrderId: cl, venueOrderId: resting.venueOrderId, rawStatus: 'CANCELED', time: Date.now(), cumQty: '0.005', source: 'rest' });
+    await new Promise((r) => setTimeout(r, 1500));
+    const reports = h.session.about('Q1').map((m) => `${m.get(150)}/${m.get(39)} cum ${m.get(14)}`);
+    expect(reports).toEqual(['0/0 cum 0', '1/1 cum 0.0025', '4/4 cum 0.0025']);
+    expect(venue.calledTimes('getOrder')).toBe(queriesBefore);
+    expect(h.logs.some((l) => String(l.msg).includes('incident: venue reports 0.005 executed on an order of OrderQty 0.003'))).toBe(true);
+  });
+});

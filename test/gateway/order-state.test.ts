@@ -543,6 +543,45 @@ describe('snapshot events (what a poller emits)', () => {
   });
 });
 
+describe('a snapshot whose cumulative quantity contradicts the order (more executed than ordered)', () => {
+  // The soak's S-coinut-5963: OrderQty 0.003, one real fill of 0.0025 at 61159.64, then canceled;
+  // a trade list read in overlapping pages summed that fill twice: filled 0.005 at avg 61159.64.
+  const real = { fillId: 't1', qty: '0.0025', price: '61159.64', time: 0 };
+  const bogus = (over: Partial<VenueOrder> = {}) =>
+    snap({ quantity: '0.003', status: 'canceled', filledQty: '0.005', avgPrice: '61159.64', fills: [{ ...real, time: t + 1 }, { ...real, time: t + 1 }], ...over });
+
+  test('after the order was reported canceled: no fill is made up from it, and it is an incident', () => {
+    const r = run(
+      order({ orderQty: '0.003' }),
+      E(ev('acknowledged')),
+      E(fill('t1', '0.0025', '61159.64', '0.0025')),
+      E(ev('canceled', { cumQty: '0.0025' })),
+      S(bogus()),
+    );
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1', '4/4']);
+    expect(r.order).toMatchObject({ status: '4', cumQty: '0.0025', avgPx: '61159.64' });
+    expect(r.all[3].reports).toEqual([]);
+    expect(r.all[3].incident).toMatch(/0\.005 executed .* OrderQty 0\.003/);
+    expect(r.all[3].fillsMissing).toBeFalsy();
+  });
+
+  test('on a live order: its listed fills count once each, no catch-up fill, the venue status applies', () => {
+    const r = run(order({ orderQty: '0.003' }), E(ev('acknowledged')), S(bogus()));
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1', '4/4']);
+    expect(r.reports[1]).toMatchObject({ lastShares: '0.0025', lastPx: '61159.64', cumQty: '0.0025' });
+    expect(r.order).toMatchObject({ status: '4', cumQty: '0.0025' });
+    expect(r.all[1].incident).toMatch(/0\.005 executed/);
+  });
+
+  test('without a fill list: nothing is made up and no query loop starts; the order stays as reported', () => {
+    const r = run(order({ orderQty: '0.003' }), E(ev('acknowledged')), S(bogus({ status: 'filled', fills: undefined })));
+    expect(r.reports.map(brief)).toEqual(['0/0']);
+    expect(r.order).toMatchObject({ status: '0', cumQty: '0' });
+    expect(r.all[1].fillsMissing).toBeFalsy();
+    expect(r.all[1].incident).toMatch(/not used/);
+  });
+});
+
 describe('the synthetic fill-id namespace', () => {
   test('a venue fill id that looks like a catch-up id (cum:…) never hides a catch-up fill', () => {
     // The venue's own trade id happens to be "cum:1"; later a snapshot counts 1 executed with no
