@@ -157,13 +157,18 @@ export class ZerocapRestClient {
    */
   async fetchOrderPages(filter: ZerocapOrderFilter, maxPages: number = ZEROCAP_DEFAULTS.fetchOrdersMaxPages): Promise<{ orders: VenueOrder[]; complete: boolean }> {
     const limit = filter.limit ?? ZEROCAP_DEFAULTS.fetchOrdersPageLimit;
-    const out: VenueOrder[] = [];
+    // Pages are offsets into a list that grows while it is read: newest first, an order placed
+    // between two reads slides the rows already read onto the next page. Each order counts once
+    // (where first read, with the state read last), or one order looks like two under one id.
+    const byId = new Map<string, VenueOrder>();
+    let read = 0;
     for (let page = 1; page <= maxPages; page++) {
       const p = await this.fetchOrders({ ...filter, limit, page });
-      out.push(...p.orders);
-      if (p.orders.length < limit || out.length >= p.total) return { orders: out, complete: true };
+      for (const o of p.orders) byId.set(o.venueOrderId, o);
+      read += p.orders.length;
+      if (p.orders.length < limit || read >= p.total) return { orders: [...byId.values()], complete: true };
     }
-    return { orders: out, complete: false };
+    return { orders: [...byId.values()], complete: false };
   }
 
   /** GET /orders/get_instruments. */

@@ -21,6 +21,8 @@ class FakeFetchOrders {
   maxInFlightPerSymbol = 0;
   /** While set, requests wait for it. */
   gate: Promise<void> | undefined;
+  /** Called as each request arrives, before it is answered (orders placed meanwhile). */
+  onRequest: ((f: ZerocapOrderFilter) => void) | undefined;
 
   add(clientOrderId: string, symbol: string, createdAt: number): VenueOrder {
     const o: VenueOrder = {
@@ -43,6 +45,7 @@ class FakeFetchOrders {
 
   async fetchOrders(f: ZerocapOrderFilter): Promise<ZerocapOrderPage> {
     this.requests.push(f);
+    this.onRequest?.(f);
     const symbol = f.symbol ?? '';
     this.inFlight++;
     this.inFlightBySymbol.set(symbol, (this.inFlightBySymbol.get(symbol) ?? 0) + 1);
@@ -160,6 +163,20 @@ describe('Zerocap search by client_order_id with the time hint', () => {
     await a.getOrder({ clientOrderId: 'C-3', symbol: 'BTC/USD' });
     expect(fake.requests[0].sort_order).toBe('desc');
     expect(fake.requests[0].end_datetime).toBeUndefined();
+  });
+
+  test('newest first, an order placed between two page reads slides the last row read onto the next page: it is one order, found, not "2 orders carry"', async () => {
+    const fake = new FakeFetchOrders();
+    fake.add('X-0', 'BTC/USD', T0 + 1_000);
+    const mine = fake.add('C-4', 'BTC/USD', T0 + 2_000);
+    fake.add('X-1', 'BTC/USD', T0 + 3_000);
+    fake.onRequest = (f) => {
+      if (f.page === 2) fake.add('X-2', 'BTC/USD', T0 + 4_000);
+    };
+    const a = adapterOver(fake, { searchPageLimit: 2 });
+    const found = await a.getOrder({ clientOrderId: 'C-4', symbol: 'BTC/USD' });
+    expect(found.venueOrderId).toBe(mine.venueOrderId);
+    expect(fake.requests.map((r) => r.page)).toEqual([1, 2]);
   });
 });
 
