@@ -21,6 +21,11 @@
 // class: it costs the same budget, so the venue sees no more requests, and pulling a resting order
 // sooner only lowers the client's exposure.
 //
+// On a budget classes share (Apifiny's one budget, Dzengi's weight per minute), a class declared
+// earlier (orders) is served first, and a later one (queries) takes a unit only beyond what the
+// earlier one's waiting work needs there: an order's expected wait then counts only the work that
+// really goes before it, and reads queued after it cannot push it back past that.
+//
 // The older per-class form, `{orders: {ratePerSecond, burst?, maxQueue}}`, is still accepted: each
 // class becomes a budget of its own (`burst` units per `burst / ratePerSecond` seconds).
 
@@ -171,7 +176,7 @@ class Window {
       over -= this.weights[i];
       if (over <= 1e-9) return Math.max(0, this.times[i] + this.budget.windowMs - now);
     }
-    return this.budget.windowMs; // weight > limit: refused at construction, never reached
+    return this.budget.windowMs; // more than the limit (work ahead reserved, see RateLimiter.startWaitMs): look again then
   }
 
   /**
@@ -228,6 +233,8 @@ class ClassQueue {
   constructor(
     readonly name: string,
     readonly maxQueue: number,
+    /** Position in the drain order: a class served before another on a budget they share has a lower rank. */
+    readonly rank: number,
   ) {}
 
   get length(): number {
@@ -236,12 +243,6 @@ class ClassQueue {
 
   get urgentLength(): number {
     return this.urgent.length;
-  }
-
-  waitMs(now: number): number {
-    let wait = 0;
-    for (const c of this.costs) wait = Math.max(wait, c.window.waitMs(now, c.weight));
-    return wait;
   }
 
   take(now: number): void {
@@ -321,7 +322,7 @@ export class RateLimiter<C extends string = string> {
         maxQueues.set(name, o.maxQueue);
       }
     }
-    for (const n of names) this.classes.set(n, new ClassQueue(n, maxQueues.get(n)!));
+    names.forEach((n, rank) => this.classes.set(n, new ClassQueue(n, maxQueues.get(n)!, rank)));
     for (const b of budgets) {
       const win = new Window(b);
       const counted: ClassQueue[] = [];
@@ -349,14 +350,14 @@ export class RateLimiter<C extends string = string> {
     if (this.closed) return Promise.reject(new RateLimited(`rate limiter closed (${cls})`, 0));
     const now = this.now();
     const pausedMs = this.pausedUntil - now;
-    if (pausedMs <= 0 && !this.waiting(c) && c.waitMs(now) === 0) {
+    if (pausedMs <= 0 && !this.waiting(c) && this.startWaitMs(c, now) === 0) {
       c.take(now);
       return invoke(fn);
     }
     if (pausedMs > this.maxQueueWaitMs) return Promise.reject(this.pauseRefusal(cls, pausedMs));
     const maxQueue = c.maxQueue;
     if (c.length >= maxQueue) {
-      const retryAfterMs = Math.ceil(Math.max(pausedMs, 0) + Math.max(c.waitMs(now), 1));
+      const retryAfterMs = Math.ceil(Math.max(pausedMs, 0) + Math.max(this.startWaitMs(c, now), 1));
       return Promise.reject(
         new RateLimited(
           `rate limit queue full (${cls}: ${c.length} waiting, max ${maxQueue}); not sent, retry after ${seconds(retryAfterMs)} s`,
@@ -441,8 +442,10 @@ export class RateLimiter<C extends string = string> {
 
   /**
    * When a request of class `c` queued now would start: after any pause, then behind the work
-   * waiting on each budget it counts against (for urgent work, only the urgent work of its class
-   * goes ahead of it), the worst budget deciding. O(waiting), and only on the queueing path.
+   * waiting on each budget it counts against that drain() serves before it (its own class, and
+   * classes ranked before it; for urgent work, only the urgent work of its class and those
+   * classes), the worst budget deciding. Work of a class ranked after it never takes a unit it
+   * needs (startWaitMs), so it is not counted. O(waiting), and only on the queueing path.
    */
   private expectedStart(c: ClassQueue, now: number, urgent: boolean): { ms: number; ahead: number; budget?: RateBudget } {
     const pausedMs = Math.max(0, this.pausedUntil - now);
@@ -451,6 +454,7 @@ export class RateLimiter<C extends string = string> {
       const demand: number[] = [];
       let ahead = 0;
       for (const { q, weight: wq } of window.counted) {
+        if (q.rank > c.rank) continue;
         const n = q === c && urgent ? q.urgentLength : q.length;
         ahead += n;
         for (let i = 0; i < n; i++) demand.push(wq);
@@ -462,6 +466,22 @@ export class RateLimiter<C extends string = string> {
     return worst;
   }
 
+  /**
+   * ms until the head of `c` may start: every budget it counts against has room for it on top of
+   * what the waiting work of classes ranked before it needs there. Without that reserve, reads
+   * queued after an order took a shared budget's units (Dzengi's weight per minute) while the order
+   * waited for its own budget (orders per second), and it started a minute later, not seconds.
+   */
+  private startWaitMs(c: ClassQueue, now: number): number {
+    let wait = 0;
+    for (const { window, weight } of c.costs) {
+      let reserved = 0;
+      for (const { q, weight: wq } of window.counted) if (q.rank < c.rank) reserved += q.length * wq;
+      wait = Math.max(wait, window.waitMs(now, weight + reserved));
+    }
+    return wait;
+  }
+
   /** True when something sharing a budget with `c` is already waiting (a new request must not overtake it). */
   private waiting(c: ClassQueue): boolean {
     for (const s of c.sharing) if (s.length > 0) return true;
@@ -471,7 +491,7 @@ export class RateLimiter<C extends string = string> {
   /** (Re)sets the one timer for when the earliest head of queue can run. */
   private arm(now: number): void {
     let delay = Infinity;
-    for (const c of this.classes.values()) if (c.length > 0) delay = Math.min(delay, c.waitMs(now));
+    for (const c of this.classes.values()) if (c.length > 0) delay = Math.min(delay, this.startWaitMs(c, now));
     if (delay === Infinity) return;
     delay = Math.max(delay, this.pausedUntil - now, 0);
     if (this.timer) clearTimeout(this.timer);
@@ -493,7 +513,7 @@ export class RateLimiter<C extends string = string> {
     while (progressed) {
       progressed = false;
       for (const c of this.classes.values()) {
-        if (c.length > 0 && c.waitMs(now) === 0) {
+        if (c.length > 0 && this.startWaitMs(c, now) === 0) {
           const w = c.shift()!;
           c.take(now);
           invoke(w.fn).then(w.resolve, w.reject);

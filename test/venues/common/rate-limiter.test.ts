@@ -375,3 +375,48 @@ describe('RateLimiter with a venue\'s budgets (RateLimits)', () => {
     expect(applyRateLimitOverrides(venue, {})).toEqual(venue);
   });
 });
+
+describe('RateLimiter: orders and cancels on a budget they share with queries (review)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('a cancel is not refused because queries wait on the shared budget: orders are served first, it starts within a second (Apifiny, 20/s for every request)', async () => {
+    const rl = new RateLimiter({ budgets: [{ name: 'account', limit: 20, windowMs: 1000, weights: { orders: 1, queries: 1 } }], maxQueue: 1000 });
+    // A reconciliation storm: 20 reads go out now, 200 more wait (10 s of the budget).
+    const reads = Array.from({ length: 220 }, () => rl.schedule('queries', () => 'read'));
+    const t0 = Date.now();
+    let startedAt: number | undefined;
+    const cancel = rl.schedule('orders', () => (startedAt = Date.now() - t0), { urgent: true }).catch((e) => e);
+    await jest.advanceTimersByTimeAsync(1000);
+    expect(await cancel).not.toBeInstanceOf(RateLimited);
+    expect(startedAt).toBeLessThanOrEqual(1000);
+    await jest.advanceTimersByTimeAsync(12_000);
+    await Promise.all(reads);
+    rl.close();
+  });
+
+  it('an order accepted for its expected wait is not pushed back a minute by queries queued after it (Dzengi: weight 1200/min shared, orders 10/s)', async () => {
+    const rl = new RateLimiter({
+      budgets: [
+        { name: 'weight', limit: 1200, windowMs: 60_000, weights: { orders: 1, queries: 1 } },
+        { name: 'orders', limit: 10, windowMs: 1000, weights: { orders: 1 } },
+      ],
+      maxQueue: 1000,
+    });
+    // 200 reads already sent this minute.
+    const early = Array.from({ length: 200 }, () => rl.schedule('queries', () => 'read'));
+    // 25 orders: 10 now, 10 at 1 s, 5 at 2 s by the orders/s budget; all well within 5 s.
+    const waits: (number | string)[] = [];
+    const orders = Array.from({ length: 25 }, () => {
+      const at = Date.now();
+      return rl.schedule('orders', () => waits.push(Date.now() - at)).catch((e) => waits.push(`refused: ${e.message}`));
+    });
+    // Then a burst of reads (a reconnect's reconciliation), queued behind the orders.
+    const late = Array.from({ length: 1000 }, () => rl.schedule('queries', () => 'read'));
+    await jest.advanceTimersByTimeAsync(70_000);
+    await Promise.all([...early, ...orders, ...late]);
+    // Every order either refused at once or started within VenueMaxQueueWait.
+    expect(waits.filter((w) => typeof w === 'number' && w > 5000)).toEqual([]);
+    rl.close();
+  });
+});
