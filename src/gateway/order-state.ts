@@ -440,7 +440,7 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
   // More executed than ordered: the venue's numbers contradict themselves (a trade list read in
   // overlapping pages counted one trade twice, in the soak). Its cumulative proves nothing then: no
   // catch-up fill is priced from it (that made up a fill at 5× the market), it does not make a fill
-  // reportable after a terminal report, and no query is started to chase it. Fills it lists count
+  // reportable after a terminal report, and no query is started to chase it (but FILLED, below). Fills it lists count
   // once each by their id, as always; an incident says what was disregarded.
   const contradicts = claimedCum.gt(w.o.orderQty);
   if (contradicts) {
@@ -451,11 +451,13 @@ export function applyVenueSnapshot(order: GatewayOrder, snapshot: VenueOrder): T
     const fills = snapshot.fills.slice().sort((a, b) => a.time - b.time);
     for (const f of fills) applyFill(w, f, { venueCum: contradicts ? undefined : claimedCum });
   }
-  // From here on, what the venue proves executed: its cumulative, or what we have when that contradicts the order.
-  const venueCum = contradicts ? new Dec(w.o.cumQty) : claimedCum;
+  // From here on, what the venue proves executed: its cumulative; when that contradicts the order,
+  // what we have, except that FILLED still says the whole OrderQty executed: the order is then held
+  // (no terminal report before its fills) and its fills fetched, never left open with no query.
+  const venueCum = !contradicts ? claimedCum : snapshot.status === 'filled' ? new Dec(w.o.orderQty) : new Dec(w.o.cumQty);
 
   const cum = new Dec(w.o.cumQty);
-  if (venueCum.gt(cum) && cum.lt(w.o.orderQty)) {
+  if (!contradicts && venueCum.gt(cum) && cum.lt(w.o.orderQty)) {
     const qty = Dec.min(venueCum, new Dec(w.o.orderQty)).minus(cum);
     const px = catchUpPrice(w.o, snapshot, venueCum, qty);
     const fillId = `cum:${formatDecimal(venueCum)}`;

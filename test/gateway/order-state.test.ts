@@ -573,12 +573,29 @@ describe('a snapshot whose cumulative quantity contradicts the order (more execu
     expect(r.all[1].incident).toMatch(/0\.005 executed/);
   });
 
-  test('without a fill list: nothing is made up and no query loop starts; the order stays as reported', () => {
+  test('without a fill list, canceled: nothing is made up and no query starts; the cancel applies', () => {
+    const r = run(order({ orderQty: '0.003' }), E(ev('acknowledged')), S(bogus({ fills: undefined })));
+    expect(r.reports.map(brief)).toEqual(['0/0', '4/4']);
+    expect(r.order).toMatchObject({ status: '4', cumQty: '0' });
+    expect(r.all[1].fillsMissing).toBeFalsy();
+    expect(r.all[1].incident).toMatch(/not used/);
+  });
+
+  test('FILLED without a fill list: the venue says the whole OrderQty executed, so the fills are fetched (not left open forever); nothing is made up', () => {
+    // Review: with cum 0 of 0.003 and the venue's word FILLED, the order stayed New with no query:
+    // its fills never came, and a cancel could only be refused.
     const r = run(order({ orderQty: '0.003' }), E(ev('acknowledged')), S(bogus({ status: 'filled', fills: undefined })));
     expect(r.reports.map(brief)).toEqual(['0/0']);
     expect(r.order).toMatchObject({ status: '0', cumQty: '0' });
-    expect(r.all[1].fillsMissing).toBeFalsy();
+    expect(r.all[1].fillsMissing).toBe(true);
     expect(r.all[1].incident).toMatch(/not used/);
+  });
+
+  test('FILLED listing only part of the fills: the listed one counts once, no terminal report before the rest, the rest is fetched', () => {
+    const r = run(order({ orderQty: '0.003' }), E(ev('acknowledged')), S(bogus({ status: 'filled' })));
+    expect(r.reports.map(brief)).toEqual(['0/0', '1/1']);
+    expect(r.order).toMatchObject({ status: '1', cumQty: '0.0025' });
+    expect(r.all[1].fillsMissing).toBe(true);
   });
 });
 
