@@ -13,6 +13,8 @@ import { QUERY_BACKOFF, Scheduler } from './scheduler';
 
 /** Executions the venue counts but did not list: wait this long for the stream's fills before asking. */
 const FILL_DETAIL_WAIT_MS = 1_000;
+/** Orders whose last incident is remembered so that it is not logged again (a memory bound). */
+const MAX_INCIDENTS_REMEMBERED = 10_000;
 /**
  * Events for a venue order id no order of ours has yet (a push or poll that beats the create
  * reply) are kept this long, for at most this many venue ids, and applied when an order gets
@@ -25,6 +27,8 @@ export class OrderUpdater {
   /** Events whose venue order id is not (yet) any order's, by that id (see EARLY_EVENT_TTL_MS). */
   private readonly early = new Map<string, { at: number; events: OrderEvent[] }>();
   private readonly gate: RecallGate;
+  /** The last incident logged per order (venueClientOrderId), oldest first. */
+  private readonly incidentsLogged = new Map<string, string>();
 
   constructor(
     private readonly venue: VenueAdapter,
@@ -169,6 +173,12 @@ export class OrderUpdater {
   private logIncident(t: Transition): void {
     if (t.incident === undefined) return;
     const o = t.order;
+    // The same incident on every query of an order the venue keeps contradicting (a fill query
+    // repeated each second) is said once; a different one, or another order's, is logged.
+    if (this.incidentsLogged.get(o.venueClientOrderId) === t.incident) return;
+    this.incidentsLogged.delete(o.venueClientOrderId);
+    this.incidentsLogged.set(o.venueClientOrderId, t.incident);
+    if (this.incidentsLogged.size > MAX_INCIDENTS_REMEMBERED) this.incidentsLogged.delete(this.incidentsLogged.keys().next().value!);
     this.logger.error({ clOrdId: o.clOrdId, venueClientOrderId: o.venueClientOrderId, venueOrderId: o.venueOrderId, status: o.status }, `incident: ${t.incident}`);
   }
 

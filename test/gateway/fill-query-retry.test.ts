@@ -63,3 +63,32 @@ describe('a venue snapshot that counts more executed than the order has (its num
     expect(h.logs.some((l) => String(l.msg).includes('incident: venue reports 0.005 executed on an order of OrderQty 0.003'))).toBe(true);
   });
 });
+
+describe('a FILLED snapshot counting more executed than OrderQty (review)', () => {
+  let h: Harness | undefined;
+  afterEach(async () => {
+    await h?.close();
+    h = undefined;
+  });
+
+  test('its fills are fetched and reported; the order is not reported done before them; the incident is logged once, not on every query', async () => {
+    const venue = new FakeVenueAdapter();
+    h = await startHarness({ venue });
+    await h.deliver(nos('Q1', { qty: '0.003', price: '61159.64' }));
+    await h.session.until((s) => s.some((m) => m.get(150) === '0'), 3000, 'the ack');
+    const cl = [...venue.orders.keys()][0];
+    const resting = venue.orders.get(cl)!;
+    const t1 = { fillId: 'T1', qty: '0.0025', price: '61159.64', time: Date.now() };
+    // The venue's order query lists one real fill twice (overlapping pages) and calls it FILLED; its
+    // second trade (0.0005) is missing from the list, so it stays inconsistent on every query.
+    const bogus: VenueOrder = { ...resting, status: 'filled', rawStatus: 'FILLED', filledQty: '0.005', avgPrice: '61159.64', fills: [t1, { ...t1 }], updateTime: Date.now() };
+    venue.orders.set(cl, bogus);
+    venue.emit({ kind: 'snapshot', order: { ...bogus, fills: [] }, clientOrderId: cl, venueOrderId: resting.venueOrderId, rawStatus: 'FILLED', time: Date.now(), cumQty: '0.005', source: 'rest' });
+    await h.session.until((s) => s.some((m) => m.get(150) === '1'), 5000, 'the listed fill');
+    await new Promise((r) => setTimeout(r, 3500));
+    const reports = h.session.about('Q1').map((m) => `${m.get(150)}/${m.get(39)} cum ${m.get(14)}`);
+    expect(reports).toEqual(['0/0 cum 0', '1/1 cum 0.0025']);
+    expect(venue.calledTimes('getOrder')).toBeGreaterThanOrEqual(1);
+    expect(h.logs.filter((l) => String(l.msg).includes('incident: venue reports 0.005 executed'))).toHaveLength(1);
+  });
+});
