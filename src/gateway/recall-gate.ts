@@ -38,7 +38,16 @@ export class RecallGate {
    */
   run<T>(ids: RecallIds, handle: () => T, failed?: (err: unknown) => T): T | Promise<Awaited<T>> {
     const before = this.tail;
-    const first = this.book.recall(ids);
+    // A recall that throws (a bug, a broken index) fails like one that rejects: the message still
+    // gets its turn, its pin is released, and the messages behind it are not held for good.
+    const recall = (): Promise<void> | undefined => {
+      try {
+        return this.book.recall(ids);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    };
+    const first = recall();
     if (first === undefined && before === undefined) return handle();
     // Released once the handler has been called: what it looks up synchronously is there.
     const unpin = this.book.pin(ids);
@@ -54,14 +63,17 @@ export class RecallGate {
       });
     const recalled = first === undefined ? undefined : settled(first);
     return Promise.all([before, recalled]).then(async (): Promise<Awaited<T>> => {
-      // Its turn: what it names should be in memory (pinned); asked again all the same.
-      for (let i = 0; i < MAX_RECALLS_AT_TURN && error === undefined; i++) {
-        const again = this.book.recall(ids);
-        if (again === undefined) break;
-        await settled(again);
+      try {
+        // Its turn: what it names should be in memory (pinned); asked again all the same.
+        for (let i = 0; i < MAX_RECALLS_AT_TURN && error === undefined; i++) {
+          const again = recall();
+          if (again === undefined) break;
+          await settled(again);
+        }
+      } finally {
+        if (this.tail === tail) this.tail = undefined;
+        started();
       }
-      if (this.tail === tail) this.tail = undefined;
-      started();
       try {
         return (error !== undefined && failed ? failed(error.err) : handle()) as Awaited<T>;
       } finally {

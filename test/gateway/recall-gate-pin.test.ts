@@ -121,3 +121,33 @@ test('a message handled at once (nothing to recall, nothing waiting) pins nothin
   await sweep();
   expect(b.latestWithClOrdId('C3')).toBeUndefined();
 });
+
+describe('RecallGate when the book throws at a message\'s turn (review)', () => {
+  test('the pin is released and the messages behind it still run', async () => {
+    let calls = 0;
+    const pins = new Map<string, number>();
+    let releaseFirst!: () => void;
+    const stub = {
+      recall: (ids: RecallIds): Promise<void> | undefined => {
+        calls++;
+        if (calls === 1) return new Promise<void>((r) => (releaseFirst = r));
+        if (calls === 3) throw new Error('index read failed');
+        void ids;
+        return undefined;
+      },
+      pin: (ids: RecallIds) => {
+        const id = ids.clOrdIds![0];
+        pins.set(id, (pins.get(id) ?? 0) + 1);
+        return () => pins.set(id, pins.get(id)! - 1);
+      },
+    };
+    const gate = new RecallGate(stub, () => undefined);
+    const handled: string[] = [];
+    const first = Promise.resolve(gate.run({ clOrdIds: ['A'] }, () => handled.push('A'))).catch(() => undefined);
+    const second = Promise.resolve(gate.run({ clOrdIds: ['B'] }, () => handled.push('B'))).catch(() => undefined);
+    releaseFirst();
+    await Promise.race([Promise.all([first, second]), new Promise((r) => setTimeout(r, 500))]);
+    expect(handled).toContain('B');
+    expect([...pins.values()].every((n) => n === 0)).toBe(true);
+  });
+});
