@@ -421,6 +421,36 @@ describe('RateLimiter: orders and cancels on a budget they share with queries (r
   });
 });
 
+describe('RateLimiter: an order counted against two budgets (review)', () => {
+  beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
+  afterEach(() => jest.useRealTimers());
+
+  it('its expected wait takes both budgets together: a weight window that frees at once still lets only N orders a second start', async () => {
+    const rl = new RateLimiter({
+      budgets: [
+        { name: 'weight', limit: 40, windowMs: 10_000, weights: { orders: 1, queries: 1 } },
+        { name: 'orders', limit: 5, windowMs: 1000, weights: { orders: 1 } },
+      ],
+      maxQueue: 1000,
+    });
+    // 40 reads use the whole weight window now; it frees at once 10 s later.
+    const reads = Array.from({ length: 40 }, () => rl.schedule('queries', () => 'read'));
+    await jest.advanceTimersByTimeAsync(8000);
+    // 30 orders 2 s before it frees: the weight budget alone would start them all at 10 s, the
+    // orders budget alone by 13 s; together 5 a second from 10 s, the last at 15 s (7 s of wait).
+    const waits: (number | string)[] = [];
+    const orders = Array.from({ length: 30 }, () => {
+      const at = Date.now();
+      return rl.schedule('orders', () => waits.push(Date.now() - at)).catch((e) => waits.push(`refused: ${e.message}`));
+    });
+    await jest.advanceTimersByTimeAsync(20_000);
+    await Promise.all([...reads, ...orders]);
+    expect(waits.filter((w) => typeof w === 'number' && w > 5000)).toEqual([]);
+    expect(waits.filter((w) => typeof w === 'string')[0]).toMatch(/would start in 6 s/);
+    rl.close();
+  });
+});
+
 describe('RateLimiter: known limit of the projection (review, not fixed)', () => {
   beforeEach(() => jest.useFakeTimers({ now: 1_000_000 }));
   afterEach(() => jest.useRealTimers());
