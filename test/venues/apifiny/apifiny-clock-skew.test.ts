@@ -3,18 +3,19 @@
 // ran). The adapter measures the offset on the public `GET <base>/utils/currentTimeMillis`, retries
 // the refused request once and counts every exp (the stream's too) from the venue's time. A venue
 // clock behind ours refuses nothing: the token has no iat/nbf, only exp.
-import http from 'node:http';
 import { ApifinyAdapter } from '../../../src/venues/apifiny/apifiny-adapter';
 import { nextApifinyIdClock } from '../../../src/venues/apifiny/apifiny-order-id';
 import { RunningApifinySimulator, startApifinySimulator } from '../../../src/venues/apifiny/apifiny-simulator';
 import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 import { AuthenticationFailed, PlaceOrderRequest } from '../../../src/venues/venue';
+import { RecordingProxy, methodAndPath, startRecordingProxy } from '../../support/recording-proxy';
+import { jumpVenueClockAfterEachSync, waitForStreamBack } from '../../support/venue-clock-skew';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
 const ACCT = 'STA-00000001';
 let sim: RunningApifinySimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let restUrl: string;
 /** Every REST request that reached the venue: method and path. */
 const seen: string[] = [];
@@ -22,23 +23,13 @@ const adapters: ApifinyAdapter[] = [];
 
 beforeAll(async () => {
   sim = await startApifinySimulator({ credentials: [{ apiKey: KEY, apiSecret: SECRET }], rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 }, pendingSubmitMs: 20 });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname}`;
+  proxy = await startRecordingProxy(sim.restUrl, { onRequest: (req) => seen.push(methodAndPath(req)) });
+  restUrl = proxy.url;
 });
 
 afterAll(async () => {
   for (const a of adapters) await a.stop();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 
@@ -104,24 +95,14 @@ describe('Apifiny with the venue clock 40 s ahead of ours (past the token life o
     sim.faults.arm({ kind: 'clockSkew', ms: 40_000 });
     seen.length = 0;
     sim.faults.dropStreams();
-    const deadline = Date.now() + 8000;
-    while (states[states.length - 1] !== 'connected' || !states.includes('disconnected')) {
-      if (Date.now() > deadline) throw new Error(`stream not back: ${states.join(',')}`);
-      await sleep(20);
-    }
+    await waitForStreamBack(states, { timeoutMs: 8000, pollMs: 20, what: 'stream not back' });
     expect(clockReads()).toBe(1);
   });
 
   it('a second refusal after the resync is not retried again: AuthenticationFailed, never placed', async () => {
     const a = adapter();
     await a.start();
-    const clock = (a as any).rest.clock;
-    const realSync = clock.sync.bind(clock);
-    clock.sync = async () => {
-      const r = await realSync();
-      sim.faults.arm({ kind: 'clockSkew', ms: sim.faults.clockOffsetMs + 90_000 }); // the venue jumps again
-      return r;
-    };
+    jumpVenueClockAfterEachSync((a as any).rest.clock, sim.faults, 90_000); // the venue jumps again
     sim.faults.arm({ kind: 'clockSkew', ms: 100_000 });
     seen.length = 0;
     const o = order(a);

@@ -6,17 +6,18 @@
 // them), and logs in again once when that moved its estimate by 2 s or more (less is the Date
 // header's whole-second rounding). A refusal with the clock in step is a credentials problem and
 // says so.
-import http from 'node:http';
 import { CoinutAdapter } from '../../../src/venues/coinut/coinut-adapter';
 import { CoinutRunningSimulator, startCoinutSimulator } from '../../../src/venues/coinut/coinut-simulator';
 import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 import { AuthenticationFailed, PlaceOrderRequest, StreamState } from '../../../src/venues/venue';
+import { RecordingProxy, startRecordingProxy } from '../../support/recording-proxy';
+import { waitForStreamBack } from '../../support/venue-clock-skew';
 
 const USER = 'desk1';
 const KEY = 'c0ffee00-1111-2222-3333-444455556666';
 const FAST = perSecondLimits({ ordersPerSecond: 100_000, queriesPerSecond: 100_000, maxQueue: 10_000 });
 let sim: CoinutRunningSimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let restUrl: string;
 /** The `request` of every REST call that reached the venue. */
 const seenRest: string[] = [];
@@ -24,32 +25,21 @@ const adapters: CoinutAdapter[] = [];
 
 beforeAll(async () => {
   sim = await startCoinutSimulator({ credentials: [{ apiKey: KEY, username: USER }] });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (c: Buffer) => chunks.push(c));
-    req.on('end', () => {
-      const body = Buffer.concat(chunks);
+  proxy = await startRecordingProxy(sim.restUrl, {
+    onBody: (_req, body) => {
       try {
         seenRest.push(String(JSON.parse(body.toString()).request));
       } catch {
         seenRest.push('?');
       }
-      const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-        res.writeHead(r.statusCode ?? 502, r.headers);
-        r.pipe(res);
-      });
-      up.on('error', () => res.destroy());
-      up.end(body);
-    });
+    },
   });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}`;
+  restUrl = proxy.url;
 });
 
 afterAll(async () => {
   for (const a of adapters) await a.stop();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 
@@ -63,7 +53,6 @@ const make = (key = KEY) => {
 let cid = 5000;
 const limit = (): PlaceOrderRequest => ({ clientOrderId: String(cid++), symbol: 'BTCUSDT', side: 'buy', type: 'limit', quantity: '0.5', price: '59000', timeInForce: 'GTC' });
 const atVenue = (id: string) => sim.engine.allOrders().filter((o) => o.clientOrderId === id);
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each([
   ['ahead', +90_000],
@@ -95,11 +84,7 @@ describe.each([
     sim.faults.arm({ kind: 'clockSkew', ms: skew });
     states.length = 0;
     sim.faults.dropStreams();
-    const deadline = Date.now() + 5000;
-    while (!(states.includes('disconnected') && states[states.length - 1] === 'connected')) {
-      if (Date.now() > deadline) throw new Error(`not logged in again: ${states.join(',')}`);
-      await sleep(10);
-    }
+    await waitForStreamBack(states, { timeoutMs: 5000, pollMs: 10, what: 'not logged in again' });
     const o = limit();
     await a.placeOrder(o);
     expect(atVenue(o.clientOrderId)).toHaveLength(1);

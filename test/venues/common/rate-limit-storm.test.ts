@@ -2,18 +2,18 @@
 // adapter shares the limiter): orders placed during the pause are held, none reaches the venue
 // before the pause ends, then all are sent and placed; an order that would wait longer than the
 // session's bound is refused with a Text naming the wait, and never sent.
-import http from 'node:http';
 import { perSecondLimits } from '../../../src/venues/common/rate-limiter';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
 import { ZerocapAdapter } from '../../../src/venues/zerocap/zerocap-adapter';
 import { startZerocapSimulator } from '../../../src/venues/zerocap/zerocap-simulator';
 import { PlaceOrderRequest, RateLimited } from '../../../src/venues/venue';
+import { RecordingProxy, startRecordingProxy } from '../../support/recording-proxy';
 
 const API_KEY = 'zc-storm-key';
 const API_SECRET = 'zc-storm-secret';
 
 let sim: RunningSimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let proxyUrl: string;
 /** When each REST request reached the venue (through the counting proxy), ms. */
 const arrivals: { at: number; method: string; url: string }[] = [];
@@ -48,25 +48,15 @@ beforeAll(async () => {
     rateLimits: { ordersPerSecond: 10_000, queriesPerSecond: 10_000 },
   });
   sim.engine.configure({ liquidity: { 'BTC/USD': { depth: 3, levelQty: '1', spreadTicks: 10 } } });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    arrivals.push({ at: Date.now(), method: req.method ?? '', url: req.url ?? '' });
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  proxyUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname}`;
+  proxy = await startRecordingProxy(sim.restUrl, { onRequest: (req) => arrivals.push({ at: Date.now(), method: req.method ?? '', url: req.url ?? '' }) });
+  proxyUrl = proxy.url;
 });
 
 afterEach(() => sim.faults.clear());
 
 afterAll(async () => {
   for (const a of adapters) await a.stop();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 

@@ -2,15 +2,15 @@
 // client measures the offset on GET /api/v2/time and retries the refused request once; a create
 // refused for its timestamp was not placed (dzengi.md: the server accepts only timestamps inside
 // the window), so the retry places it exactly once.
-import http from 'node:http';
 import { DzengiRestClient } from '../../../src/venues/dzengi/dzengi-rest-client';
 import { startDzengiSimulator } from '../../../src/venues/dzengi/dzengi-simulator';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
+import { RecordingProxy, methodAndPath, startRecordingProxy } from '../../support/recording-proxy';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
 let sim: RunningSimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let restUrl: string;
 const seen: string[] = [];
 const clients: DzengiRestClient[] = [];
@@ -20,23 +20,13 @@ beforeAll(async () => {
     credentials: [{ apiKey: KEY, apiSecret: SECRET }],
     rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 },
   });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname === '/' ? '' : target.pathname}`;
+  proxy = await startRecordingProxy(sim.restUrl, { onRequest: (req) => seen.push(methodAndPath(req)) });
+  restUrl = proxy.url;
 });
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 

@@ -2,16 +2,17 @@
 // clock", hashkey.md error table): the client measures the offset on its time endpoint, retries
 // the refused request once, and goes on; a create refused for its timestamp was not placed
 // (hashkey-constants: -1021 means nothing happened), so the retry places it exactly once.
-import http from 'node:http';
 import { HashKeyRestClient } from '../../../src/venues/hashkey/hashkey-rest-client';
 import { startHashKeySimulator } from '../../../src/venues/hashkey/hashkey-simulator';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
 import { OrderRejected } from '../../../src/venues/venue';
+import { RecordingProxy, methodAndPath, startRecordingProxy } from '../../support/recording-proxy';
+import { jumpVenueClockAfterEachSync } from '../../support/venue-clock-skew';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
 let sim: RunningSimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let restUrl: string;
 /** Every REST request that reached the venue: method and path. */
 const seen: string[] = [];
@@ -22,23 +23,13 @@ beforeAll(async () => {
     credentials: [{ apiKey: KEY, apiSecret: SECRET }],
     rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 },
   });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname === '/' ? '' : target.pathname}`;
+  proxy = await startRecordingProxy(sim.restUrl, { onRequest: (req) => seen.push(methodAndPath(req)) });
+  restUrl = proxy.url;
 });
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 
@@ -80,12 +71,7 @@ describe.each([
   it('a second refusal after the resync is not retried again: the create is rejected, never placed', async () => {
     const c = client();
     // The venue's clock jumps again right after each of our syncs: the retry is refused too.
-    const realSync = (c as any).clock.sync.bind((c as any).clock);
-    (c as any).clock.sync = async () => {
-      const r = await realSync();
-      sim.faults.arm({ kind: 'clockSkew', ms: sim.faults.clockOffsetMs + 60_000 });
-      return r;
-    };
+    jumpVenueClockAfterEachSync((c as any).clock, sim.faults, 60_000);
     const o = order();
     const err = await c.createOrder(o).catch((e) => e);
     expect(err).toBeInstanceOf(OrderRejected);

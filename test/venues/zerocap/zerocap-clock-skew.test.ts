@@ -2,17 +2,18 @@
 // 401 "Request expired"; nothing ran): the client measures the offset on `GET <base>/systems/get_time`
 // (off the base, not off /orders), retries the refused request once and signs with the venue's
 // time from then on; the order stream's upgrade (the same signed headers) comes up too.
-import http from 'node:http';
 import { RunningSimulator } from '../../../src/venues/sim/simulator';
 import { AuthenticationFailed, StreamState } from '../../../src/venues/venue';
 import { ZerocapAdapter } from '../../../src/venues/zerocap/zerocap-adapter';
 import { ZerocapRestClient } from '../../../src/venues/zerocap/zerocap-rest-client';
 import { startZerocapSimulator } from '../../../src/venues/zerocap/zerocap-simulator';
+import { RecordingProxy, methodAndPath, startRecordingProxy } from '../../support/recording-proxy';
+import { jumpVenueClockAfterEachSync, waitForStreamBack } from '../../support/venue-clock-skew';
 
 const KEY = 'skew-key';
 const SECRET = 'skew-secret';
 let sim: RunningSimulator;
-let proxy: http.Server;
+let proxy: RecordingProxy;
 let restUrl: string;
 /** Every REST request that reached the venue: method and path. */
 const seen: string[] = [];
@@ -20,23 +21,13 @@ const clients: ZerocapRestClient[] = [];
 
 beforeAll(async () => {
   sim = await startZerocapSimulator({ credentials: [{ apiKey: KEY, apiSecret: SECRET }], rateLimits: { ordersPerSecond: 100_000, queriesPerSecond: 100_000 } });
-  const target = new URL(sim.restUrl);
-  proxy = http.createServer((req, res) => {
-    seen.push(`${req.method} ${(req.url ?? '').split('?')[0]}`);
-    const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url, headers: req.headers }, (r) => {
-      res.writeHead(r.statusCode ?? 502, r.headers);
-      r.pipe(res);
-    });
-    up.on('error', () => res.destroy());
-    req.pipe(up);
-  });
-  await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
-  restUrl = `http://127.0.0.1:${(proxy.address() as { port: number }).port}${target.pathname}`;
+  proxy = await startRecordingProxy(sim.restUrl, { onRequest: (req) => seen.push(methodAndPath(req)) });
+  restUrl = proxy.url;
 });
 
 afterAll(async () => {
   for (const c of clients) c.close();
-  await new Promise((r) => proxy.close(r));
+  await proxy.close();
   await sim.close();
 });
 
@@ -78,13 +69,7 @@ describe.each([
 
   it('a second refusal after the resync is not retried again: AuthenticationFailed, never placed', async () => {
     const c = client();
-    const clock = (c as any).clock;
-    const realSync = clock.sync.bind(clock);
-    clock.sync = async () => {
-      const r = await realSync();
-      sim.faults.arm({ kind: 'clockSkew', ms: sim.faults.clockOffsetMs + 90_000 }); // the venue jumps again
-      return r;
-    };
+    jumpVenueClockAfterEachSync((c as any).clock, sim.faults, 90_000); // the venue jumps again
     const o = fokBuy();
     const err = await c.createOrder(o).catch((e) => e);
     expect(err).toBeInstanceOf(AuthenticationFailed);
@@ -136,11 +121,7 @@ describe.each([
       seen.length = 0;
       states.length = 0;
       sim.faults.dropStreams();
-      const deadline = Date.now() + 5000;
-      while (!(states.includes('disconnected') && states[states.length - 1] === 'connected')) {
-        if (Date.now() > deadline) throw new Error(`stream not back: ${states.join(',')}`);
-        await new Promise((r) => setTimeout(r, 10));
-      }
+      await waitForStreamBack(states, { timeoutMs: 5000, pollMs: 10, what: 'stream not back' });
       expect(seen).toContain('GET /v2/systems/get_time');
     } finally {
       await adapter.stop();
