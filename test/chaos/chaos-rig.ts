@@ -622,7 +622,7 @@ function rejectTexts(lane: VenueLane, from: number): Record<string, number> {
     if (!rejected || m.possDup) continue;
     const text = `${m.msgType === '9' ? `35=9 102=${m.get(102)}` : `150=8 103=${m.get(103)}`} ${m.get(58) ?? ''}`
       // Ids vary per order (the rig's ClOrdIDs S-<venue>-<n>, venue ids): one line per kind of reject.
-      .replace(/\b[A-Z]+-[a-z]+-\d+\b/g, 'N')
+      .replace(/\b[A-Za-z0-9]+-[a-z]+-\d+\b/g, 'N')
       .replace(/\d{6,}/g, 'N');
     out[text] = (out[text] ?? 0) + 1;
   }
