@@ -185,29 +185,11 @@ class Window {
    * left the window far enough for it to fit, exactly as waitMs() lets them run one by one.
    */
   projectedStartMs(now: number, from: number, demand: readonly number[]): number {
-    this.expire(now);
-    const { limit, windowMs } = this.budget;
-    const times: number[] = [];
-    const weights: number[] = [];
-    let old = this.head;
-    let next = 0;
-    let used = this.used;
+    const sim = this.simulate(now);
     let t = Math.max(now, from);
     for (const w of demand) {
-      if (w <= 0) continue;
-      while (used + w - limit > 1e-9) {
-        // The oldest start still counted: one already in the window, else one projected here.
-        if (old < this.times.length) {
-          t = Math.max(t, this.times[old] + windowMs);
-          used -= this.weights[old++];
-        } else {
-          t = Math.max(t, times[next] + windowMs);
-          used -= weights[next++];
-        }
-      }
-      times.push(t);
-      weights.push(w);
-      used += w;
+      t = sim.earliest(t, w);
+      sim.take(t, w);
     }
     return t - now;
   }
